@@ -1,0 +1,44 @@
+"""The ``gamegan`` command. Each sub-command lives in its own module of this package."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from gamegan.errors import GameganError
+
+app = typer.Typer(
+    name="gamegan",
+    help="Game content with GANs: the 'GANs in games' chapter, rebuilt on PyTorch.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print one ``error:`` line on stderr and return the exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _register() -> None:
+    from gamegan.cli import data, generate, train
+
+    train.register(app)
+    generate.register(app)
+    app.add_typer(data.app, name="data")
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: user errors become one line and exit code 2, never a traceback."""
+    try:
+        app()
+    except GameganError as err:
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(2)

@@ -1,0 +1,140 @@
+"""``gamegan train`` and ``gamegan presets``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from gamegan.cli import fail
+from gamegan.config import to_dict
+
+EXAMPLES = """
+Examples:
+
+  gamegan train dcgan-mnist --data-dir ~/mnist --iterations 4000
+
+  gamegan train wgan-forest --data-dir ~/cifar --set train.n_critic=3
+
+  gamegan train dcgan-folder --data ./sprites --set model.bn_momentum=0.9 --dry-run
+
+  gamegan train --resume runs/00003-dcgan-mnist --iterations 8000
+
+  torchrun --nproc_per_node=2 -m gamegan train dcgan-mnist --data-dir ~/mnist
+"""
+
+
+def train(
+    preset: str = typer.Argument(None, help="Preset name (see `gamegan presets`)."),
+    data: str = typer.Option(
+        None, help="mnist, cifar100, brick, grass, gravel, texture:PATH or an image folder."
+    ),
+    data_dir: Path = typer.Option(
+        None, help="Folder with MNIST/CIFAR-100 files [default: $GAMEGAN_DATA or ./data]."
+    ),
+    out: Path = typer.Option(
+        None, help="Run folder [default: next numbered folder in --runs-dir]."
+    ),
+    runs_dir: Path = typer.Option(Path("runs"), help="Where numbered run folders are made."),
+    iterations: int = typer.Option(
+        None, min=0, help="Total iterations (n_critic D steps + 1 G step each)."
+    ),
+    batch_size: int = typer.Option(None, min=1, help="Images per batch (split across processes)."),
+    sample_every: int = typer.Option(
+        None, min=0, help="Iterations between 5x5 sample grids; 0 = never."
+    ),
+    checkpoint_every: int = typer.Option(
+        None, min=0, help="Iterations between checkpoints; 0 = at the end."
+    ),
+    seed: int = typer.Option(None, help="Seed for weights, data order and latents."),
+    device: str = typer.Option(None, help="auto, cpu or cuda[:N]."),
+    precision: str = typer.Option(None, help="fp32, or bf16 for autocast (meant for CUDA)."),
+    threads: int = typer.Option(None, min=0, help="CPU threads for torch; 0 = torch's default."),
+    set_: list[str] = typer.Option(
+        None, "--set", help="Override any config key: --set optim.lr=1e-4 (repeatable)."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Check and print the config; train nothing."
+    ),
+    resume: Path = typer.Option(None, help="Continue this run folder from its newest state."),
+    progress: bool = typer.Option(
+        None, "--progress/--no-progress", help="Progress bar [default: on a terminal]."
+    ),
+) -> None:
+    """Train a GAN; an iteration is n_critic discriminator steps and one generator step."""
+    from gamegan.train.run import resume as resume_run
+    from gamegan.train.run import train as train_run
+
+    if resume is not None:
+        extra = [
+            name
+            for name, value in (
+                ("PRESET", preset),
+                ("--data", data),
+                ("--data-dir", data_dir),
+                ("--out", out),
+                ("--batch-size", batch_size),
+                ("--seed", seed),
+                ("--set", set_),
+                ("--sample-every", sample_every),
+                ("--checkpoint-every", checkpoint_every),
+                ("--precision", precision),
+                ("--threads", threads),
+            )
+            if value
+        ]
+        if extra:
+            raise fail(f"--resume continues a run as it was; it does not take {', '.join(extra)}")
+        if dry_run:
+            raise fail("--dry-run cannot be combined with --resume")
+        result = resume_run(resume, iterations=iterations, device=device, progress=progress)
+    else:
+        if not preset:
+            raise fail("give a PRESET (see `gamegan presets`) or --resume RUN_DIR")
+        result = train_run(
+            preset,
+            out=out,
+            runs_dir=runs_dir,
+            overrides=set_ or (),
+            dry_run=dry_run,
+            progress=progress,
+            data=data,
+            data_dir=data_dir,
+            iterations=iterations,
+            batch_size=batch_size,
+            sample_every=sample_every,
+            checkpoint_every=checkpoint_every,
+            seed=seed,
+            device=device,
+            precision=precision,
+            threads=threads,
+        )
+        if dry_run:
+            typer.echo(json.dumps(to_dict(result.config), indent=2))
+            typer.echo(f"would create: {result.run_dir}")
+            return
+    if result.status == "interrupted":
+        typer.echo(
+            f"interrupted at iteration {result.iteration}; state saved. "
+            f"Continue with: gamegan train --resume {result.run_dir}",
+            err=True,
+        )
+        raise typer.Exit(130)
+
+
+train.__doc__ = (train.__doc__ or "") + "\n" + EXAMPLES
+
+
+def presets() -> None:
+    """List the presets: the chapter's programs and recipes for your own data."""
+    from gamegan.presets import PRESETS
+
+    width = max(len(name) for name in PRESETS)
+    for name, preset in PRESETS.items():
+        typer.echo(f"{name:<{width}}  {preset.description}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog=None)(train)
+    app.command()(presets)

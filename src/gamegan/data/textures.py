@@ -1,0 +1,156 @@
+"""Random crops of texture photos, for texture GANs (PSGAN/SGAN) that learn local statistics.
+
+Crops are cut at the photo's own scale (no resizing) so the texture's grain size is kept.
+The bundled photos are the brick, grass and gravel images that ship with scikit-image.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import torch
+
+from gamegan.data.image_folder import SkipImage, read_image, scan_files, to_tensor
+from gamegan.data.images import ImageData
+from gamegan.errors import DataError
+
+__all__ = ["BUNDLED_TEXTURES", "bundled_texture_path", "load_texture_crops"]
+
+BUNDLED_TEXTURES = ("brick", "grass", "gravel")
+
+
+def bundled_texture_path(name: str) -> Path:
+    """Path of a texture photo bundled with scikit-image (``skimage/data/{name}.png``).
+
+    The package is located without importing it (importing skimage takes seconds).
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`BUNDLED_TEXTURES` (case-insensitive).
+
+    Returns
+    -------
+    Path
+        The 512x512 grayscale PNG.
+
+    Raises
+    ------
+    DataError
+        If the name is unknown, scikit-image is not installed, or the file is missing.
+    """
+    name = name.lower()
+    if name not in BUNDLED_TEXTURES:
+        raise DataError(
+            f"unknown bundled texture {name!r}; choose one of {', '.join(BUNDLED_TEXTURES)}"
+        )
+    spec = importlib.util.find_spec("skimage")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError(
+            f"the bundled texture {name!r} comes with scikit-image, which is not installed: "
+            "pip install scikit-image, or use texture:PATH with your own photo"
+        )
+    for location in spec.submodule_search_locations:
+        path = Path(location) / "data" / f"{name}.png"
+        if path.is_file():
+            return path
+    raise DataError(
+        f"scikit-image is installed but has no data/{name}.png in "
+        f"{', '.join(spec.submodule_search_locations)}; reinstall it, or use texture:PATH"
+    )
+
+
+def load_texture_crops(
+    source: str | Path,
+    resolution: int,
+    channels: int,
+    n_crops: int = 4096,
+    seed: int = 0,
+) -> ImageData:
+    """Cut random square crops, randomly flipped, from one or more texture images.
+
+    Parameters
+    ----------
+    source : str or Path
+        A bundled texture name (``"brick"``, ``"grass"``, ``"gravel"``), an image file or
+        a folder of images (read like :func:`~gamegan.data.image_folder.load_image_folder`,
+        but not resized).
+    resolution : int
+        Crop side length, in the photo's own pixels.
+    channels : int
+        1, 3 or 4.
+    n_crops : int, optional
+        Number of crops, spread evenly over the images.
+    seed : int, optional
+        Seed of the crop positions and flips; the same seed gives the same crops.
+
+    Returns
+    -------
+    ImageData
+        ``uint8`` ``[n_crops, channels, resolution, resolution]``, no labels.
+
+    Raises
+    ------
+    DataError
+        If the source does not exist or holds no usable image, or an image is smaller
+        than the crop (the message gives both sizes).
+    """
+    if channels not in (1, 3, 4):
+        raise DataError(f"{source}: channels must be 1, 3 or 4, got {channels}")
+    if resolution < 1 or n_crops < 1:
+        raise DataError(f"{source}: resolution and n_crops must be positive")
+    if isinstance(source, str) and source.lower() in BUNDLED_TEXTURES:
+        files, skipped = [bundled_texture_path(source)], []
+        what = f"bundled texture {source.lower()}"
+    else:
+        files, skipped = scan_files(source)
+        what = str(source)
+
+    textures = []
+    for f in files:
+        try:
+            img, _ = read_image(f)
+        except SkipImage as skip:
+            skipped.append((str(f), skip.reason))
+            continue
+        w, h = img.size
+        if w < resolution or h < resolution:
+            raise DataError(
+                f"{f}: the image is {w}x{h}, smaller than the {resolution}x{resolution} crops; "
+                f"use a resolution of at most {min(w, h)} or a larger image"
+            )
+        textures.append(to_tensor(img, channels))
+    if not textures:
+        reasons = "; ".join(f"{Path(f).name}: {r}" for f, r in skipped[:3])
+        raise DataError(
+            f"{source}: no usable images ({len(skipped)} files skipped"
+            + (f": {reasons})" if reasons else ")")
+        )
+
+    g = torch.Generator().manual_seed(seed)
+    n = len(textures)
+    counts = [n_crops // n + (i < n_crops % n) for i in range(n)]
+    crops = torch.empty((n_crops, channels, resolution, resolution), dtype=torch.uint8)
+    k = 0
+    for texture, count in zip(textures, counts, strict=True):
+        _, h, w = texture.shape
+        tops = torch.randint(0, h - resolution + 1, (count,), generator=g).tolist()
+        lefts = torch.randint(0, w - resolution + 1, (count,), generator=g).tolist()
+        flips = (torch.rand((count, 2), generator=g) < 0.5).tolist()
+        for top, left, (flip_x, flip_y) in zip(tops, lefts, flips, strict=True):
+            crop = texture[:, top : top + resolution, left : left + resolution]
+            if flip_x:
+                crop = crop.flip(2)
+            if flip_y:
+                crop = crop.flip(1)
+            crops[k] = crop
+            k += 1
+    return ImageData(
+        images=crops,
+        labels=None,
+        class_names=None,
+        source=f"texture crops from {what} ({n_crops} crops of {resolution}x{resolution} "
+        f"from {n} images)",
+        skipped=sorted(skipped),
+    )

@@ -1,0 +1,89 @@
+"""What every image GAN model provides, and the MODELS registry the build step looks up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from gamegan.errors import ConfigError
+from gamegan.nn.layers import ACTIVATIONS
+from gamegan.registry import Registry
+
+
+@dataclass(frozen=True)
+class GANSpec:
+    """One registered model: its config schema and the two networks built from it."""
+
+    config: type  # frozen dataclass with defaults; its fields are the model's params schema
+    generator: type  # Generator(cfg): forward(z [N, z_dim]) -> x [N, C, H, W] in [-1, 1] (tanh)
+    discriminator: type  # Discriminator(cfg): forward(x [N, C, H, W]) -> logits [N] (no sigmoid)
+
+
+MODELS: Registry[GANSpec] = Registry("model")
+
+
+class LatentGenerator(nn.Module):
+    """A generator fed with z ~ N(0, I) of size ``z_dim``: the chapter's latent."""
+
+    z_dim: int
+
+    def sample_z(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+    ) -> torch.Tensor:
+        """Draw ``n`` latents [n, z_dim].
+
+        The draw happens on ``generator``'s device, so a seeded CPU generator gives the same z
+        whatever device the model runs on; the result moves to ``device`` (default: the
+        model's parameters' device).
+        """
+        if device is None:
+            device = next(self.parameters()).device
+        draw_device = generator.device if generator is not None else device
+        z = torch.randn(n, self.z_dim, generator=generator, device=draw_device)
+        return z.to(device)
+
+
+# config checks shared by the model configs; messages name the --set key
+
+
+def check_int(name: str, value: object, minimum: int = 1) -> None:
+    """Require an int >= minimum (bools rejected: they are ints to Python)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"model.{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def check_ints(name: str, values: Iterable[object], minimum: int = 1) -> None:
+    """Require a non-empty sequence of ints >= minimum."""
+    values = tuple(values)
+    if not values:
+        raise ConfigError(f"model.{name} must not be empty")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
+            raise ConfigError(f"model.{name} must hold integers >= {minimum}, got {values!r}")
+
+
+def check_range(name: str, value: float, low: float, high: float) -> None:
+    """Half-open range [low, high)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value < high:
+        raise ConfigError(f"model.{name} must be in [{low}, {high}), got {value!r}")
+
+
+def check_choice(name: str, value: object, choices: Iterable[str]) -> None:
+    """Require one of ``choices``; the message lists them."""
+    choices = tuple(choices)
+    if value not in choices:
+        raise ConfigError(f"model.{name}: unknown {value!r}; choose one of: {', '.join(choices)}")
+
+
+def check_activation(name: str, value: object) -> None:
+    """Require a name from ``ACTIVATIONS``."""
+    check_choice(name, value, ACTIVATIONS)
+
+
+INITS = ("keras", "torch")

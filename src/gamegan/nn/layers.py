@@ -1,0 +1,169 @@
+"""Shared building blocks: activations, Keras-convention BatchNorm, Keras "same" convs, init.
+
+The chapter's networks were Keras 2 models. These helpers carry the Keras conventions that
+differ from PyTorch's defaults (BatchNorm momentum and eps, "same" padding alignment for
+strided convolutions, Glorot-uniform init) so a port starts where the chapter did.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gamegan.errors import ConfigError
+
+# activations
+
+ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "crelu", "relu6")
+
+
+class CReLU(nn.Module):
+    """Concatenated ReLU (Shang et al. 2016, arXiv:1603.05201): doubles the channels (dim 1)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([F.relu(x), F.relu(-x)], dim=1)  # [N, 2C, ...]
+
+
+def make_activation(name: str, channels: int, *, leaky_slope: float = 0.2) -> tuple[nn.Module, int]:
+    """Build activation ``name`` for ``channels`` inputs along dim 1 ([N, C] or [N, C, H, W]).
+
+    Parameters
+    ----------
+    name
+        One of :data:`ACTIVATIONS`.
+    channels
+        Input channels; PReLU learns one slope per channel.
+    leaky_slope
+        Negative slope of ``leaky_relu`` (Keras' ``alpha``).
+
+    Returns
+    -------
+    tuple[nn.Module, int]
+        The module and its output channel count (twice ``channels`` for CReLU).
+    """
+    if name == "relu":
+        return nn.ReLU(), channels
+    if name == "leaky_relu":
+        return nn.LeakyReLU(leaky_slope), channels
+    if name == "prelu":
+        return nn.PReLU(channels), channels
+    if name == "elu":
+        return nn.ELU(), channels
+    if name == "selu":
+        return nn.SELU(), channels
+    if name == "crelu":
+        return CReLU(), 2 * channels
+    if name == "relu6":
+        return nn.ReLU6(), channels
+    raise ConfigError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
+
+
+# normalization
+
+
+def batch_norm(
+    channels: int, keras_momentum: float, eps: float = 1e-3, dims: int = 2
+) -> nn.BatchNorm1d | nn.BatchNorm2d:
+    """BatchNorm configured with the chapter's Keras momentum.
+
+    Keras updates ``running = m * running + (1 - m) * batch`` while PyTorch updates
+    ``running = (1 - p) * running + p * batch``, so ``p = 1 - m``: Keras ``momentum=0.8``
+    is PyTorch ``momentum=0.2``. Keras' default ``epsilon`` is 1e-3 (PyTorch's is 1e-5).
+
+    Parameters
+    ----------
+    channels
+        Features (dims=1, input [N, C]) or channels (dims=2, input [N, C, H, W]).
+    keras_momentum
+        Momentum in the Keras convention, in [0, 1).
+    eps
+        Added to the variance.
+    dims
+        1 for ``BatchNorm1d``, 2 for ``BatchNorm2d``.
+
+    Returns
+    -------
+    nn.BatchNorm1d | nn.BatchNorm2d
+        The layer, with ``momentum = 1 - keras_momentum``.
+    """
+    if not 0.0 <= keras_momentum < 1.0:
+        raise ConfigError(
+            f"BatchNorm momentum (Keras convention) must be in [0, 1), got {keras_momentum}"
+        )
+    cls = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d}.get(dims)
+    if cls is None:
+        raise ValueError(f"dims must be 1 or 2, got {dims}")
+    return cls(channels, eps=eps, momentum=1.0 - keras_momentum)
+
+
+# convolutions
+
+
+def same_padding(size: int, kernel_size: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's "same" padding (before, after): the odd pixel goes after (bottom/right)."""
+    out = math.ceil(size / stride)
+    total = max((out - 1) * stride + kernel_size - size, 0)
+    return total // 2, total - total // 2
+
+
+class Conv2dSame(nn.Conv2d):
+    """Conv2d with Keras/TensorFlow ``padding="same"`` for any stride.
+
+    PyTorch's ``padding="same"`` refuses stride > 1, and a symmetric ``padding=1`` gives the
+    same size but shifts the sampling grid by one pixel relative to Keras (which pads only
+    bottom/right when the total is odd). Output size is ``ceil(size / stride)``. At stride 1
+    it equals PyTorch's ``padding="same"``, minus its warning for even kernels (the WGAN's 4).
+    """
+
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1
+    ) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        top, bottom = same_padding(x.shape[-2], self.kernel_size[0], self.stride[0])
+        left, right = same_padding(x.shape[-1], self.kernel_size[1], self.stride[1])
+        if top == bottom and left == right:
+            # Symmetric: let the conv pad (no extra copy of the input).
+            return F.conv2d(x, self.weight, self.bias, self.stride, (top, left))
+        return super().forward(F.pad(x, (left, right, top, bottom)))
+
+
+def conv2d_same_size(size: int, strides: Sequence[int]) -> int:
+    """Spatial size after a stack of "same" convolutions with ``strides``."""
+    for stride in strides:
+        size = math.ceil(size / stride)
+    return size
+
+
+# initialization
+
+
+def keras_init_(module: nn.Module) -> nn.Module:
+    """Keras defaults in place: Glorot-uniform kernels, zero biases, for every Linear/Conv.
+
+    Keras' Glorot fans for a conv kernel are ``k*k*in`` and ``k*k*out``, the same as
+    ``nn.init.xavier_uniform_`` on PyTorch's [out, in, k, k] weight. Returns ``module``.
+    """
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd)):
+            nn.init.xavier_uniform_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return module
+
+
+# shape checks
+
+
+def check_shape(x: torch.Tensor, shape: Sequence[int | None], name: str) -> None:
+    """Raise ValueError unless ``x`` has ``shape`` (``None`` matches any size)."""
+    if x.ndim != len(shape) or any(
+        want is not None and got != want for got, want in zip(x.shape, shape, strict=True)
+    ):
+        want_str = ", ".join("N" if s is None else str(s) for s in shape)
+        raise ValueError(f"{name}: expected shape [{want_str}], got {list(x.shape)}")

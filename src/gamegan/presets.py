@@ -1,0 +1,131 @@
+"""Named recipes: the chapter's programs and the obvious ones for a user's own images.
+
+One entry per preset. Each is a description plus ``--set`` style overrides on the defaults in
+``gamegan.config``, so a preset reads like the command line that would reproduce it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gamegan.config import RunConfig, apply_overrides, set_value, validate
+from gamegan.errors import ConfigError
+
+# The chapter's optimizers: Adam(2e-4, beta1 0.5) for (DC)GAN, RMSprop(5e-5) for the WGAN.
+_ADAM = ("optim.name=adam", "optim.lr=2e-4", "optim.beta1=0.5")
+_RMSPROP = ("optim.name=rmsprop", "optim.lr=5e-5")
+# The chapter's WGAN critic: narrower than the DCGAN discriminator, kernel-4 generator.
+_WGAN_NETS = ("model.d_channels=(16, 32, 64, 128)", "model.g_kernel_size=4")
+_WGAN_LOSS = ("loss.name=wgan", "loss.clip_value=0.01", "train.n_critic=5")
+_MNIST = ("data.source=mnist", "model.resolution=28", "model.channels=1")
+_FOLDER = ("data.source=", "model.resolution=64", "model.channels=3")
+
+
+@dataclass(frozen=True)
+class Preset:
+    description: str
+    overrides: tuple[str, ...]
+
+
+PRESETS: dict[str, Preset] = {
+    "gan-mnist": Preset(
+        "chapter: vanilla GAN, MLP networks on MNIST",
+        ("model.name=mlp_gan", *_MNIST, "loss.name=vanilla", *_ADAM),
+    ),
+    "dcgan-mnist": Preset(
+        "chapter: DCGAN on MNIST, 4000 iterations of batch 32",
+        ("model.name=dcgan", *_MNIST, "loss.name=vanilla", *_ADAM),
+    ),
+    "wgan-mnist": Preset(
+        "chapter: WGAN with weight clipping on MNIST, 5 critic steps per G step",
+        ("model.name=dcgan", *_MNIST, *_WGAN_NETS, *_WGAN_LOSS, *_RMSPROP),
+    ),
+    "wgan-forest": Preset(
+        "chapter: WGAN textures on CIFAR-100 class 33 'forest' (500 images, 32x32 RGB)",
+        (
+            "model.name=dcgan",
+            "data.source=cifar100",
+            "data.classes=(33,)",
+            "model.resolution=32",
+            "model.channels=3",
+            *_WGAN_NETS,
+            *_WGAN_LOSS,
+            *_RMSPROP,
+        ),
+    ),
+    "dcgan-folder": Preset(
+        "your images: DCGAN at 64x64 RGB on --data FOLDER",
+        ("model.name=dcgan", *_FOLDER, "loss.name=vanilla", *_ADAM),
+    ),
+    "wgan-gp-folder": Preset(
+        "your images: WGAN-GP at 64x64 RGB on --data FOLDER (steadier than clipping)",
+        (
+            "model.name=dcgan",
+            *_FOLDER,
+            "model.d_batchnorm=False",  # a gradient penalty is per-sample: no BatchNorm in D
+            "loss.name=wgan_gp",
+            "train.n_critic=5",
+            "optim.name=adam",
+            "optim.lr=1e-4",
+            "optim.beta1=0.0",
+            "optim.beta2=0.9",
+        ),
+    ),
+    "dcgan-texture": Preset(
+        "texture crops: DCGAN at 32x32 on random crops of a photo "
+        "(--data brick|grass|gravel|texture:PATH)",
+        (
+            "model.name=dcgan",
+            "data.source=brick",
+            "model.resolution=32",
+            "model.channels=3",
+            "loss.name=vanilla",
+            *_ADAM,
+            "train.iterations=300",
+            "train.checkpoint_every=100",
+        ),
+    ),
+}
+
+
+# Command-line flags that are shortcuts for config keys (shared by the CLI and the Python API).
+FLAG_KEYS = {
+    "data": "data.source",
+    "data_dir": "data.data_dir",
+    "iterations": "train.iterations",
+    "batch_size": "train.batch_size",
+    "sample_every": "train.sample_every",
+    "checkpoint_every": "train.checkpoint_every",
+    "seed": "train.seed",
+    "device": "train.device",
+    "precision": "train.precision",
+    "threads": "train.threads",
+}
+
+
+def build_config(
+    preset: str, *, overrides: list[str] | tuple[str, ...] = (), **flags: object
+) -> RunConfig:
+    """Preset, then flags (``iterations=200``), then ``--set`` overrides; validated.
+
+    Flags left as ``None`` keep the preset's value.
+    """
+    cfg = get_preset(preset)
+    for flag, value in flags.items():
+        if flag not in FLAG_KEYS:
+            raise ConfigError(f"unknown option {flag!r}; known: {', '.join(FLAG_KEYS)}")
+        if value is not None:
+            cfg = set_value(cfg, FLAG_KEYS[flag], str(value) if flag == "data_dir" else value)
+    return validate(apply_overrides(cfg, overrides))
+
+
+def get_preset(name: str) -> RunConfig:
+    """The :class:`RunConfig` of a preset; unknown names list the choices."""
+    try:
+        preset = PRESETS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)} "
+            "(run `gamegan presets` for descriptions)"
+        ) from None
+    return apply_overrides(RunConfig(preset=name), list(preset.overrides))

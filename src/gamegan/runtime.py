@@ -1,0 +1,91 @@
+"""Where and how computation runs: device choice, autocast, seeds, and torchrun processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+
+import torch
+
+from gamegan.errors import ConfigError
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """``auto`` takes CUDA when present; asking for CUDA on a machine without it is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--device {name}: CUDA is not available on this machine")
+        return torch.device(name)
+    if name == "cpu":
+        return torch.device("cpu")
+    raise ConfigError(f"--device must be auto, cpu or cuda[:N], got {name!r}")
+
+
+def autocast(device: torch.device, precision: str):
+    """bf16 autocast when asked for; fp32 runs with no context at all."""
+    if precision == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
+    """A private RNG stream for one purpose (data order, latents), so purposes never interfere."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    return generator
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in a torchrun job (world_size 1 when run alone)."""
+
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+
+def distributed_from_env() -> Distributed:
+    """Read torchrun's environment variables."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Distributed()
+    return Distributed(
+        rank=int(os.environ["RANK"]),
+        local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+        world_size=world,
+    )
+
+
+def init_distributed(dist_info: Distributed, device: torch.device) -> torch.device:
+    """Start the process group (gloo on CPU, NCCL on CUDA); return this rank's device."""
+    if not dist_info.enabled:
+        return device
+    import torch.distributed as dist
+
+    if device.type == "cuda":
+        device = torch.device("cuda", dist_info.local_rank)
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(backend=backend)
+    return device
+
+
+def set_threads(threads: int, dist_info: Distributed) -> None:
+    """Pick CPU threads: several processes on one machine must share its cores."""
+    if threads > 0:
+        torch.set_num_threads(threads)
+    elif dist_info.enabled:
+        local_world = int(os.environ.get("LOCAL_WORLD_SIZE", dist_info.world_size))
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_world))

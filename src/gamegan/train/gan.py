@@ -1,0 +1,261 @@
+"""The adversarial training step, for every objective and image model.
+
+One iteration is the chapter's: ``n_critic`` discriminator (critic) updates, then one generator
+update. The objective's hooks (``d_loss``, ``penalty``, ``after_d_step``, ``g_loss``) carry
+every difference between GAN variants; this file names none of them.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from gamegan import __version__
+from gamegan.config import to_dict
+from gamegan.data.samplers import EpochSampler
+from gamegan.io.checkpoint import (
+    SNAPSHOT_FORMAT,
+    STATE_FORMAT,
+    load_module,
+    load_optimizer,
+    module_tensors,
+    optimizer_tensors,
+)
+from gamegan.io.png import make_grid, to_uint8, write_png
+from gamegan.runtime import Distributed, autocast, make_generator
+from gamegan.train.build import Resolved
+from gamegan.train.optim import build_optimizer
+
+GRID_ROWS = GRID_COLS = 5  # the chapter's 5x5 sample grid
+
+
+def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
+    """Move the EMA weights towards the model's; buffers (BN statistics) are copied."""
+    with torch.no_grad():
+        for p_ema, p in zip(ema.parameters(), model.parameters(), strict=True):
+            p_ema.lerp_(p, 1.0 - decay)
+        for b_ema, b in zip(ema.buffers(), model.buffers(), strict=True):
+            b_ema.copy_(b)
+
+
+class GANTrainer:
+    """Holds G, D, their optimizers, the data and every RNG stream of one run."""
+
+    kind = "image_gan"
+
+    def __init__(
+        self,
+        resolved: Resolved,
+        images: torch.Tensor,
+        *,
+        device: torch.device,
+        dist_info: Distributed = Distributed(),
+    ) -> None:
+        cfg = resolved.cfg
+        self.cfg = cfg
+        self.objective = resolved.objective
+        self.device = device
+        self.dist = dist_info
+        t = cfg.train
+        self.n_critic = t.n_critic or 1
+        self.precision = t.precision
+        if t.batch_size % dist_info.world_size:
+            from gamegan.errors import ConfigError
+
+            raise ConfigError(
+                f"--batch-size {t.batch_size} must be divisible by the {dist_info.world_size} "
+                "processes of this torchrun job"
+            )
+        self.local_batch = t.batch_size // dist_info.world_size
+
+        # Identical initial weights on every rank, then a per-rank stream for dropout.
+        torch.manual_seed(t.seed)
+        self.G = resolved.spec.generator(resolved.model_cfg).to(device)
+        self.D = resolved.spec.discriminator(resolved.model_cfg).to(device)
+        self.G_ema = None
+        if t.ema_decay > 0:
+            self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        torch.manual_seed(t.seed * 1000 + dist_info.rank + 1)
+        if device.type == "cuda":
+            torch.cuda.manual_seed(t.seed * 1000 + dist_info.rank + 1)
+
+        self.opt_G = build_optimizer(cfg.optim_g, self.G.parameters())
+        self.opt_D = build_optimizer(cfg.optim_d, self.D.parameters())
+        self.images = images.to(device)  # uint8 [N, C, H, W], converted per batch
+        self.sampler = EpochSampler(len(images), t.seed)
+        self.z_generator = make_generator(t.seed * 1000 + dist_info.rank + 7, device)
+        self.fixed_z = self.G.sample_z(
+            GRID_ROWS * GRID_COLS, make_generator(t.seed + 12345, device), device
+        )
+        self.iteration = 0
+
+        self.G_train, self.D_train = self.G, self.D
+        if dist_info.enabled:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [device.index] if device.type == "cuda" else None
+            self.G_train = DDP(self.G, device_ids=ids)
+            self.D_train = DDP(self.D, device_ids=ids)
+
+    # one iteration
+
+    def _real_batch(self) -> torch.Tensor:
+        indices = self.sampler.next(self.cfg.train.batch_size)
+        indices = indices[self.dist.rank :: self.dist.world_size].to(self.images.device)
+        return self.images[indices].float().div_(127.5).sub_(1.0)  # [N, C, H, W] in [-1, 1]
+
+    def step(self) -> dict[str, torch.Tensor]:
+        """One iteration; returns detached scalar stats (no host sync)."""
+        objective = self.objective
+        stats: dict[str, torch.Tensor] = {}
+        x_fake = None
+        for i in range(self.n_critic):
+            x_real = self._real_batch()
+            z = self.G.sample_z(self.local_batch, self.z_generator, self.device)
+            # The last critic step's fakes keep their graph: the G step reuses them.
+            keep_graph = i == self.n_critic - 1
+            with autocast(self.device, self.precision):
+                with torch.set_grad_enabled(keep_graph):
+                    x_fake = self.G_train(z)
+                logits_real = self.D_train(x_real)
+                logits_fake = self.D_train(x_fake.detach())
+                d_loss = objective.d_loss(logits_real, logits_fake)
+                penalty = objective.penalty(self.D_train, x_real, x_fake.detach())
+            self.opt_D.zero_grad(set_to_none=True)
+            (d_loss + penalty).backward()
+            self.opt_D.step()
+            objective.after_d_step(self.D)
+
+        stats["Loss/D"] = d_loss.detach().float()
+        if torch.is_tensor(penalty):
+            stats["Loss/D/penalty"] = penalty.detach().float()
+        stats["Score/real"] = logits_real.detach().float().mean()
+        stats["Score/fake"] = logits_fake.detach().float().mean()
+        if objective.has_accuracy:
+            correct = torch.cat([logits_real.detach() > 0, logits_fake.detach() < 0])
+            stats["Accuracy/D"] = correct.float().mean()
+
+        # Generator step through a frozen D (its weights get no gradients).
+        self.D.requires_grad_(False)
+        with autocast(self.device, self.precision):
+            g_loss = objective.g_loss(self.D(x_fake))
+        self.opt_G.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_G.step()
+        self.D.requires_grad_(True)
+        stats["Loss/G"] = g_loss.detach().float()
+
+        if self.G_ema is not None:
+            ema_update(self.G_ema, self.G, self.cfg.train.ema_decay)
+        self.iteration += 1
+        return stats
+
+    @property
+    def images_per_iteration(self) -> int:
+        return self.n_critic * self.cfg.train.batch_size
+
+    # pictures
+
+    def write_samples(self, path: Path) -> None:
+        """The 5x5 grid of the fixed latents, from G_ema when it exists."""
+        G = self.G_ema if self.G_ema is not None else self.G
+        was_training = G.training
+        G.eval()
+        with torch.no_grad():
+            x = G(self.fixed_z).float()
+        G.train(was_training)
+        write_png(path, make_grid(to_uint8(x).cpu(), GRID_ROWS, GRID_COLS))
+
+    def write_reals(self, path: Path) -> None:
+        """A 5x5 grid of training images, the same ones for every run with this seed."""
+        n = min(GRID_ROWS * GRID_COLS, len(self.images))
+        pick = torch.randperm(len(self.images), generator=make_generator(0))[:n]
+        write_png(
+            path, make_grid(self.images[pick.to(self.images.device)].cpu(), GRID_ROWS, GRID_COLS)
+        )
+
+    # checkpoints
+
+    def snapshot(self) -> tuple[dict[str, torch.Tensor], dict]:
+        """Inference weights (EMA if on) and what is needed to rebuild G without this code."""
+        G = self.G_ema if self.G_ema is not None else self.G
+        meta = {
+            "format": SNAPSHOT_FORMAT,
+            "kind": self.kind,
+            "model": self.cfg.model.name,
+            "model_params": self.cfg.model.params,
+            "config": to_dict(self.cfg),
+            "iteration": self.iteration,
+            "gamegan_version": __version__,
+        }
+        return module_tensors("G", G), meta
+
+    def _rng_states(self) -> dict[str, np.ndarray]:
+        states = {
+            "global_cpu": torch.get_rng_state(),
+            "z": self.z_generator.get_state(),
+        }
+        if self.device.type == "cuda":
+            states["global_cuda"] = torch.cuda.get_rng_state(self.device)
+        return {k: v.cpu() for k, v in states.items()}
+
+    def state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        """Everything for an exact resume. Collective under torchrun: call on every rank."""
+        tensors: dict[str, torch.Tensor] = {}
+        tensors.update(module_tensors("G", self.G))
+        tensors.update(module_tensors("D", self.D))
+        if self.G_ema is not None:
+            tensors.update(module_tensors("G_ema", self.G_ema))
+        opt_g, opt_g_meta = optimizer_tensors("opt_G", self.opt_G)
+        opt_d, opt_d_meta = optimizer_tensors("opt_D", self.opt_D)
+        tensors.update(opt_g)
+        tensors.update(opt_d)
+        per_rank = [self._rng_states()]
+        if self.dist.enabled:
+            import torch.distributed as dist
+
+            gathered: list = [None] * self.dist.world_size
+            dist.all_gather_object(gathered, per_rank[0])
+            per_rank = gathered
+        for rank, states in enumerate(per_rank):
+            for name, value in states.items():
+                tensors[f"rng.rank{rank}.{name}"] = value
+        meta = {
+            "format": STATE_FORMAT,
+            "kind": self.kind,
+            "model": self.cfg.model.name,
+            "iteration": self.iteration,
+            "world_size": self.dist.world_size,
+            "sampler": self.sampler.state(),
+            "opt_G": opt_g_meta,
+            "opt_D": opt_d_meta,
+            "config": to_dict(self.cfg),
+            "gamegan_version": __version__,
+        }
+        return tensors, meta
+
+    def load_state(self, tensors: dict[str, torch.Tensor], meta: dict, source: str) -> None:
+        """Restore :meth:`state` output; RNG streams are exact when the world size matches."""
+        load_module("G", self.G, tensors, source)
+        load_module("D", self.D, tensors, source)
+        if self.G_ema is not None:
+            if not any(k.startswith("G_ema.") for k in tensors):
+                self.G_ema.load_state_dict(self.G.state_dict())
+            else:
+                load_module("G_ema", self.G_ema, tensors, source)
+        load_optimizer("opt_G", self.opt_G, tensors, meta["opt_G"], source)
+        load_optimizer("opt_D", self.opt_D, tensors, meta["opt_D"], source)
+        self.sampler.load_state(meta["sampler"])
+        self.iteration = int(meta["iteration"])
+        prefix = f"rng.rank{self.dist.rank}."
+        if prefix + "global_cpu" in tensors:
+            torch.set_rng_state(tensors[prefix + "global_cpu"])
+            self.z_generator.set_state(
+                tensors[prefix + "z"].to(self.z_generator.get_state().device)
+            )
+            if self.device.type == "cuda" and prefix + "global_cuda" in tensors:
+                torch.cuda.set_rng_state(tensors[prefix + "global_cuda"], self.device)

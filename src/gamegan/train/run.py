@@ -1,0 +1,259 @@
+"""Start or resume a run: the Python API behind ``gamegan train``.
+
+>>> import gamegan
+>>> result = gamegan.train("dcgan-mnist", iterations=200, data_dir="~/mnist")  # doctest: +SKIP
+>>> gamegan.resume(result.run_dir, iterations=400)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import torch
+
+from gamegan import __version__
+from gamegan.config import RunConfig, from_dict, to_dict, validate
+from gamegan.errors import CheckpointError, ConfigError
+from gamegan.io.checkpoint import STATE_FORMAT, load_tensors
+from gamegan.io.rundir import (
+    create_run_dir,
+    latest_file,
+    next_run_dir,
+    read_config_json,
+    write_json,
+)
+from gamegan.runtime import (
+    Distributed,
+    distributed_from_env,
+    init_distributed,
+    pick_device,
+    set_threads,
+)
+from gamegan.train import loop
+from gamegan.train.build import Resolved, resolve
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Where a run lives and how it ended (``done``, ``interrupted`` or ``dry-run``)."""
+
+    run_dir: Path
+    iteration: int
+    status: str
+    config: RunConfig
+
+
+def _load_data(resolved: Resolved):
+    from gamegan.data import load_images
+
+    cfg, model_cfg = resolved.cfg, resolved.model_cfg
+    return load_images(
+        cfg.data.source,
+        data_dir=cfg.data.data_dir,
+        resolution=model_cfg.resolution,
+        channels=model_cfg.channels,
+        classes=cfg.data.classes,
+        coarse_classes=cfg.data.coarse_classes,
+        split=cfg.data.split,
+        n_crops=cfg.data.n_crops,
+        seed=cfg.train.seed,
+    )
+
+
+def _broadcast_path(path: Path | None, dist_info: Distributed) -> Path:
+    if not dist_info.enabled:
+        assert path is not None
+        return path
+    import torch.distributed as dist
+
+    box = [str(path) if path is not None else None]
+    dist.broadcast_object_list(box, src=0)
+    return Path(box[0])
+
+
+def _describe(cfg: RunConfig) -> str:
+    return cfg.preset or f"{cfg.model.name}-{cfg.loss.name}"
+
+
+def train(
+    preset: str | RunConfig,
+    *,
+    out: str | Path | None = None,
+    runs_dir: str | Path = "runs",
+    overrides: list[str] | tuple[str, ...] = (),
+    dry_run: bool = False,
+    progress: bool | None = None,
+    quiet: bool = False,
+    **flags: object,
+) -> TrainResult:
+    """Train a preset (or a full :class:`RunConfig`) in a new run folder.
+
+    Parameters
+    ----------
+    preset : str or RunConfig
+        A preset name (``gamegan presets`` lists them) or a complete config.
+    out : path, optional
+        The run folder; by default the next numbered folder under ``runs_dir``.
+    runs_dir : path
+        Where numbered run folders are made.
+    overrides : list of str
+        ``section.key=value`` strings, as ``--set`` takes them.
+    dry_run : bool
+        Check everything, print nothing to disk, and return the resolved config.
+    progress : bool, optional
+        Force the progress bar on or off (default: on when stderr is a terminal).
+    quiet : bool
+        Write the log only to ``log.txt``.
+    **flags
+        Shortcuts named like the CLI options: ``data``, ``data_dir``, ``iterations``,
+        ``batch_size``, ``sample_every``, ``checkpoint_every``, ``seed``, ``device``,
+        ``precision``, ``threads``.
+
+    Returns
+    -------
+    TrainResult
+        The run folder, the last iteration and the status.
+    """
+    from gamegan.presets import build_config
+
+    if isinstance(preset, RunConfig):
+        from gamegan.config import apply_overrides
+
+        cfg = validate(apply_overrides(preset, overrides))
+        if flags:
+            raise ConfigError("pass flags inside the RunConfig, or give a preset name")
+    else:
+        cfg = build_config(preset, overrides=overrides, **flags)
+    resolved = resolve(cfg)
+    dist_info = distributed_from_env()
+    device = pick_device(resolved.cfg.train.device)  # before any folder: a bad flag leaves none
+    if dry_run:
+        target = Path(out) if out else next_run_dir(runs_dir, _describe(resolved.cfg))
+        return TrainResult(target, 0, "dry-run", resolved.cfg)
+
+    data = _load_data(resolved)  # bad data fails before the run folder exists
+    run_dir = None
+    if dist_info.is_main:
+        run_dir = create_run_dir(Path(out) if out else next_run_dir(runs_dir, _describe(cfg)))
+        write_json(
+            run_dir / "config.json", {**to_dict(resolved.cfg), "gamegan_version": __version__}
+        )
+    return _run(resolved, data, run_dir, dist_info, device, None, progress, quiet)
+
+
+def resume(
+    run_dir: str | Path,
+    *,
+    iterations: int | None = None,
+    device: str | None = None,
+    progress: bool | None = None,
+    quiet: bool = False,
+) -> TrainResult:
+    """Continue a run from its newest state, bit for bit as if never stopped.
+
+    Parameters
+    ----------
+    run_dir : path
+        A run folder made by :func:`train`.
+    iterations : int, optional
+        The new total number of iterations (default: the run's own).
+    device : str, optional
+        Train on another device than the one the run started on.
+    progress, quiet : bool
+        As for :func:`train`.
+
+    Returns
+    -------
+    TrainResult
+        The run folder, the last iteration and the status.
+    """
+    run_dir = Path(run_dir)
+    raw = read_config_json(run_dir)
+    raw.pop("gamegan_version", None)
+    cfg = from_dict(RunConfig, raw, where="config.json")
+    changes = {}
+    if iterations is not None:
+        changes["iterations"] = iterations
+    if device is not None:
+        changes["device"] = device
+    cfg = validate(replace(cfg, train=replace(cfg.train, **changes)))
+    state_path = latest_file(run_dir, "state")
+    tensors, meta = load_tensors(state_path, expected_format=STATE_FORMAT)
+    if meta.get("model") != cfg.model.name:
+        raise CheckpointError(
+            f"{state_path}: holds model {meta.get('model')!r}, not {cfg.model.name!r}"
+        )
+    resolved = resolve(cfg)
+    dist_info = distributed_from_env()
+    dev = pick_device(resolved.cfg.train.device)
+    data = _load_data(resolved)
+    if dist_info.is_main:
+        write_json(
+            run_dir / "config.json", {**to_dict(resolved.cfg), "gamegan_version": __version__}
+        )
+    return _run(
+        resolved, data, run_dir, dist_info, dev, (tensors, meta, state_path), progress, quiet
+    )
+
+
+def _run(resolved, data, run_dir, dist_info, device, state, progress, quiet) -> TrainResult:
+    from gamegan.train.gan import GANTrainer
+
+    cfg = resolved.cfg
+    t = cfg.train
+    set_threads(t.threads, dist_info)
+    device = init_distributed(dist_info, device)
+    try:
+        run_dir = _broadcast_path(run_dir, dist_info)
+        trainer = GANTrainer(resolved, data.images, device=device, dist_info=dist_info)
+        log = loop.Log(
+            run_dir / "log.txt" if dist_info.is_main else None, quiet=quiet or not dist_info.is_main
+        )
+        if state is None:
+            log(f"gamegan {__version__}: {run_dir}")
+            log(
+                f"data: {data.source}"
+                + (f" ({len(data.skipped)} files skipped)" if data.skipped else "")
+            )
+            for name, reason in data.skipped[:20]:
+                log(f"  skipped {name}: {reason}")
+            log(f"config: {json.dumps(to_dict(cfg))}")
+            if dist_info.is_main:
+                trainer.write_reals(run_dir / "samples" / "reals.png")
+        else:
+            tensors, meta, path = state
+            if int(meta.get("world_size", 1)) != dist_info.world_size:
+                log(
+                    f"note: state saved by {meta.get('world_size')} process(es), resumed on "
+                    f"{dist_info.world_size}: weights and optimizers are exact, "
+                    "random streams restart"
+                )
+            trainer.load_state(tensors, meta, str(path))
+            log(f"resumed {path.name} at iteration {trainer.iteration}")
+        threads = torch.get_num_threads()
+        log(f"device: {device}, processes: {dist_info.world_size}, threads: {threads}")
+        status = loop.run(
+            trainer,
+            run_dir=run_dir,
+            total_iterations=t.iterations,
+            log_every=t.log_every,
+            sample_every=t.sample_every,
+            checkpoint_every=t.checkpoint_every,
+            keep_states=t.keep_states,
+            tensorboard=t.tensorboard,
+            dist_info=dist_info,
+            device=device,
+            log=log,
+            progress=progress,
+        )
+        log(f"{status} at iteration {trainer.iteration}: {run_dir}")
+        log.close()
+        return TrainResult(run_dir, trainer.iteration, status, cfg)
+    finally:
+        if dist_info.enabled:
+            import torch.distributed as dist
+
+            if dist.is_initialized():
+                dist.destroy_process_group()

@@ -1,0 +1,30 @@
+"""The README's two commands are what CI and a new user run: keep them in step."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_commands():
+    return re.findall(r"```bash\n(python3 -m venv .*?)\n```", (ROOT / "README.md").read_text())
+
+
+def test_readme_has_two_setup_commands():
+    main_job, tests = readme_commands()
+    assert "pip install torch==2.13.0" in main_job and "gamegan train" in main_job
+    assert "pytest" in tests
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    (command,) = re.findall(r"TEST_COMMAND='(.*)'", ci)
+    assert command == readme_commands()[1]
+
+
+def test_main_job_preset_needs_no_download():
+    from gamegan.presets import get_preset
+
+    main_job = readme_commands()[0]
+    preset = re.search(r"gamegan train (\S+)", main_job).group(1)
+    assert get_preset(preset).data.source in ("brick", "grass", "gravel")
