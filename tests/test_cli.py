@@ -154,3 +154,34 @@ def test_snapshot_of_wrong_kind(tmp_path, mnist_dir):
     state = next(run.glob("state-*.safetensors"))
     result = gamegan("generate", state)
     assert result.returncode == 2 and "expected a gamegan.snapshot/1 file" in result.stderr
+
+
+def test_data_inspect_reports_skipped_files(tmp_path):
+    from datafiles import write_image_folder
+
+    write_image_folder(tmp_path / "imgs")
+    out = gamegan("data", "inspect", tmp_path / "imgs", check=0).stdout
+    assert "skipped" in out.lower() and "corrupt" in out.lower()
+
+
+def test_data_download_offline_is_one_line(tmp_path, monkeypatch):
+    import socket
+
+    import gamegan.data.download as download
+
+    # A closed local port stands in for an unreachable host (tests never touch the network).
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    url = f"http://127.0.0.1:{port}/train-images-idx3-ubyte.gz"
+    monkeypatch.setattr(
+        download,
+        "official_sources",
+        lambda name: {"train-images-idx3-ubyte.gz": ((url,), "0" * 32)},
+    )
+    result = CliRunner().invoke(app, ["data", "download", "mnist", "--dir", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "cannot reach 127.0.0.1" in str(result.exception) and str(tmp_path) in str(
+        result.exception
+    )

@@ -276,3 +276,40 @@ def test_torchrun_two_processes(tmp_path, mnist_dir):
     assert second.returncode == 0, second.stderr[-3000:]
     assert (run / "state-000005.safetensors").exists()
     assert [s["iteration"] for s in read_stats(run)][-1] == 5
+
+
+def test_wgan_forest_trains_on_class_33_only(tmp_path, cifar_dir):
+    from gamegan.presets import build_config
+    from gamegan.train.build import resolve
+    from gamegan.train.run import _load_data
+
+    cfg = build_config("wgan-forest", data_dir=cifar_dir)
+    data = _load_data(resolve(cfg))
+    assert data.images.shape == (6, 3, 32, 32)  # the fixture holds 6 forest + 6 other images
+    assert data.labels.tolist() == [33] * 6
+    result = train(
+        "wgan-forest",
+        out=tmp_path / "forest",
+        data_dir=cifar_dir,
+        iterations=2,
+        overrides=(*TINY_DCGAN, "train.tensorboard=False"),
+        quiet=True,
+        progress=False,
+    )
+    assert read_png(result.run_dir / "samples" / "reals.png").shape == (5 * 32 + 12, 5 * 32 + 12, 3)
+
+
+def test_bf16_autocast_trains(tmp_path, mnist_dir):
+    result = tiny_run(tmp_path, mnist_dir, extra=("train.precision=bf16",), iterations=2)
+    for line in read_stats(result.run_dir):
+        assert np.isfinite(line["Loss/D"]) and np.isfinite(line["Loss/G"])
+
+
+def test_state_of_another_model_is_refused(tmp_path, mnist_dir):
+    dcgan = tiny_run(tmp_path, mnist_dir, "a", iterations=1).run_dir
+    wider = tiny_run(tmp_path, mnist_dir, "b", iterations=1, extra=("model.z_dim=9",)).run_dir
+    for state in dcgan.glob("state-*"):
+        state.unlink()
+    (wider / "state-000001.safetensors").rename(dcgan / "state-000001.safetensors")
+    with pytest.raises(CheckpointError, match="weights do not fit"):
+        resume(dcgan, iterations=2)
