@@ -256,4 +256,5 @@ def _run(resolved, data, run_dir, dist_info, device, state, progress, quiet) -> 
             import torch.distributed as dist
 
             if dist.is_initialized():
+                dist.barrier()  # no rank tears down gloo while another still writes or talks
                 dist.destroy_process_group()
