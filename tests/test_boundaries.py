@@ -22,6 +22,7 @@ LAYER = {
     "metrics": 2,
     "train": 3,
     "generate": 3,
+    "evaluate": 3,
     "export": 3,
     "api": 3,
     "cli": 4,

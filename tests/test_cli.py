@@ -14,15 +14,18 @@ from gamegan.cli import app
 from gamegan.io.png import read_png
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "cli"
-COMMANDS = [
-    [],
-    ["train"],
-    ["generate"],
-    ["presets"],
-    ["data"],
-    ["data", "download"],
-    ["data", "inspect"],
-]
+
+
+def _documented_commands():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cli_docs", DOCS / "update.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.COMMANDS
+
+
+COMMANDS = _documented_commands()
 
 
 def gamegan(*args, check=None):

@@ -14,6 +14,7 @@ COMMANDS = [
     ["data"],
     ["data", "download"],
     ["data", "inspect"],
+    ["eval"],
 ]
 
 if __name__ == "__main__":

@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from gamegan.errors import CheckpointError
+from gamegan.errors import CheckpointError, ConfigError
 from gamegan.io.checkpoint import SNAPSHOT_FORMAT, load_module, load_tensors
 from gamegan.io.png import to_uint8
 from gamegan.io.rundir import latest_file
+from gamegan.io.terrain import add_wrap_edge
 from gamegan.runtime import make_generator, pick_device
 
 
@@ -33,13 +34,28 @@ class LoadedGenerator:
         return int(self.G.z_dim)
 
 
+PRETRAINED = ("brick", "grass", "gravel")  # texture snapshots shipped in gamegan/pretrained/
+
+
+def pretrained_path(name: str) -> Path:
+    """The shipped snapshot of a bundled model name."""
+    path = Path(__file__).parent / "pretrained" / f"{name}.safetensors"
+    if not path.is_file():
+        raise CheckpointError(f"the bundled model {name!r} is missing from this install ({path})")
+    return path
+
+
 def resolve_snapshot(run_or_snapshot: str | Path) -> Path:
-    """A snapshot file, or the newest snapshot of a run folder."""
+    """A snapshot file, the newest snapshot of a run folder, or a bundled model's file."""
     path = Path(run_or_snapshot)
     if path.is_dir():
         return latest_file(path, "snapshot")
     if not path.exists():
-        raise CheckpointError(f"{path}: no such run folder or snapshot file")
+        if str(run_or_snapshot) in PRETRAINED:
+            return pretrained_path(str(run_or_snapshot))
+        raise CheckpointError(
+            f"{path}: no such run folder or snapshot file (bundled models: {', '.join(PRETRAINED)})"
+        )
     return path
 
 
@@ -115,3 +131,177 @@ def images(
         for chunk in z.split(64):
             out.append(to_uint8(G(chunk).float()).cpu())
     return torch.cat(out).permute(0, 2, 3, 1).numpy()
+
+
+# textures
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1024x512"`` -> (width, height); ``"1024"`` -> square. Errors name the flag.
+
+    Parameters
+    ----------
+    text : str
+        ``WIDTHxHEIGHT`` or one number.
+
+    Returns
+    -------
+    tuple of int
+        ``(width, height)``.
+    """
+    parts = text.lower().replace("*", "x").split("x")
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        numbers = []
+    if len(numbers) == 1:
+        numbers *= 2
+    if len(numbers) != 2 or min(numbers) < 1:
+        raise ConfigError(f"--size {text!r}: expected WIDTHxHEIGHT in pixels, e.g. 1024x512")
+    if max(numbers) > MAX_TEXTURE_SIDE:
+        raise ConfigError(f"--size {text!r}: at most {MAX_TEXTURE_SIDE} pixels per side")
+    return numbers[0], numbers[1]
+
+
+MAX_TEXTURE_SIDE = 16384
+TILE_CELLS = 32  # latent cells per tiled pass (512 px at 16x): bounds memory for any size
+MARGIN_CELLS = 2  # the generator sees under 2 cells around a pixel: the windows overlap this
+
+
+def _wrap_or_clamp(start: int, stop: int, size: int, wrap: bool) -> tuple[torch.Tensor, int]:
+    """Indices of a window with margin; returns them and the offset of ``start`` inside."""
+    lo, hi = start - MARGIN_CELLS, stop + MARGIN_CELLS
+    if wrap:
+        return torch.arange(lo, hi) % size, MARGIN_CELLS
+    lo, hi = max(lo, 0), min(hi, size)
+    return torch.arange(lo, hi), start - lo
+
+
+def _synthesize(G: torch.nn.Module, z: torch.Tensor, tile_cells: int) -> torch.Tensor:
+    """Run the texture generator on a latent field, in overlapping windows when it is large.
+
+    Each window carries a margin wider than the generator's receptive field, so the stitched
+    result equals a single pass (up to float rounding) while memory stays bounded.
+    """
+    features = G.features(z)  # [1, F, rows, cols]: sinusoids at their true positions
+    rows, cols = features.shape[-2:]
+    u = G.upsampling
+    if rows <= tile_cells and cols <= tile_cells:
+        return G.net(features)
+    out = None
+    for r0 in range(0, rows, tile_cells):
+        r1 = min(r0 + tile_cells, rows)
+        ri, roff = _wrap_or_clamp(r0, r1, rows, G.tileable)
+        for c0 in range(0, cols, tile_cells):
+            c1 = min(c0 + tile_cells, cols)
+            ci, coff = _wrap_or_clamp(c0, c1, cols, G.tileable)
+            window = features[:, :, ri][:, :, :, ci]
+            if G.tileable:
+                # The margin supplies the wrap; inside a window the padding must not.
+                G.set_tileable(False)
+                piece = G.net(window)
+                G.set_tileable(True)
+            else:
+                piece = G.net(window)
+            if out is None:
+                out = piece.new_empty(piece.shape[0], piece.shape[1], rows * u, cols * u)
+            top, left = roff * u, coff * u
+            out[:, :, r0 * u : r1 * u, c0 * u : c1 * u] = piece[
+                :, :, top : top + (r1 - r0) * u, left : left + (c1 - c0) * u
+            ]
+    return out
+
+
+def _periodic_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Bilinear resize that wraps at the borders, so a seamless tile stays seamless."""
+    h, w = image.shape[:2]
+    ys = (np.arange(height) + 0.5) * h / height - 0.5
+    xs = (np.arange(width) + 0.5) * w / width - 0.5
+    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
+    fy, fx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
+    y1, x1 = (y0 + 1) % h, (x0 + 1) % w
+    y0, x0 = y0 % h, x0 % w
+    top = image[y0][:, x0] * (1 - fx) + image[y0][:, x1] * fx
+    bottom = image[y1][:, x0] * (1 - fx) + image[y1][:, x1] * fx
+    return (top * (1 - fy) + bottom * fy).astype(np.float32)
+
+
+def texture(
+    run_or_snapshot: str | Path | LoadedGenerator,
+    *,
+    width: int,
+    height: int,
+    tileable: bool = True,
+    seed: int = 0,
+    device: str = "cpu",
+    tile_cells: int = TILE_CELLS,
+) -> np.ndarray:
+    """One texture of any size from a texture GAN snapshot.
+
+    Parameters
+    ----------
+    run_or_snapshot : path or LoadedGenerator
+        A texture run folder, snapshot file or bundled name (``brick``, ``grass``, ``gravel``).
+    width, height : int
+        Output size in pixels. Sizes that are not a multiple of the generator's upsampling
+        are made at the next multiple and resized, wrapping at the borders when tileable.
+    tileable : bool
+        Make the texture wrap seamlessly at its borders.
+    seed : int
+        The same seed and size give the same texture.
+    device : str
+        Where to run the generator.
+    tile_cells : int
+        Latent cells per pass; larger runs fewer, bigger passes.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``[height, width, C]`` in [0, 1].
+    """
+    loaded = (
+        run_or_snapshot
+        if isinstance(run_or_snapshot, LoadedGenerator)
+        else load_generator(run_or_snapshot, device=device)
+    )
+    if loaded.metadata.get("kind") != "texture_gan":
+        raise ConfigError(
+            f"{loaded.path}: a {loaded.metadata.get('kind')} snapshot makes fixed-size images; "
+            "texture sizes need a texture model (presets texture, texture-brick, ...)"
+        )
+    if width < 1 or height < 1 or max(width, height) > MAX_TEXTURE_SIDE:
+        raise ConfigError(f"texture size {width}x{height} is out of range")
+    G = loaded.G
+    u = G.upsampling
+    if tileable and height % u == 1 and width % u == 1 and min(height, width) > u:
+        # Terrain sizes (2^n + 1): a seamless 2^n tile plus its first row and column.
+        inner = texture(
+            loaded, width=width - 1, height=height - 1, seed=seed, tile_cells=tile_cells
+        )
+        return add_wrap_edge(inner)
+    gen_h, gen_w = -(-height // u) * u, -(-width // u) * u
+    G.set_tileable(tileable)
+    z = G.sample_z(1, make_generator(seed), "cpu", height=gen_h, width=gen_w)
+    with torch.no_grad():
+        x = _synthesize(G, z.to(next(G.parameters()).device), tile_cells)
+    image = ((x[0].float().permute(1, 2, 0).cpu().numpy() + 1.0) / 2.0).clip(0.0, 1.0)
+    if (gen_h, gen_w) != (height, width):
+        image = _periodic_resize(image, height, width) if tileable else image[:height, :width]
+    return image
+
+
+def quantize(image: np.ndarray) -> np.ndarray:
+    """Float [0, 1] image -> uint8 (gray images lose their channel axis for PNG).
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        ``[H, W, C]`` floats.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 ``[H, W]`` for one channel, else ``[H, W, C]``.
+    """
+    out = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return out[..., 0] if out.shape[-1] == 1 else out

@@ -18,6 +18,19 @@ _RMSPROP = ("optim.name=rmsprop", "optim.lr=5e-5")
 _WGAN_NETS = ("model.d_channels=(16, 32, 64, 128)", "model.g_kernel_size=4")
 _WGAN_LOSS = ("loss.name=wgan", "loss.clip_value=0.01", "train.n_critic=5")
 _MNIST = ("data.source=mnist", "model.resolution=28", "model.channels=1")
+# Texture GANs: 64 px crops, patch discriminator, 16x upsampling from the latent field.
+_TEXTURE = (
+    "model.name=spatial_gan",
+    "model.resolution=64",
+    "model.d_channels=(16, 32, 64, 128)",  # a lighter critic keeps pace with the generator
+    "loss.name=vanilla",
+    "loss.label_smoothing=0.2",
+    *_ADAM,
+    "train.batch_size=16",
+    "train.iterations=3000",
+    "train.sample_every=100",
+    "train.checkpoint_every=500",
+)
 _FOLDER = ("data.source=", "model.resolution=64", "model.channels=3")
 
 
@@ -70,6 +83,17 @@ PRESETS: dict[str, Preset] = {
             "optim.beta1=0.0",
             "optim.beta2=0.9",
         ),
+    ),
+    **{
+        f"texture-{name}": Preset(
+            f"seamless textures: periodic Spatial GAN on crops of scikit-image's {name} photo",
+            (*_TEXTURE, f"data.source={name}", "model.channels=1"),
+        )
+        for name in ("brick", "grass", "gravel")
+    },
+    "texture": Preset(
+        "seamless textures: periodic Spatial GAN on your photo or folder (--data PATH)",
+        (*_TEXTURE, "data.source=", "model.channels=3"),
     ),
     "dcgan-texture": Preset(
         "texture crops: DCGAN at 32x32 on random crops of a photo "

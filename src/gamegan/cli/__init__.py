@@ -25,11 +25,12 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _register() -> None:
-    from gamegan.cli import data, generate, train
+    from gamegan.cli import data, evaluate, generate, train
 
     train.register(app)
     generate.register(app)
     app.add_typer(data.app, name="data")
+    evaluate.register(app)
 
 
 _register()

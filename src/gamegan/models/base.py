@@ -20,6 +20,7 @@ class GANSpec:
     config: type  # frozen dataclass with defaults; its fields are the model's params schema
     generator: type  # Generator(cfg): forward(z [N, z_dim]) -> x [N, C, H, W] in [-1, 1] (tanh)
     discriminator: type  # Discriminator(cfg): forward(x [N, C, H, W]) -> logits [N] (no sigmoid)
+    kind: str = "image_gan"  # what its snapshots make: "image_gan" or "texture_gan" (any size)
 
 
 MODELS: Registry[GANSpec] = Registry("model")

@@ -45,8 +45,6 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
 class GANTrainer:
     """Holds G, D, their optimizers, the data and every RNG stream of one run."""
 
-    kind = "image_gan"
-
     def __init__(
         self,
         resolved: Resolved,
@@ -57,6 +55,7 @@ class GANTrainer:
     ) -> None:
         cfg = resolved.cfg
         self.cfg = cfg
+        self.kind = resolved.spec.kind  # image_gan or texture_gan: what its snapshots make
         self.objective = resolved.objective
         self.device = device
         self.dist = dist_info

@@ -46,11 +46,17 @@ class TrainResult:
 
 
 def _load_data(resolved: Resolved):
-    from gamegan.data import load_images
+    from gamegan.data import DATASETS, TEXTURE_PREFIX, load_images
+    from gamegan.data.textures import BUNDLED_TEXTURES
 
     cfg, model_cfg = resolved.cfg, resolved.model_cfg
+    source = cfg.data.source
+    known = (*DATASETS, *BUNDLED_TEXTURES)
+    if resolved.spec.kind == "texture_gan" and source.lower() not in known:
+        # A texture model learns from crops at the photo's own scale, never from resized images.
+        source = source if source.startswith(TEXTURE_PREFIX) else TEXTURE_PREFIX + source
     return load_images(
-        cfg.data.source,
+        source,
         data_dir=cfg.data.data_dir,
         resolution=model_cfg.resolution,
         channels=model_cfg.channels,

@@ -1,0 +1,62 @@
+"""``gamegan eval``: quality metrics of a run's newest snapshot, next to a real-vs-real baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def format_table(rows: list[dict]) -> str:
+    """Rows of :func:`gamegan.evaluate.evaluate_run` as an aligned text table."""
+    header = ("metric", "generated", "real-vs-real", "ratio")
+    lines = [header]
+    for row in rows:
+        value, base = row["value"], row["baseline"]
+        ratio = "-" if base is None or value is None or base <= 0 else f"{value / base:.2f}"
+        lines.append((row["metric"], _number(value), _number(base), ratio))
+    width = max(len(line[0]) for line in lines)
+    return "\n".join(f"{a:<{width}}  {b:>10}  {c:>12}  {d:>6}".rstrip() for a, b, c, d in lines)
+
+
+def evaluate(
+    run_dir: Path = typer.Argument(..., help="A run folder made by `gamegan train`."),
+    count: int = typer.Option(
+        2000, min=2, help="Generated images, and real images in each comparison set."
+    ),
+    seed: int = typer.Option(0, min=0, help="First seed; image i uses seed + i."),
+    metrics: str = typer.Option(
+        "", help="Comma-separated subset of swd, color, classifier (default: all that apply)."
+    ),
+    device: str = typer.Option("cpu", help="auto, cpu or cuda[:N] (runs the generator)."),
+) -> None:
+    """Measure a run's newest snapshot against its real data.
+
+    Prints, per metric, the generated-vs-real value, the same metric between two disjoint
+    real sets of the same size (the best a generator can hope for), and their ratio, and
+    appends the result to RUN_DIR/metrics.jsonl. MNIST runs also get FID/KID in the
+    features of a digit classifier that gamegan trains once and caches ($GAMEGAN_CACHE,
+    default ~/.cache/gamegan). See docs/evaluation.md.
+
+    Example: gamegan eval runs/00003-dcgan-mnist --count 2000
+    """
+    from gamegan.evaluate import evaluate_run
+
+    rows = evaluate_run(
+        run_dir,
+        n=count,
+        seed=seed,
+        metrics=metrics.split(",") if metrics else None,
+        device=device,
+        log=lambda line: typer.echo(line, err=True),
+    )
+    typer.echo(format_table(rows))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``gamegan eval`` to the app."""
+    app.command("eval")(evaluate)

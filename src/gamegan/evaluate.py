@@ -1,0 +1,279 @@
+"""Offline evaluation of a run: its newest snapshot's images against the run's real data.
+
+Every number comes with a real-vs-real baseline: the same metric between two disjoint sets
+of real images of the same size as the generated set. Metrics like SWD and FID depend on the
+sample size and on the data, so "3.1 against a baseline of 2.9" says far more than "3.1".
+
+>>> from gamegan.evaluate import evaluate_run  # doctest: +SKIP
+>>> for row in evaluate_run("runs/00003-dcgan-mnist", n=2000):  # doctest: +SKIP
+...     print(row["metric"], row["value"], row["baseline"])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gamegan import __version__
+from gamegan.config import RunConfig, from_dict
+from gamegan.errors import CheckpointError, ConfigError, DataError
+from gamegan.io.rundir import read_config_json
+
+__all__ = ["applicable_metrics", "evaluate_run", "load_run_config"]
+
+METRICS_FILE = "metrics.jsonl"
+
+
+def load_run_config(run_dir: str | Path) -> RunConfig:
+    """The :class:`RunConfig` a run was trained with, from ``RUN_DIR/config.json``.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A run folder made by ``gamegan train``.
+
+    Returns
+    -------
+    RunConfig
+        As written by the run (all defaults filled in).
+
+    Raises
+    ------
+    CheckpointError
+        If the folder does not exist or holds no valid ``config.json``.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise CheckpointError(f"{run_dir}: no such run folder")
+    raw = read_config_json(run_dir)
+    raw.pop("gamegan_version", None)
+    return from_dict(RunConfig, raw, where="config.json")
+
+
+def _is_digits(cfg: RunConfig) -> bool:
+    return cfg.data.source.strip().lower() == "mnist"
+
+
+def applicable_metrics(cfg: RunConfig) -> list[str]:
+    """Metric groups that make sense for a run's data.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        The run's config.
+
+    Returns
+    -------
+    list of str
+        ``"swd"`` and ``"color"`` for every image run, plus ``"classifier"`` (FID, KID,
+        class spread and accuracy in a self-trained digit classifier's features) when the
+        data is MNIST.
+    """
+    names = ["swd", "color"]
+    if _is_digits(cfg):
+        names.append("classifier")
+    return names
+
+
+def _choose(cfg: RunConfig, wanted: Iterable[str] | None) -> list[str]:
+    available = applicable_metrics(cfg)
+    if wanted is None:
+        return available
+    wanted = [w.strip() for w in wanted if w.strip()]
+    unknown = [w for w in wanted if w not in available]
+    if unknown or not wanted:
+        raise ConfigError(
+            f"--metrics {','.join(unknown) or '(none)'}: not available for this run; "
+            f"choose from {', '.join(available)}"
+        )
+    return wanted
+
+
+def _load_real(resolved, log) -> tuple[Any, Any, str]:
+    """The run's real data, plus a second disjoint real set when the data set has one."""
+    from gamegan.train.run import _load_data
+
+    cfg = resolved.cfg
+    real = _load_data(resolved)  # the very loader training used
+    if not _is_digits(cfg):
+        return real, None, "two disjoint halves of the training data"
+    other = "test" if cfg.data.split != "test" else "train"
+    try:
+        held_out = _load_data(
+            replace(resolved, cfg=replace(cfg, data=replace(cfg.data, split=other)))
+        )
+    except DataError as err:
+        log(f"note: no MNIST {other} split ({err}); the baseline uses halves of the training data")
+        return real, None, "two disjoint halves of the training data"
+    return real, held_out, f"the MNIST {other} split"
+
+
+def _classifier(resolved, real, held_out, options: dict, log):
+    from gamegan.data import load_images
+    from gamegan.metrics.classifier import load_or_train_classifier
+
+    # Always all ten digits of the train split at 28x28 gray, whatever classes or size the run
+    # used, so the classifier (and its cache entry) is shared by every run on these files.
+    cfg = resolved.cfg
+    is_plain = (
+        not cfg.data.classes
+        and resolved.model_cfg.resolution == 28
+        and resolved.model_cfg.channels == 1
+    )
+
+    def digits(split: str):
+        if is_plain and cfg.data.split == split:
+            return real
+        if is_plain and held_out is not None and cfg.data.split != split and split == "test":
+            return held_out
+        return load_images(
+            "mnist", data_dir=cfg.data.data_dir, resolution=28, channels=1, split=split
+        )
+
+    train = digits("train")
+    try:
+        test = digits("test")
+    except DataError:
+        test = None
+    return load_or_train_classifier(
+        train.images,
+        train.labels,
+        test_images=None if test is None else test.images,
+        test_labels=None if test is None else test.labels,
+        log=log,
+        **options,
+    )
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    *,
+    n: int = 2000,
+    seed: int = 0,
+    metrics: Iterable[str] | None = None,
+    device: str = "cpu",
+    classifier_options: dict[str, Any] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Measure a run's newest snapshot against its real data, with a real-vs-real baseline.
+
+    Generates ``n`` images (seeds ``seed .. seed + n - 1``), draws ``n`` real training
+    images (the reference set) and ``n`` other real images (the baseline set: the MNIST test
+    split, or else the other half of the training data), and computes each metric twice:
+    reference vs generated (``value``) and reference vs baseline set (``baseline``). When
+    the data has fewer than ``2 n`` images (``n`` plus a test split for MNIST), all three
+    sets shrink to what is there. One JSON line is appended to ``RUN_DIR/metrics.jsonl``.
+
+    Parameters
+    ----------
+    run_dir : str or Path
+        A run folder made by ``gamegan train``.
+    n : int
+        Images per set.
+    seed : int
+        First generator seed; also the seed of the real-image draw and of the metrics.
+    metrics : iterable of str, optional
+        Groups to compute (default: :func:`applicable_metrics`).
+    device : str
+        Where the generator runs (``cpu``, ``cuda``, ``auto``); metrics run on the CPU.
+    classifier_options : dict, optional
+        Keyword arguments for :func:`gamegan.metrics.classifier.load_or_train_classifier`
+        (``epochs``, ``n_train``, ``cache_dir``, ...).
+    log : callable, optional
+        Receives progress lines.
+
+    Returns
+    -------
+    list of dict
+        One row per number: ``{"metric": "swd/28", "value": float, "baseline": float}``;
+        ``baseline`` is None where there is none (``classifier/accuracy``).
+
+    Raises
+    ------
+    CheckpointError
+        If the folder is not a run or has no snapshot yet.
+    DataError
+        If the run's data cannot be loaded or has fewer than 4 images.
+    ConfigError
+        If a requested metric does not apply to this run.
+    """
+    from gamegan import generate
+    from gamegan import metrics as metric_lib
+    from gamegan.train.build import resolve
+
+    log = log or (lambda line: None)
+    started = time.perf_counter()
+    run_dir = Path(run_dir)
+    cfg = load_run_config(run_dir)
+    groups = _choose(cfg, metrics)
+    if n < 2:
+        raise ConfigError(f"--count must be at least 2, got {n}")
+    resolved = resolve(cfg)
+    loaded = generate.load_generator(run_dir, device=device)  # CheckpointError if none yet
+    iteration = loaded.metadata.get("iteration")
+
+    log(f"loading real data: {cfg.data.source}")
+    real_data, held_out_data, baseline_source = _load_real(resolved, log)
+    real = real_data.images
+    held_out = None if held_out_data is None else held_out_data.images
+    g = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(real), generator=g)
+    if held_out is None:
+        m = min(n, len(real) // 2)
+        reference, baseline = real[order[:m]], real[order[m : 2 * m]]
+    else:
+        m = min(n, len(real), len(held_out))
+        reference = real[order[:m]]
+        baseline = held_out[torch.randperm(len(held_out), generator=g)[:m]]
+    if m < 2:
+        raise DataError(f"{cfg.data.source}: too few real images to evaluate ({len(real)})")
+    if m < n:
+        log(f"note: only enough real images for sets of {m}; comparing {m} vs {m}")
+    log(
+        f"generating {m} images from {loaded.path.name} (iteration {iteration}), "
+        f"seeds {seed}-{seed + m - 1}"
+    )
+    fake = torch.from_numpy(generate.images(loaded, n=m, seed=seed)).permute(0, 3, 1, 2)
+
+    rows: list[dict[str, Any]] = []
+
+    def add(name: str, **kwargs: Any) -> None:
+        log(f"computing {name}")
+        value = metric_lib.compute(name, real=reference, fake=fake, **kwargs)
+        base = metric_lib.compute(name, real=reference, fake=baseline, **kwargs)
+        rows.extend({"metric": k, "value": v, "baseline": base[k]} for k, v in value.items())
+
+    for group in groups:
+        if group == "swd":
+            add("swd", seed=seed)
+        elif group == "color":
+            add("color")
+        elif group == "classifier":
+            options = dict(classifier_options or {})
+            clf = _classifier(resolved, real_data, held_out_data, options, log)
+            add("classifier", classifier=clf, seed=seed)
+            rows.append({"metric": "classifier/accuracy", "value": clf.accuracy, "baseline": None})
+
+    seconds = time.perf_counter() - started
+    metric_lib.report(
+        run_dir / METRICS_FILE,
+        {
+            "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "snapshot": loaded.path.name,
+            "iteration": iteration,
+            "n_images": m,
+            "seed": seed,
+            "baseline": baseline_source,
+            "seconds": round(seconds, 2),
+            "gamegan_version": __version__,
+            "results": rows,
+        },
+    )
+    log(f"done in {seconds:.1f} s; appended to {run_dir / METRICS_FILE}")
+    return rows

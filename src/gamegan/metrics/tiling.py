@@ -1,0 +1,141 @@
+"""Tileability of a texture: whether the wrap-around seam looks like any other place.
+
+A texture tiles seamlessly when the step from its last column to its first (and last row to
+first) is no larger than the steps between neighbouring pixels inside it. Both measures here
+are ratios of "at the seam" to "anywhere else", so 1 means seamless whatever the contrast of
+the texture, and a visible seam gives a value well above 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gamegan.metrics import METRICS
+
+__all__ = ["edge_error", "seam_score", "tile_2x2", "tiling"]
+
+
+def _as_hwc(img: Any) -> np.ndarray:
+    x = np.asarray(img, dtype=np.float64)
+    if x.ndim == 2:
+        x = x[..., None]
+    if x.ndim != 3:
+        raise ValueError(f"expected one image [H, W] or [H, W, C], got shape {x.shape}")
+    return x
+
+
+def _ratio(at_seam: float, elsewhere: float) -> float:
+    if elsewhere > 0:
+        return float(at_seam / elsewhere)
+    return 1.0 if at_seam == 0 else float("inf")
+
+
+def edge_error(img: Any) -> float:
+    """Wrap-around step between opposite borders relative to steps between neighbours.
+
+    Parameters
+    ----------
+    img : array_like
+        One image ``[H, W]`` or ``[H, W, C]`` (any dtype and value range).
+
+    Returns
+    -------
+    float
+        ``mean |img[:, -1] - img[:, 0]|`` and ``mean |img[-1] - img[0]|`` (pooled) divided
+        by the mean absolute difference of adjacent columns and rows inside the image.
+        About 1 for a seamless tile, much larger for a visible seam. A flat image gives
+        1.0 (a step at the wrap implies a step inside, so the ratio is always finite).
+
+    Raises
+    ------
+    ValueError
+        If the image is not 2- or 3-dimensional or is smaller than 2x2.
+    """
+    x = _as_hwc(img)
+    if x.shape[0] < 2 or x.shape[1] < 2:
+        raise ValueError(f"edge_error needs at least 2x2 pixels, got {x.shape[:2]}")
+    wrap = np.concatenate([np.abs(x[:, -1] - x[:, 0]).ravel(), np.abs(x[-1] - x[0]).ravel()]).mean()
+    inner = np.concatenate(
+        [np.abs(np.diff(x, axis=1)).ravel(), np.abs(np.diff(x, axis=0)).ravel()]
+    ).mean()
+    return _ratio(wrap, inner)
+
+
+def seam_score(img: Any) -> float:
+    """Gradient magnitude across the wrap seams relative to the rest of the image.
+
+    The image is rolled by half its size (``np.roll(img, (H // 2, W // 2))``) so that the
+    seams a tiling would show lie on the centre row and column. Gradients are central
+    differences (``np.gradient``), their magnitude ``sqrt(gx^2 + gy^2)`` averaged over the
+    channels.
+
+    Parameters
+    ----------
+    img : array_like
+        One image ``[H, W]`` or ``[H, W, C]`` (any dtype and value range).
+
+    Returns
+    -------
+    float
+        Mean gradient magnitude on the two-pixel bands straddling the seams (rows
+        ``H//2 - 1, H//2`` and columns ``W//2 - 1, W//2``) divided by its mean over all
+        other pixels. About 1 when the seam looks like any other place, much larger for a
+        visible seam. A flat image gives 1.0; an image flat except at the seam gives
+        ``inf``.
+
+    Raises
+    ------
+    ValueError
+        If the image is not 2- or 3-dimensional or is smaller than 4x4.
+    """
+    x = _as_hwc(img)
+    h, w = x.shape[:2]
+    if h < 4 or w < 4:
+        raise ValueError(f"seam_score needs at least 4x4 pixels, got {(h, w)}")
+    rolled = np.roll(x, (h // 2, w // 2), axis=(0, 1))
+    gy, gx = np.gradient(rolled, axis=(0, 1))
+    magnitude = np.sqrt(gx**2 + gy**2).mean(axis=-1)  # [H, W]
+    band = np.zeros((h, w), dtype=bool)
+    band[h // 2 - 1 : h // 2 + 1] = True
+    band[:, w // 2 - 1 : w // 2 + 1] = True
+    return _ratio(magnitude[band].mean(), magnitude[~band].mean())
+
+
+def tile_2x2(img: Any) -> np.ndarray:
+    """Two-by-two tiling of an image, to look at its seams.
+
+    Parameters
+    ----------
+    img : array_like
+        ``[H, W]`` or ``[H, W, C]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[2H, 2W]`` or ``[2H, 2W, C]``, same dtype.
+    """
+    x = np.asarray(img)
+    return np.tile(x, (2, 2) + (1,) * (x.ndim - 2))
+
+
+@METRICS.register("tiling")
+def tiling(images: Any) -> dict[str, float]:
+    """Mean :func:`edge_error` and :func:`seam_score` over one image or a batch.
+
+    Parameters
+    ----------
+    images : array_like
+        One image ``[H, W]`` / ``[H, W, C]``, or a batch ``[N, H, W, C]`` or a list.
+
+    Returns
+    -------
+    dict of str to float
+        ``"tiling/edge_error"`` and ``"tiling/seam_score"``; 1 is seamless.
+    """
+    batch = list(images) if isinstance(images, list) or np.ndim(images) == 4 else [images]
+    return {
+        "tiling/edge_error": float(np.mean([edge_error(img) for img in batch])),
+        "tiling/seam_score": float(np.mean([seam_score(img) for img in batch])),
+    }

@@ -1,0 +1,224 @@
+"""Texture GAN: any size, seamless tiling, terrain formats, bad sizes."""
+
+import numpy as np
+import pytest
+import torch
+
+from gamegan.api import train
+from gamegan.errors import ConfigError
+from gamegan.generate import load_generator, parse_size, texture
+from gamegan.io.png import read_png, write_png
+from gamegan.io.terrain import add_wrap_edge, normal_map, read_raw, to_uint16, write_raw
+from gamegan.models.spatial_gan import Config, Discriminator, Generator
+
+TINY_TEXTURE = (
+    "model.g_channels=(8, 8, 8, 8)",
+    "model.d_channels=(8, 8)",
+    "model.z_local=4",
+    "model.z_global=4",
+    "model.n_periodic=2",
+    "train.tensorboard=False",
+)
+
+
+@pytest.fixture(scope="module")
+def texture_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tex") / "run"
+    return train(
+        "texture-gravel",
+        out=out,
+        iterations=3,
+        batch_size=4,
+        sample_every=3,
+        overrides=(*TINY_TEXTURE, "data.n_crops=16"),
+        quiet=True,
+        progress=False,
+    ).run_dir
+
+
+def test_generator_makes_any_size_and_d_judges_patches():
+    G, D = Generator(Config(channels=3)), Discriminator(Config(channels=3))
+    for h, w in ((64, 64), (48, 160), (16, 16)):
+        z = G.sample_z(2, torch.Generator().manual_seed(0), "cpu", height=h, width=w)
+        x = G(z)
+        assert x.shape == (2, 3, h, w) and x.abs().max() <= 1
+        assert D(x).shape == (2, h // 16, w // 16)
+    with pytest.raises(ConfigError, match="multiple of 16"):
+        G.sample_z(1, None, "cpu", height=20, width=16)
+
+
+def test_circular_generator_has_no_seam_by_construction():
+    """Rolling the field by whole cells rolls the image: the wrap is computed like the inside."""
+    G = Generator(Config(n_periodic=0)).eval()
+    z = G.sample_z(1, torch.Generator().manual_seed(1), "cpu", height=64, width=96)
+    with torch.no_grad():
+        x = G(z)
+        shifted = G(torch.roll(z, shifts=(1, 2), dims=(2, 3)))
+    assert torch.allclose(torch.roll(x, shifts=(16, 32), dims=(2, 3)), shifted, atol=1e-5)
+
+
+def test_periodic_waves_wrap_when_tileable():
+    G = Generator(Config(n_periodic=3)).eval()
+    glob = torch.randn(4, 20)
+    k = G.wave_numbers(glob, 5, 7)  # [N, P, 2] for a 5 x 7 field
+    turns = k * torch.tensor([5.0, 7.0]) / (2 * torch.pi)
+    assert torch.allclose(turns, turns.round(), atol=1e-5)  # whole periods: the field wraps
+    free = G.set_tileable(False).wave_numbers(glob, 5, 7)
+    assert not torch.allclose(free, k)
+
+
+def test_texture_any_size_and_seed(texture_run):
+    a = texture(texture_run, width=200, height=72, seed=5)
+    b = texture(texture_run, width=200, height=72, seed=5)
+    c = texture(texture_run, width=200, height=72, seed=6)
+    assert a.shape == (72, 200, 1) and a.dtype == np.float32
+    assert 0.0 <= a.min() and a.max() <= 1.0
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_tiled_passes_equal_one_pass(texture_run):
+    loaded = load_generator(texture_run)
+    for tileable in (True, False):
+        one = texture(loaded, width=256, height=192, tileable=tileable, seed=1, tile_cells=64)
+        tiled = texture(loaded, width=256, height=192, tileable=tileable, seed=1, tile_cells=4)
+        assert np.abs(one - tiled).max() < 1e-5
+
+
+def test_tileable_texture_wraps(texture_run):
+    from gamegan.metrics.tiling import edge_error, seam_score
+
+    seamless = texture(texture_run, width=128, height=96, seed=3)[..., 0]
+    plain = texture(texture_run, width=128, height=96, seed=3, tileable=False)[..., 0]
+    assert edge_error(seamless) < 1.5 and 0.5 < seam_score(seamless) < 1.5
+    assert edge_error(plain) > edge_error(seamless)
+
+
+def test_terrain_size_repeats_first_row_and_column(texture_run):
+    image = texture(texture_run, width=129, height=65, seed=2)
+    assert image.shape == (65, 129, 1)
+    assert np.array_equal(image[-1], image[0]) and np.array_equal(image[:, -1], image[:, 0])
+
+
+def test_sizes_are_parsed_with_clear_errors():
+    assert parse_size("1024x512") == (1024, 512)
+    assert parse_size("300") == (300, 300)
+    for bad in ("12x0", "huge", "10x20x30", "-4x4", "99999x10"):
+        with pytest.raises(ConfigError, match="--size"):
+            parse_size(bad)
+
+
+def test_image_gan_snapshot_is_not_a_texture(tmp_path, mnist_dir):
+    from conftest import TINY_DCGAN
+
+    run = train(
+        "dcgan-mnist",
+        out=tmp_path / "r",
+        data_dir=mnist_dir,
+        iterations=1,
+        overrides=TINY_DCGAN,
+        quiet=True,
+    ).run_dir
+    with pytest.raises(ConfigError, match="texture model"):
+        texture(run, width=64, height=64)
+
+
+def test_heightmap_formats_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    height = rng.random((33, 65)).astype(np.float32)
+    samples = to_uint16(height)
+    assert samples.dtype == np.uint16 and samples.max() > 60000
+    write_png(tmp_path / "h.png", samples)
+    assert np.array_equal(read_png(tmp_path / "h.png"), samples)
+    write_raw(tmp_path / "h.raw", samples)
+    assert (tmp_path / "h.raw").stat().st_size == 33 * 65 * 2
+    assert np.array_equal(read_raw(tmp_path / "h.raw", 65), samples)
+    raw = np.fromfile(tmp_path / "h.raw", dtype=np.uint8)
+    assert raw[0] == samples[0, 0] & 0xFF  # little-endian: low byte first
+    wrapped = add_wrap_edge(samples)
+    assert wrapped.shape == (34, 66) and np.array_equal(wrapped[-1], wrapped[0])
+
+
+def test_normal_map_directions():
+    flat = normal_map(np.zeros((8, 8)))
+    assert (flat == [128, 128, 255]).all()
+    ramp = np.tile(np.linspace(0, 1, 16, dtype=np.float32), (16, 1))  # rises to the right
+    n = normal_map(ramp, wrap=False).astype(int)
+    assert n[8, 8, 0] < 128 and abs(n[8, 8, 1] - 128) <= 1  # tilts left, no y tilt
+    down = np.tile(np.linspace(0, 1, 16, dtype=np.float32)[:, None], (1, 16))  # rises downwards
+    gl, dx = normal_map(down, wrap=False).astype(int), normal_map(down, wrap=False, directx=True)
+    assert gl[8, 8, 1] > 128 and dx[8, 8, 1] < 128  # OpenGL green up, DirectX flipped
+
+
+def test_cli_writes_texture_preview_heightmap_and_normal_map(tmp_path, texture_run):
+    import subprocess
+    import sys
+
+    out = tmp_path / "wall.png"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gamegan",
+            "generate",
+            str(texture_run),
+            "--size",
+            "96x64",
+            "--heightmap",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "seam score" in result.stdout
+    assert read_png(out).shape == (64, 96)
+    assert read_png(tmp_path / "wall-tiled.png").shape == (128, 192)
+    height = read_png(tmp_path / "wall-height.png")
+    assert height.dtype == np.uint16 and height.shape == (64, 96)
+    assert np.array_equal(read_raw(tmp_path / "wall-height.raw", 96), height)
+    assert read_png(tmp_path / "wall-normal.png").shape == (64, 96, 3)
+    bad = subprocess.run(
+        [sys.executable, "-m", "gamegan", "generate", str(texture_run), "--size", "12x0"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "--size '12x0'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def _photo(path, h, w, channels=3, dtype=np.uint8):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    if dtype == np.uint16:
+        Image.fromarray(rng.integers(0, 65535, (h, w), dtype=np.uint16)).save(path)
+    else:
+        shape = (h, w, channels) if channels > 1 else (h, w)
+        Image.fromarray(rng.integers(0, 255, shape, dtype=np.uint8)).save(path)
+    return path
+
+
+@pytest.mark.parametrize("channels, dtype", [(3, np.uint8), (4, np.uint8), (1, np.uint16)])
+def test_texture_preset_learns_from_a_photo_path(tmp_path, channels, dtype):
+    photo = _photo(tmp_path / "wall.png", 100, 90, channels, dtype)  # RGB, RGBA or 16-bit gray
+    run = train(
+        "texture",
+        out=tmp_path / "r",
+        data=str(photo),
+        iterations=1,
+        batch_size=2,
+        overrides=(*TINY_TEXTURE, "data.n_crops=8"),
+        quiet=True,
+        progress=False,
+    ).run_dir
+    assert read_png(run / "samples" / "reals.png").shape == (5 * 64 + 12, 5 * 64 + 12, 3)
+    assert texture(run, width=80, height=48).shape == (48, 80, 3)
+
+
+def test_photo_smaller_than_the_crop_is_a_clear_error(tmp_path):
+    from gamegan.errors import DataError
+
+    photo = _photo(tmp_path / "small.png", 40, 50)
+    with pytest.raises(DataError, match="40"):
+        train("texture", out=tmp_path / "r", data=str(photo), iterations=1, quiet=True)
+    assert not (tmp_path / "r").exists()
