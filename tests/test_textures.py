@@ -222,3 +222,18 @@ def test_photo_smaller_than_the_crop_is_a_clear_error(tmp_path):
     with pytest.raises(DataError, match="40"):
         train("texture", out=tmp_path / "r", data=str(photo), iterations=1, quiet=True)
     assert not (tmp_path / "r").exists()
+
+
+def test_eval_of_a_texture_run_has_baselines_and_tiling(texture_run):
+    import json
+
+    from gamegan.evaluate import evaluate_run
+
+    rows = {row["metric"]: row for row in evaluate_run(texture_run)}
+    assert {"swd/avg", "color/hist_l1", "tiling/edge_error", "tiling/seam_score"} <= set(rows)
+    for row in rows.values():
+        assert np.isfinite(row["value"]) and np.isfinite(row["baseline"])
+    # the photo, wrapped, has a visible seam; the generated textures are made seamless
+    assert rows["tiling/edge_error"]["baseline"] > 2 * rows["tiling/edge_error"]["value"]
+    line = json.loads((texture_run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert "chessboard" in line["baseline"] and line["snapshot"].startswith("snapshot-")

@@ -28,6 +28,7 @@ from gamegan.io.rundir import read_config_json
 __all__ = ["applicable_metrics", "evaluate_run", "load_run_config"]
 
 METRICS_FILE = "metrics.jsonl"
+TILING_TEXTURES = 8  # textures whose wrap seams are scored, per evaluation
 
 
 def load_run_config(run_dir: str | Path) -> RunConfig:
@@ -60,6 +61,59 @@ def _is_digits(cfg: RunConfig) -> bool:
     return cfg.data.source.strip().lower() == "mnist"
 
 
+def _is_texture(cfg: RunConfig) -> bool:
+    from gamegan.models import MODELS
+
+    return cfg.model.name in MODELS and MODELS.get(cfg.model.name).kind == "texture_gan"
+
+
+def _checkerboard(photo: torch.Tensor, size: int) -> tuple[list, list]:
+    """Crops on a grid, split like the squares of a chessboard: two sets that never overlap."""
+    _, h, w = photo.shape
+    black, white = [], []
+    for r in range(h // size):
+        for c in range(w // size):
+            crop = photo[:, r * size : (r + 1) * size, c * size : (c + 1) * size]
+            (black if (r + c) % 2 == 0 else white).append(crop)
+    return black, white
+
+
+def _texture_sets(resolved, loaded, seed: int, log) -> tuple[Any, Any, Any, list, list]:
+    """Reference, baseline and generated crops, plus generated textures and the photos.
+
+    Real crops come from a chessboard grid over each photo: the black squares are the
+    reference, the white squares the real-vs-real baseline (disjoint pixels of the same
+    photos). Generated textures of each photo's size are cut on the same black squares.
+    """
+    from gamegan import generate
+    from gamegan.data.textures import read_textures
+
+    cfg, size = resolved.cfg, resolved.model_cfg.resolution
+    source = cfg.data.source
+    if source.startswith("texture:"):
+        source = source[len("texture:") :]
+    photos, _, what = read_textures(source, resolved.model_cfg.channels, min_size=2 * size)
+    u = loaded.G.upsampling
+    reference, baseline, fake, textures = [], [], [], []
+    for i, photo in enumerate(photos):
+        black, white = _checkerboard(photo, size)
+        reference += black
+        baseline += white
+        _, h, w = photo.shape
+        h, w = h // u * u, w // u * u
+        made = generate.texture(loaded, width=w, height=h, tileable=True, seed=seed + i)
+        texture = torch.from_numpy(generate.quantize(made).reshape(h, w, -1)).permute(2, 0, 1)
+        textures.append(texture.permute(1, 2, 0).numpy())
+        fake += _checkerboard(texture, size)[0]
+    # One wrap seam is a single column pair: average the tiling scores over several textures.
+    for extra in range(len(textures), TILING_TEXTURES):
+        made = generate.texture(loaded, width=w, height=h, tileable=True, seed=seed + extra)
+        textures.append(generate.quantize(made).reshape(h, w, -1))
+    log(f"{what}: crops {len(reference)} reference, {len(baseline)} baseline, {len(fake)} made")
+    real_tiles = [p.permute(1, 2, 0).numpy() for p in photos]
+    return torch.stack(reference), torch.stack(baseline), torch.stack(fake), textures, real_tiles
+
+
 def applicable_metrics(cfg: RunConfig) -> list[str]:
     """Metric groups that make sense for a run's data.
 
@@ -73,11 +127,13 @@ def applicable_metrics(cfg: RunConfig) -> list[str]:
     list of str
         ``"swd"`` and ``"color"`` for every image run, plus ``"classifier"`` (FID, KID,
         class spread and accuracy in a self-trained digit classifier's features) when the
-        data is MNIST.
+        data is MNIST, and ``"tiling"`` (edge error, seam score) for texture models.
     """
     names = ["swd", "color"]
     if _is_digits(cfg):
         names.append("classifier")
+    if _is_texture(cfg):
+        names.append("tiling")
     return names
 
 
@@ -218,6 +274,8 @@ def evaluate_run(
     loaded = generate.load_generator(run_dir, device=device)  # CheckpointError if none yet
     iteration = loaded.metadata.get("iteration")
 
+    if _is_texture(cfg):
+        return _evaluate_texture(run_dir, resolved, loaded, groups, seed, started, log)
     log(f"loading real data: {cfg.data.source}")
     real_data, held_out_data, baseline_source = _load_real(resolved, log)
     real = real_data.images
@@ -260,13 +318,19 @@ def evaluate_run(
             add("classifier", classifier=clf, seed=seed)
             rows.append({"metric": "classifier/accuracy", "value": clf.accuracy, "baseline": None})
 
+    return _report(run_dir, loaded, rows, m, seed, baseline_source, started, log)
+
+
+def _report(run_dir, loaded, rows, m, seed, baseline_source, started, log) -> list[dict]:
+    from gamegan import metrics as metric_lib
+
     seconds = time.perf_counter() - started
     metric_lib.report(
         run_dir / METRICS_FILE,
         {
             "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "snapshot": loaded.path.name,
-            "iteration": iteration,
+            "iteration": loaded.metadata.get("iteration"),
             "n_images": m,
             "seed": seed,
             "baseline": baseline_source,
@@ -277,3 +341,24 @@ def evaluate_run(
     )
     log(f"done in {seconds:.1f} s; appended to {run_dir / METRICS_FILE}")
     return rows
+
+
+def _evaluate_texture(run_dir, resolved, loaded, groups, seed, started, log) -> list[dict]:
+    """Texture runs: crops of generated textures against disjoint crops of the photos."""
+    from gamegan import metrics as metric_lib
+
+    reference, baseline, fake, textures, photos = _texture_sets(resolved, loaded, seed, log)
+    rows: list[dict[str, Any]] = []
+    for group in groups:
+        if group in ("swd", "color"):
+            kwargs = {"seed": seed} if group == "swd" else {}
+            value = metric_lib.compute(group, real=reference, fake=fake, **kwargs)
+            base = metric_lib.compute(group, real=reference, fake=baseline, **kwargs)
+            rows.extend({"metric": k, "value": v, "baseline": base[k]} for k, v in value.items())
+        elif group == "tiling":
+            # The photos themselves, wrapped, are the reference for what a visible seam scores.
+            value = metric_lib.compute("tiling", images=textures)
+            base = metric_lib.compute("tiling", images=photos)
+            rows.extend({"metric": k, "value": v, "baseline": base[k]} for k, v in value.items())
+    source = "chessboard crops of the photos: black squares vs white squares; tiling vs the photos"
+    return _report(run_dir, loaded, rows, len(fake), seed, source, started, log)

@@ -15,7 +15,7 @@ from gamegan.data.image_folder import SkipImage, read_image, scan_files, to_tens
 from gamegan.data.images import ImageData
 from gamegan.errors import DataError
 
-__all__ = ["BUNDLED_TEXTURES", "bundled_texture_path", "load_texture_crops"]
+__all__ = ["BUNDLED_TEXTURES", "bundled_texture_path", "load_texture_crops", "read_textures"]
 
 BUNDLED_TEXTURES = ("brick", "grass", "gravel")
 
@@ -96,37 +96,9 @@ def load_texture_crops(
         If the source does not exist or holds no usable image, or an image is smaller
         than the crop (the message gives both sizes).
     """
-    if channels not in (1, 3, 4):
-        raise DataError(f"{source}: channels must be 1, 3 or 4, got {channels}")
     if resolution < 1 or n_crops < 1:
         raise DataError(f"{source}: resolution and n_crops must be positive")
-    if isinstance(source, str) and source.lower() in BUNDLED_TEXTURES:
-        files, skipped = [bundled_texture_path(source)], []
-        what = f"bundled texture {source.lower()}"
-    else:
-        files, skipped = scan_files(source)
-        what = str(source)
-
-    textures = []
-    for f in files:
-        try:
-            img, _ = read_image(f)
-        except SkipImage as skip:
-            skipped.append((str(f), skip.reason))
-            continue
-        w, h = img.size
-        if w < resolution or h < resolution:
-            raise DataError(
-                f"{f}: the image is {w}x{h}, smaller than the {resolution}x{resolution} crops; "
-                f"use a resolution of at most {min(w, h)} or a larger image"
-            )
-        textures.append(to_tensor(img, channels))
-    if not textures:
-        reasons = "; ".join(f"{Path(f).name}: {r}" for f, r in skipped[:3])
-        raise DataError(
-            f"{source}: no usable images ({len(skipped)} files skipped"
-            + (f": {reasons})" if reasons else ")")
-        )
+    textures, skipped, what = read_textures(source, channels, min_size=resolution)
 
     g = torch.Generator().manual_seed(seed)
     n = len(textures)
@@ -154,3 +126,60 @@ def load_texture_crops(
         f"from {n} images)",
         skipped=sorted(skipped),
     )
+
+
+def read_textures(
+    source: str | Path, channels: int, min_size: int = 1
+) -> tuple[list[torch.Tensor], list[tuple[str, str]], str]:
+    """The texture photos of a source at their own size.
+
+    Parameters
+    ----------
+    source : str or Path
+        A bundled texture name, an image file or a folder of images.
+    channels : int
+        1, 3 or 4.
+    min_size : int, optional
+        The smallest side allowed (the crop size); a smaller photo is an error.
+
+    Returns
+    -------
+    tuple
+        ``(photos, skipped, description)``: uint8 ``[C, H, W]`` tensors, ``(file, reason)``
+        pairs for files left out, and a description of the source.
+
+    Raises
+    ------
+    DataError
+        If the source holds no usable image or an image is smaller than ``min_size``.
+    """
+    if channels not in (1, 3, 4):
+        raise DataError(f"{source}: channels must be 1, 3 or 4, got {channels}")
+    if isinstance(source, str) and source.lower() in BUNDLED_TEXTURES:
+        files, skipped = [bundled_texture_path(source)], []
+        what = f"bundled texture {source.lower()}"
+    else:
+        files, skipped = scan_files(source)
+        what = str(source)
+
+    textures = []
+    for f in files:
+        try:
+            img, _ = read_image(f)
+        except SkipImage as skip:
+            skipped.append((str(f), skip.reason))
+            continue
+        w, h = img.size
+        if w < min_size or h < min_size:
+            raise DataError(
+                f"{f}: the image is {w}x{h}, smaller than the {min_size}x{min_size} crops; "
+                f"use a resolution of at most {min(w, h)} or a larger image"
+            )
+        textures.append(to_tensor(img, channels))
+    if not textures:
+        reasons = "; ".join(f"{Path(f).name}: {r}" for f, r in skipped[:3])
+        raise DataError(
+            f"{source}: no usable images ({len(skipped)} files skipped"
+            + (f": {reasons})" if reasons else ")")
+        )
+    return textures, skipped, what

@@ -149,7 +149,10 @@ class GANTrainer:
         stats["Loss/G"] = g_loss.detach().float()
 
         if self.G_ema is not None:
-            ema_update(self.G_ema, self.G, self.cfg.train.ema_decay)
+            # Ramp the decay up (as TensorFlow's num_updates does) so early, poor weights
+            # leave the average quickly instead of dominating a short run.
+            decay = min(self.cfg.train.ema_decay, (1 + self.iteration) / (10 + self.iteration))
+            ema_update(self.G_ema, self.G, decay)
         self.iteration += 1
         return stats
 
