@@ -23,6 +23,7 @@ LAYER = {
     "train": 3,
     "generate": 3,
     "evaluate": 3,
+    "experiment": 3,
     "export": 3,
     "api": 3,
     "cli": 4,

@@ -244,3 +244,15 @@ def test_import_metrics_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_interior_seam_scores_bracket_a_seamless_wrap_and_not_a_seam():
+    from gamegan.metrics.tiling import interior_seam_scores, seam_score
+
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:64, 0:64]
+    tile = np.sin(2 * np.pi * x / 16) + np.cos(2 * np.pi * y / 32) + 0.1 * rng.random((64, 64))
+    interior = interior_seam_scores(tile, n=32)
+    assert interior.min() - 0.05 <= seam_score(tile) <= interior.max() + 0.05
+    broken = tile + (x > 40) * 3.0  # a step at the wrap (and at x=40 inside)
+    assert seam_score(broken) > np.median(interior_seam_scores(broken, n=32))

@@ -28,3 +28,13 @@ def test_main_job_preset_needs_no_download():
     main_job = readme_commands()[0]
     preset = re.search(r"gamegan train (\S+)", main_job).group(1)
     assert get_preset(preset).data.source in ("brick", "grass", "gravel")
+
+
+def test_main_job_bundled_models_ship_with_the_package():
+    from gamegan.generate import PRETRAINED, pretrained_path
+
+    main_job = readme_commands()[0]
+    used = re.findall(r"gamegan generate (\w+) ", main_job)
+    assert used and set(used) <= set(PRETRAINED)
+    for name in used:
+        assert pretrained_path(name).stat().st_size < 8 * 2**20  # a few MB at most

@@ -85,11 +85,13 @@ def test_tiled_passes_equal_one_pass(texture_run):
 
 
 def test_tileable_texture_wraps(texture_run):
-    from gamegan.metrics.tiling import edge_error, seam_score
+    from gamegan.metrics.tiling import edge_error, interior_seam_scores, seam_score
 
     seamless = texture(texture_run, width=128, height=96, seed=3)[..., 0]
     plain = texture(texture_run, width=128, height=96, seed=3, tileable=False)[..., 0]
     assert edge_error(seamless) < 1.5 and 0.5 < seam_score(seamless) < 1.5
+    interior = interior_seam_scores(seamless, n=32)
+    assert interior.min() <= seam_score(seamless) <= interior.max()
     assert edge_error(plain) > edge_error(seamless)
 
 
@@ -237,3 +239,19 @@ def test_eval_of_a_texture_run_has_baselines_and_tiling(texture_run):
     assert rows["tiling/edge_error"]["baseline"] > 2 * rows["tiling/edge_error"]["value"]
     line = json.loads((texture_run / "metrics.jsonl").read_text().splitlines()[-1])
     assert "chessboard" in line["baseline"] and line["snapshot"].startswith("snapshot-")
+
+
+def test_texture_model_trains_on_the_chapter_forest_images(tmp_path, cifar_dir):
+    run = train(
+        "texture",
+        out=tmp_path / "forest",
+        data="cifar100",
+        data_dir=cifar_dir,
+        iterations=1,
+        batch_size=2,
+        overrides=(*TINY_TEXTURE, "data.classes=('forest',)", "model.resolution=32"),
+        quiet=True,
+        progress=False,
+    ).run_dir
+    assert "CIFAR-100 train (6 images, 1 of 100 classes" in (run / "log.txt").read_text()
+    assert texture(run, width=96, height=64).shape == (64, 96, 3)

@@ -15,6 +15,7 @@ COMMANDS = [
     ["data", "download"],
     ["data", "inspect"],
     ["eval"],
+    ["experiment"],
 ]
 
 if __name__ == "__main__":

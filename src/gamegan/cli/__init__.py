@@ -31,6 +31,9 @@ def _register() -> None:
     generate.register(app)
     app.add_typer(data.app, name="data")
     evaluate.register(app)
+    from gamegan.cli import experiment
+
+    experiment.register(app)
 
 
 _register()

@@ -106,7 +106,7 @@ def _textures(loaded, count, seed, out, size, tileable, heightmap, strength, pre
     from gamegan import generate as gen
     from gamegan.io.png import write_png
     from gamegan.io.terrain import luminance, normal_map, to_uint16, write_raw
-    from gamegan.metrics.tiling import edge_error, seam_score, tile_2x2
+    from gamegan.metrics.tiling import edge_error, interior_seam_scores, seam_score, tile_2x2
 
     width, height = gen.parse_size(size)
     if out.suffix.lower() != ".png":
@@ -133,9 +133,11 @@ def _textures(loaded, count, seed, out, size, tileable, heightmap, strength, pre
             written.append(base.with_name(base.name + "-normal.png"))
             write_png(written[-1], normal_map(height_field, strength=strength, wrap=tileable))
         gray = luminance(np.asarray(pixels, dtype=np.float32))
+        interior = interior_seam_scores(gray)
         typer.echo(
-            f"seed {seed + i}: {width}x{height} in {seconds:.2f} s, edge error "
-            f"{edge_error(gray):.2f}, seam score {seam_score(gray):.2f} (1.0 = like the interior)"
+            f"seed {seed + i}: {width}x{height} in {seconds:.2f} s; edge error "
+            f"{edge_error(gray):.2f}, seam score {seam_score(gray):.2f} (interior lines of "
+            f"this texture: {interior.min():.2f}-{interior.max():.2f})"
         )
         for path in written:
             typer.echo(f"  wrote {path}")

@@ -103,6 +103,37 @@ def seam_score(img: Any) -> float:
     return _ratio(magnitude[band].mean(), magnitude[~band].mean())
 
 
+def interior_seam_scores(img: Any, n: int = 16, seed: int = 0) -> np.ndarray:
+    """:func:`seam_score` measured on ``n`` random interior lines instead of the wrap.
+
+    Rolling the image by a random offset first moves the measured cross to other rows and
+    columns, so the spread of these scores is the range of an ordinary place in this very
+    image: a seam score inside it means the wrap is indistinguishable from the interior.
+
+    Parameters
+    ----------
+    img : array_like
+        One image ``[H, W]`` or ``[H, W, C]``.
+    n : int
+        How many interior crosses.
+    seed : int
+        Seed of the offsets.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n`` scores; offsets within 2 pixels of the wrap are avoided.
+    """
+    x = _as_hwc(img)
+    h, w = x.shape[:2]
+    rng = np.random.default_rng(seed)
+    dy = rng.integers(2, max(3, h - 2), n)
+    dx = rng.integers(2, max(3, w - 2), n)
+    return np.array(
+        [seam_score(np.roll(x, (a, b), axis=(0, 1))) for a, b in zip(dy, dx, strict=True)]
+    )
+
+
 def tile_2x2(img: Any) -> np.ndarray:
     """Two-by-two tiling of an image, to look at its seams.
 
