@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Tiny tensors gain nothing from a second thread, and two threads fighting another busy process
+# for two cores run many times slower: tests (and the subprocesses they start) use one.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # Small networks so a training test takes a second or two on 2 cores.
 TINY_DCGAN = (
