@@ -281,10 +281,10 @@ def test_torchrun_two_processes(tmp_path, mnist_dir):
 def test_wgan_forest_trains_on_class_33_only(tmp_path, cifar_dir):
     from gamegan.presets import build_config
     from gamegan.train.build import resolve
-    from gamegan.train.run import _load_data
+    from gamegan.train.run import load_run_data
 
     cfg = build_config("wgan-forest", data_dir=cifar_dir)
-    data = _load_data(resolve(cfg))
+    data = load_run_data(resolve(cfg))
     assert data.images.shape == (6, 3, 32, 32)  # the fixture holds 6 forest + 6 other images
     assert data.labels.tolist() == [33] * 6
     result = train(

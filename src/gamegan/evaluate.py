@@ -153,15 +153,15 @@ def _choose(cfg: RunConfig, wanted: Iterable[str] | None) -> list[str]:
 
 def _load_real(resolved, log) -> tuple[Any, Any, str]:
     """The run's real data, plus a second disjoint real set when the data set has one."""
-    from gamegan.train.run import _load_data
+    from gamegan.train.run import load_run_data
 
     cfg = resolved.cfg
-    real = _load_data(resolved)  # the very loader training used
+    real = load_run_data(resolved)  # the very loader training used
     if not _is_digits(cfg):
         return real, None, "two disjoint halves of the training data"
     other = "test" if cfg.data.split != "test" else "train"
     try:
-        held_out = _load_data(
+        held_out = load_run_data(
             replace(resolved, cfg=replace(cfg, data=replace(cfg.data, split=other)))
         )
     except DataError as err:

@@ -45,7 +45,8 @@ class TrainResult:
     config: RunConfig
 
 
-def _load_data(resolved: Resolved):
+def load_run_data(resolved: Resolved):
+    """The real images a run trains on, through the loader its config names."""
     from gamegan.data import DATASETS, TEXTURE_PREFIX, load_images
     from gamegan.data.textures import BUNDLED_TEXTURES
 
@@ -139,7 +140,7 @@ def train(
         target = Path(out) if out else next_run_dir(runs_dir, _describe(resolved.cfg))
         return TrainResult(target, 0, "dry-run", resolved.cfg)
 
-    data = _load_data(resolved)  # bad data fails before the run folder exists
+    data = load_run_data(resolved)  # bad data fails before the run folder exists
     run_dir = None
     if dist_info.is_main:
         run_dir = create_run_dir(Path(out) if out else next_run_dir(runs_dir, _describe(cfg)))
@@ -194,7 +195,7 @@ def resume(
     resolved = resolve(cfg)
     dist_info = distributed_from_env()
     dev = pick_device(resolved.cfg.train.device)
-    data = _load_data(resolved)
+    data = load_run_data(resolved)
     if dist_info.is_main:
         write_json(
             run_dir / "config.json", {**to_dict(resolved.cfg), "gamegan_version": __version__}
