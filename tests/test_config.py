@@ -114,3 +114,10 @@ def test_from_dict_rejects_unknown_keys():
     data["train"]["speed"] = 3
     with pytest.raises(ConfigError, match="speed"):
         from_dict(RunConfig, data)
+
+
+def test_own_data_drops_the_presets_class_filter():
+    assert build_config("wgan-forest").data.classes == (33,)
+    own = build_config("wgan-forest", data="my_textures")
+    assert own.data.source == "my_textures" and own.data.classes == ()
+    assert build_config("wgan-forest", data="cifar100").data.classes == (33,)

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from conftest import TINY_DCGAN
@@ -21,11 +20,7 @@ TWO = Sweep("two", "two tiny settings", (Setting("a", ()), Setting("b", ("model.
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("GAMEGAN_CACHE", str(tmp_path / "cache"))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny workloads: a second thread only waits on a busy machine
-    yield
-    torch.set_num_threads(threads)
+    monkeypatch.setenv("GAMEGAN_CACHE", str(tmp_path / "cache"))  # the digit classifier
 
 
 def sweep(out, mnist_dir, sweep=TWO, **kwargs):

@@ -71,8 +71,8 @@ class Sweep:
 
 
 # The optimizers of section 1.5, each at a learning rate that suits it. SGD, SGD+Nesterov,
-# AdaGrad, AdaDelta and RMSprop use the Keras 2 defaults (the chapter's framework; for SGD,
-# AdaGrad and AdaDelta also PyTorch's): lr 0.01, 0.01, 0.01, 1.0 (rho 0.95) and 0.001 (rho 0.9).
+# AdaGrad, AdaDelta and RMSprop use the Keras 2 defaults (the chapter's framework; for AdaGrad
+# and AdaDelta also PyTorch's rates): lr 0.01, 0.01, 0.01, 1.0 (rho 0.95) and 1e-3 (rho 0.9).
 # The Adam family (Adam, AdaMax, Nadam, AMSGrad) all use the DCGAN paper's Adam(2e-4, beta1=0.5),
 # which is what the chapter's DCGAN and gamegan's presets use: Keras' Adam default (1e-3,
 # beta1=0.9) makes DCGAN training oscillate (Radford et al. 2016, arXiv:1511.06434, section 4),
@@ -283,6 +283,11 @@ def _evaluate(run_dir: Path, n: int, device: str | None, log) -> list[dict]:
     return evaluate_run(run_dir, n=n, seed=EVAL_SEED, device=device or "cpu")
 
 
+def _one_line(err: Exception) -> str:
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+
+
 def _clean(value: Any) -> Any:
     """JSON without NaN: non-finite floats become None."""
     if isinstance(value, float):
@@ -476,10 +481,13 @@ def run_sweep(
                 status = train(cfg, out=run_dir, progress=progress, quiet=quiet).status
         except Exception as err:  # one broken setting must not stop the others
             status = "failed"
-            row["error"] = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            row["error"] = _one_line(err)
             log(f"{head}: failed: {row['error']}")
         row["status"] = status
         row.update(summarize_run(run_dir))
+        saved = numbered_files(run_dir, "state")
+        if saved:  # the state saved on a stop can be newer than the last logged line
+            row["iteration"] = saved[-1][0]
         diverged = row.pop("diverged")
         if status == "done" and diverged:
             row["status"], row["error"] = "failed", f"diverged: {diverged}"
@@ -489,7 +497,7 @@ def run_sweep(
             try:
                 row["metrics"] = _evaluate(run_dir, eval_count, device, log)
             except Exception as err:  # keep the losses; say why the metrics are missing
-                row["error"] = f"eval failed: {type(err).__name__}: {err}"
+                row["error"] = f"eval failed: {_one_line(err)}"
                 log(f"{head}: {row['error']}")
         rows.append(_clean(row))
         if status == "interrupted":
@@ -499,7 +507,7 @@ def run_sweep(
 
     rows = _merge_rows(out, sweep, rows)
     plot = None
-    runs = {row["setting"]: Path(row["run_dir"]) for row in rows if Path(row["run_dir"]).is_dir()}
+    runs = {row["setting"]: out / row["setting"] for row in rows if (out / row["setting"]).is_dir()}
     if any(read_stats(p) for p in runs.values()):
         plot = plot_losses(runs, out / LOSSES_PNG, title=f"{sweep.name} sweep on {preset}")
     table = format_table(rows)
@@ -555,7 +563,7 @@ def _fmt(value: Any, digits: int = 4) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:.{digits}g}"
+        return f"{value + 0.0:.{digits}g}"  # + 0.0 turns -0.0 into 0
     return str(value)
 
 

@@ -135,6 +135,11 @@ def build_config(
     Flags left as ``None`` keep the preset's value.
     """
     cfg = get_preset(preset)
+    data = flags.get("data")
+    if data is not None and str(data).lower() not in ("cifar100", "cifar-100"):
+        # A preset's class filter (wgan-forest: class 33) belongs to its own data set; your
+        # folder has no such classes. --set data.classes=... still applies afterwards.
+        cfg = set_value(set_value(cfg, "data.classes", ()), "data.coarse_classes", ())
     for flag, value in flags.items():
         if flag not in FLAG_KEYS:
             raise ConfigError(f"unknown option {flag!r}; known: {', '.join(FLAG_KEYS)}")

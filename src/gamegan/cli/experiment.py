@@ -80,8 +80,7 @@ def experiment(
     typer.echo(result.table)
     made = ["results.md", "results.json"] + (["losses.png"] if result.plot else [])
     typer.echo(f"wrote {', '.join(made)} in {result.out}", err=True)
-    if result.interrupted:
-        typer.echo("interrupted; run the same command again to continue", err=True)
+    if result.interrupted:  # the log already said how to continue
         raise typer.Exit(130)
 
 
