@@ -52,13 +52,16 @@ class Objective:
     def after_d_step(self, D: nn.Module) -> None:
         """Run after each optimizer step of D (e.g. weight clipping)."""
 
-    def d_accuracy(self, logits_real: Tensor, logits_fake: Tensor) -> float | None:
-        """Fraction of real with logit > 0 and fake with logit < 0; None when meaningless."""
+    def d_accuracy(self, logits_real: Tensor, logits_fake: Tensor) -> Tensor | None:
+        """Fraction of real with logit > 0 and fake with logit < 0; None when meaningless.
+
+        A 0-dim tensor, so the trainer can log it without waiting for the device.
+        """
         if not self.has_accuracy:
             return None
         with torch.no_grad():
             correct = torch.cat([logits_real.detach() > 0, logits_fake.detach() < 0])
-            return float(correct.float().mean())
+            return correct.float().mean()
 
     def params(self) -> dict[str, Any]:
         """Return the constructor arguments as set, for logs and run configs."""

@@ -134,9 +134,9 @@ class GANTrainer:
             stats["Loss/D/penalty"] = penalty.detach().float()
         stats["Score/real"] = logits_real.detach().float().mean()
         stats["Score/fake"] = logits_fake.detach().float().mean()
-        if objective.has_accuracy:
-            correct = torch.cat([logits_real.detach() > 0, logits_fake.detach() < 0])
-            stats["Accuracy/D"] = correct.float().mean()
+        accuracy = objective.d_accuracy(logits_real, logits_fake)
+        if accuracy is not None:
+            stats["Accuracy/D"] = accuracy
 
         # Generator step through a frozen D (its weights get no gradients).
         self.D.requires_grad_(False)
