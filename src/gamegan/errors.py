@@ -15,3 +15,7 @@ class DataError(GameganError):
 
 class CheckpointError(GameganError):
     """A snapshot or state file is missing, not safetensors, or of another model."""
+
+
+class AudioError(GameganError):
+    """Audio cannot be rendered: no synthesizer or no General MIDI soundfont was found."""

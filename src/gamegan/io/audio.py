@@ -1,0 +1,354 @@
+"""Score -> WAV through a General MIDI soundfont, with FluidSynth or TinySoundFont.
+
+FluidSynth (the ``fluidsynth`` command, run as a subprocess on a temporary MIDI file) is the
+primary backend: it is what Debian, Ubuntu and Homebrew package, and its reverb and chorus
+sound best. ``tinysoundfont`` (a small pip wheel, no system package) is the fallback and renders
+straight from the score's notes, so audio works on machines where nothing can be installed
+system-wide. Both need a General MIDI ``.sf2``; :func:`find_soundfont` says where it looks.
+
+An empty score renders as :data:`TAIL_SECONDS` of silence, without touching any synthesizer:
+generated music can legitimately be empty, and a pipeline writing one WAV per sample should not
+stop on it.
+"""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import os
+import shutil
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from gamegan.errors import AudioError
+from gamegan.music.score import Score
+
+__all__ = ["BACKENDS", "available_backends", "find_soundfont", "render_wav"]
+
+BACKENDS = ("fluidsynth", "tinysoundfont")
+TAIL_SECONDS = 1.0  # release tail after the last note (tinysoundfont; empty scores)
+DRUM_CHANNEL = 9  # General MIDI percussion channel
+FLUIDSYNTH_GAIN = 0.6  # FluidSynth's default 0.2 is quiet for 1-4 parts; 0.6 stays unclipped
+SOUNDFONT_PATHS = (
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/sounds/sf2/default-GM.sf2",
+    "/usr/share/sounds/sf2/TimGM6mb.sf2",
+)
+SOUNDFONT_DIRS = ("/usr/share/soundfonts",)
+INSTALL_HINT = (
+    "install FluidSynth (Debian/Ubuntu: apt install fluidsynth; macOS: brew install "
+    "fluid-synth) or `pip install --no-deps tinysoundfont`"
+)
+
+
+def available_backends() -> list[str]:
+    """Backends that can run here, best first (``auto`` picks the first)."""
+    found = []
+    if shutil.which("fluidsynth") is not None:
+        found.append("fluidsynth")
+    if importlib.util.find_spec("tinysoundfont") is not None:
+        found.append("tinysoundfont")
+    return found
+
+
+def _soundfont_candidates() -> list[Path]:
+    """Where :func:`find_soundfont` looks after the explicit path and ``$GAMEGAN_SOUNDFONT``."""
+    paths = [Path(p) for p in SOUNDFONT_PATHS]
+    for folder in SOUNDFONT_DIRS:
+        paths.extend(
+            Path(p) for p in sorted(glob.glob(os.path.join(folder, "**", "*.sf2"), recursive=True))
+        )
+    # pretty_midi's wheel ships TimGM6mb.sf2; find it without importing pretty_midi (slow).
+    spec = importlib.util.find_spec("pretty_midi")
+    if spec is not None and spec.submodule_search_locations:
+        paths.extend(Path(p) / "TimGM6mb.sf2" for p in spec.submodule_search_locations)
+    return paths
+
+
+def find_soundfont(explicit: str | os.PathLike | None = None) -> Path:
+    """Locate a General MIDI soundfont.
+
+    Parameters
+    ----------
+    explicit : str or PathLike, optional
+        A soundfont the caller chose; it must exist (no silent fallback to another sound).
+
+    Returns
+    -------
+    Path
+        In order: ``explicit``, ``$GAMEGAN_SOUNDFONT``, ``/usr/share/sounds/sf2/``
+        ``FluidR3_GM.sf2``, ``default-GM.sf2``, ``TimGM6mb.sf2``, any ``*.sf2`` under
+        ``/usr/share/soundfonts``, and the ``TimGM6mb.sf2`` inside the ``pretty_midi`` package.
+
+    Raises
+    ------
+    AudioError
+        If ``explicit`` or ``$GAMEGAN_SOUNDFONT`` names a missing file, or nothing is found.
+    """
+    if explicit is not None:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise AudioError(f"soundfont {path} does not exist")
+        return path
+    env = os.environ.get("GAMEGAN_SOUNDFONT")
+    if env:
+        path = Path(env).expanduser()
+        if not path.is_file():
+            raise AudioError(f"$GAMEGAN_SOUNDFONT={env} does not exist")
+        return path
+    candidates = _soundfont_candidates()
+    for path in candidates:
+        if path.is_file():
+            return path
+    searched = ", ".join(
+        str(p) for p in SOUNDFONT_PATHS + tuple(f"{d}/**/*.sf2" for d in SOUNDFONT_DIRS)
+    )
+    raise AudioError(
+        "cannot write WAV: no General MIDI soundfont found; set $GAMEGAN_SOUNDFONT to an .sf2 "
+        f"file or pass soundfont=... (searched {searched} and pretty_midi's TimGM6mb.sf2; "
+        "Debian/Ubuntu: apt install fluid-soundfont-gm)"
+    )
+
+
+def _check_soundfont(path: Path) -> None:
+    """Refuse a file that is not a RIFF ``sfbk``: FluidSynth would render silence and exit 0."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+    if head[:4] != b"RIFF" or head[8:12] != b"sfbk":
+        raise AudioError(f"{path} is not a SoundFont 2 (.sf2/.sf3) file")
+
+
+def render_wav(
+    score: Score,
+    path: str | os.PathLike,
+    *,
+    sample_rate: int = 44100,
+    soundfont: str | os.PathLike | None = None,
+    backend: str = "auto",
+) -> Path:
+    """Render a score to a 16-bit stereo WAV file.
+
+    Parameters
+    ----------
+    score : Score
+        The music; each part plays its General MIDI ``program`` (drum parts on channel 10).
+    path : str or PathLike
+        Destination ``.wav``; its folder must exist. Written atomically (``.tmp`` then rename).
+    sample_rate : int, optional
+        Samples per second, 8000-96000.
+    soundfont : str or PathLike, optional
+        A General MIDI ``.sf2``; default: :func:`find_soundfont`.
+    backend : {"auto", "fluidsynth", "tinysoundfont"}, optional
+        ``auto`` takes the first of :func:`available_backends`.
+
+    Returns
+    -------
+    Path
+        ``path``. Its length is the music's seconds plus a release tail (FluidSynth renders
+        until every voice has died away, about 1-3 s; tinysoundfont adds 1 s).
+
+    Raises
+    ------
+    AudioError
+        If no backend (or not the one asked for) is available, no soundfont is found, or the
+        synthesizer fails.
+    ValueError
+        For an unknown ``backend`` or a ``sample_rate`` out of range.
+    """
+    if backend not in ("auto", *BACKENDS):
+        raise ValueError(
+            f"render_wav: backend must be 'auto' or one of {BACKENDS}, got {backend!r}"
+        )
+    if not 8000 <= int(sample_rate) <= 96000:
+        raise ValueError(f"render_wav: sample_rate must be 8000-96000 Hz, got {sample_rate}")
+    sample_rate = int(sample_rate)
+    path = Path(path)
+    if score.n_notes == 0:
+        silence = np.zeros((int(TAIL_SECONDS * sample_rate), 2), dtype=np.int16)
+        _write_wav_atomic(path, silence, sample_rate)
+        return path
+
+    found = available_backends()
+    if backend == "auto":
+        if not found:
+            raise AudioError(f"cannot write WAV: {INSTALL_HINT}")
+        backend = found[0]
+    elif backend not in found:
+        hint = (
+            "the `fluidsynth` command is not on PATH (Debian/Ubuntu: apt install "
+            "fluidsynth; macOS: brew install fluid-synth)"
+            if backend == "fluidsynth"
+            else "the tinysoundfont package is not installed "
+            "(`pip install --no-deps tinysoundfont`)"
+        )
+        raise AudioError(f"cannot write WAV with {backend}: {hint}")
+    sf_path = find_soundfont(soundfont)
+    _check_soundfont(sf_path)
+    if backend == "fluidsynth":
+        _render_fluidsynth(score, path, sample_rate, sf_path)
+    else:
+        _render_tinysoundfont(score, path, sample_rate, sf_path)
+    return path
+
+
+# FluidSynth backend
+
+
+def _render_fluidsynth(score: Score, path: Path, sample_rate: int, sf_path: Path) -> None:
+    """Write a temporary MIDI file and let ``fluidsynth -F`` render it faster than real time."""
+    exe = shutil.which("fluidsynth")
+    with tempfile.TemporaryDirectory(prefix="gamegan-audio-") as tmp:
+        midi_path = Path(tmp) / "score.mid"
+        wav_path = Path(tmp) / "score.wav"
+        _write_midi(score, midi_path)
+        # -n no MIDI input, -i no shell, -q quiet; -F fast-renders to a file (no audio driver).
+        flags = f"-n -i -q -g {FLUIDSYNTH_GAIN} -r {sample_rate} -T wav -O s16".split()
+        cmd = [exe, *flags, "-F", str(wav_path), str(sf_path), str(midi_path)]
+        timeout = 60.0 + 2.0 * score.seconds  # ~100x faster than real time on one core
+        try:
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+            )
+        except subprocess.TimeoutExpired:
+            raise AudioError(f"fluidsynth did not finish within {timeout:.0f} s") from None
+        except OSError as err:
+            raise AudioError(f"cannot run fluidsynth ({err})") from None
+        errors = "\n".join(
+            line for line in (proc.stderr + proc.stdout).splitlines() if "error" in line.lower()
+        )
+        if proc.returncode != 0 or not wav_path.is_file():
+            detail = errors or proc.stderr.strip() or f"exit status {proc.returncode}"
+            raise AudioError(f"fluidsynth failed to render {path.name}: {detail}")
+        try:
+            with wave.open(str(wav_path), "rb") as w:
+                n_channels, n_frames = w.getnchannels(), w.getnframes()
+                data = np.frombuffer(w.readframes(n_frames), dtype="<i2")
+        except (wave.Error, EOFError) as err:
+            raise AudioError(f"fluidsynth wrote an unreadable WAV ({err})") from None
+        if n_channels != 2 or n_frames == 0 or not np.any(data):
+            detail = f": {errors}" if errors else ""
+            raise AudioError(f"fluidsynth rendered silence for {path.name} with {sf_path}{detail}")
+        _replace(wav_path, path)
+
+
+def _channels(score: Score) -> list[int]:
+    """A MIDI channel per part: drums on 9, pitched parts on 0-8 and 10-15 in turn.
+
+    The policy of :func:`gamegan.io.midi.write_midi`, so both backends sound the same.
+    """
+    melodic = [c for c in range(16) if c != DRUM_CHANNEL]
+    channels, i = [], 0
+    for part in score.parts:
+        if part.is_drum:
+            channels.append(DRUM_CHANNEL)
+        else:
+            channels.append(melodic[i % len(melodic)])
+            i += 1
+    return channels
+
+
+def _write_midi(score: Score, path: Path) -> None:
+    """The score as a type-1 MIDI file, with the same channels as :func:`_channels`."""
+    from gamegan.io.midi import write_midi
+
+    write_midi(score, path, midi_type=1)
+
+
+# tinysoundfont backend
+
+
+def _render_tinysoundfont(score: Score, path: Path, sample_rate: int, sf_path: Path) -> None:
+    """Play the notes on an offline ``tinysoundfont.Synth``, event by event, sample-accurately."""
+    import tinysoundfont
+
+    synth = tinysoundfont.Synth(gain=-3.0, samplerate=sample_rate)
+    try:
+        sfid = synth.sfload(str(sf_path))
+    except Exception as err:  # its loader raises plain Exceptions for broken files
+        raise AudioError(f"tinysoundfont cannot load {sf_path} ({err})") from None
+
+    channels = _channels(score)
+    for part, chan in zip(score.parts, channels, strict=True):
+        try:
+            if part.is_drum:
+                # Bank 128 is the drum kits; tinysoundfont falls back to kit 0 by itself.
+                synth.program_select(chan, sfid, 128, part.program, is_drums=True)
+            else:
+                synth.program_select(chan, sfid, 0, part.program)
+        except RuntimeError:  # preset missing from this soundfont: keep bank 0, program 0
+            synth.program_select(chan, sfid, 0, 0)
+
+    # Events as (sample, order, channel, key, velocity); at one instant note-offs go first, so
+    # a repeated note is released before it sounds again.
+    seconds_per_beat = 60.0 / score.tempo
+    events = []
+    for part, chan in zip(score.parts, channels, strict=True):
+        for note in part.notes:
+            if not 0 <= note.pitch <= 127:
+                continue
+            start = round(note.onset * seconds_per_beat * sample_rate)
+            stop = max(start + 1, round(note.end * seconds_per_beat * sample_rate))
+            velocity = min(max(int(note.velocity), 1), 127)
+            events.append((start, 1, chan, note.pitch, velocity))
+            events.append((stop, 0, chan, note.pitch, 0))
+    events.sort()
+    n_frames = max((e[0] for e in events), default=0) + int(TAIL_SECONDS * sample_rate)
+
+    audio = np.zeros((n_frames, 2), dtype=np.float32)
+    held: dict[tuple[int, int], int] = {}  # overlapping same-pitch notes: release at the last
+    pos = 0
+    for sample, is_on, chan, key, velocity in events:
+        if sample > pos:
+            synth.generate_simple(sample - pos, buffer=memoryview(audio[pos:sample]).cast("B"))
+            pos = sample
+        count = held.get((chan, key), 0)
+        if is_on:
+            synth.noteon(chan, key, velocity)
+            held[(chan, key)] = count + 1
+        elif count <= 1:
+            synth.noteoff(chan, key)
+            held.pop((chan, key), None)
+        else:
+            held[(chan, key)] = count - 1
+    if n_frames > pos:
+        synth.generate_simple(n_frames - pos, buffer=memoryview(audio[pos:]).cast("B"))
+
+    peak = float(np.max(np.abs(audio)))
+    if peak == 0.0 and events:
+        raise AudioError(f"tinysoundfont rendered silence with {sf_path}")
+    if peak > 0.99:  # scale down rather than clip
+        audio *= 0.99 / peak
+    _write_wav_atomic(path, np.round(audio * 32767.0).astype(np.int16), sample_rate)
+
+
+# files
+
+
+def _write_wav_atomic(path: Path, frames: np.ndarray, sample_rate: int) -> None:
+    """Write ``int16 [n, 2]`` frames as a stereo PCM WAV via ``path.tmp``."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with wave.open(str(tmp), "wb") as w:
+            w.setnchannels(2)
+            w.setsampwidth(2)
+            w.setframerate(sample_rate)
+            w.writeframes(np.ascontiguousarray(frames, dtype="<i2").tobytes())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _replace(src: Path, dst: Path) -> None:
+    """Move a rendered file into place; a copy then rename when they are on different disks."""
+    tmp = dst.with_name(dst.name + ".tmp")
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

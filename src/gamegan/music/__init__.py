@@ -1,0 +1,1 @@
+"""The score model and the representations the music models learn from."""
