@@ -9,10 +9,15 @@ Rows:
   (torch.utils.mkldnn's Linear), which is what runs torch's convolutions on this CPU;
 - train: iterations/s and images/s of the chapter's presets at their batch sizes, FLOPs per
   iteration counted with torch's FlopCounterMode, and that rate as a fraction of the oneDNN peak;
-- texture: seconds to generate seamless textures of 1024x1024 and 4096x4096.
+- texture: seconds to generate seamless textures of 1024x1024 and 4096x4096;
+- music: training throughput of note-lstm, note-vae (the chapter's sizes) and chorale-gan on
+  the bundled Bach chorales, with FLOPs (LSTM layers counted analytically: torch's fused LSTM
+  kernels are invisible to FlopCounterMode) and the fraction of the matmul peak; and seconds of
+  generation per minute of music for the bundled music models.
 
-Data are random tensors of the right shape, so no data set is needed; the arithmetic is the
-same as on real data. Timings are medians; the machine is shared, so compare ratios.
+Image data are random tensors of the right shape, so no data set is needed; the arithmetic is
+the same as on real data. Music rows use the bundled chorales (parsed once, then cached).
+Timings are medians; the machine is shared, so compare ratios.
 """
 
 from __future__ import annotations
@@ -82,6 +87,82 @@ def train_row(preset: str, iterations: int, repeats: int, overrides=()) -> dict:
     }
 
 
+def lstm_flops(module: torch.nn.Module, batch: int, steps: int) -> int:
+    """Forward FLOPs of every nn.LSTM inside ``module`` for a batch of sequences."""
+    total = 0
+    for lstm in (m for m in module.modules() if isinstance(m, torch.nn.LSTM)):
+        dirs = 2 if lstm.bidirectional else 1
+        for layer in range(lstm.num_layers):
+            inputs = lstm.input_size if layer == 0 else lstm.hidden_size * dirs
+            gates = 4 * lstm.hidden_size
+            total += dirs * 2 * gates * (inputs + lstm.hidden_size) * batch * steps
+    return total
+
+
+def music_train_row(preset: str, iterations: int, repeats: int) -> dict:
+    """Training throughput of a music preset on the bundled chorales."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from gamegan.presets import build_config
+    from gamegan.runtime import Distributed
+    from gamegan.train.build import is_sequence_model, resolve
+    from gamegan.train.run import load_run_data
+
+    resolved = resolve(build_config(preset, device="cpu"))
+    data = load_run_data(resolved)
+    cpu, single = torch.device("cpu"), Distributed()
+    if is_sequence_model(resolved.spec):
+        from gamegan.train.sequence import SequenceTrainer
+
+        trainer = SequenceTrainer(resolved, data, device=cpu, dist_info=single)
+        # Training = forward + backward, about 3x the forward arithmetic.
+        extra = 3 * lstm_flops(
+            trainer.model, resolved.cfg.train.batch_size, resolved.model_cfg.seq_len
+        )
+    else:
+        from gamegan.train.gan import GANTrainer
+
+        trainer = GANTrainer(resolved, data.images, device=cpu, dist_info=single)
+        extra = 0
+    with FlopCounterMode(display=False) as counter:
+        trainer.step()
+    flops = counter.get_total_flops() + extra
+
+    def run():
+        for _ in range(iterations):
+            trainer.step()
+
+    seconds = median_seconds(run, repeats) / iterations
+    return {
+        "iterations/s": 1.0 / seconds,
+        "examples/s": trainer.images_per_iteration / seconds,
+        "GFLOP/iteration": flops / 1e9,
+        "GFLOP/s": flops / seconds / 1e9,
+    }
+
+
+def music_generation_rows(repeats: int) -> list[tuple[str, float, float]]:
+    """(model, seconds of music made, seconds of compute per minute of music)."""
+    from gamegan import generate
+
+    rows = []
+    for name in ("chorale", "chorale-lstm", "chorale-vae"):
+        try:
+            loaded = generate.load_generator(name)
+        except Exception as err:  # not bundled in this checkout
+            print(f"music generation: {name} skipped ({err})")
+            continue
+        made = []
+
+        def make(loaded=loaded, made=made):
+            made[:] = generate.music(loaded, seed=0, n_bars=24)
+
+        seconds = median_seconds(make, repeats)
+        music_seconds = sum(score.seconds for score in made)
+        rows.append((name, music_seconds, seconds * 60.0 / max(music_seconds, 1e-9)))
+    return rows
+
+
 def texture_rows(repeats: int) -> list[tuple[str, float]]:
     from gamegan.generate import PRETRAINED, load_generator, pretrained_path, texture
 
@@ -107,14 +188,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=10, help="per timed training run")
     parser.add_argument("--threads", type=int, default=0)
-    parser.add_argument("--only", choices=("train", "texture", "peak"), default=None)
+    parser.add_argument(
+        "--only", choices=("train", "texture", "peak", "music"), default=None
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, repeats {args.repeats}")
 
     peak = None
-    if args.only in (None, "peak", "train"):
+    if args.only in (None, "peak", "train", "music"):
         peak = peak_gflops(args.repeats)
         print("\n| peak | GFLOP/s (float32, 2048x2048 product) |\n| --- | --- |")
         print(f"| MKL torch.matmul | {peak['mkl']:.0f} |")
@@ -140,6 +223,29 @@ def main() -> None:
             print("\n| generation | seconds |\n| --- | --- |")
             for name, seconds in rows:
                 print(f"| {name} | {seconds:.2f} |")
+
+    if args.only in (None, "music"):
+        print(
+            "\n| music training | batch | it/s | examples/s | GFLOP/it | GFLOP/s | of oneDNN peak |"
+            "\n| --- | --- | --- | --- | --- | --- | --- |"
+        )
+        for preset in ("note-lstm", "note-vae", "chorale-gan"):
+            from gamegan.presets import get_preset
+
+            iterations = max(1, args.iterations // (5 if preset == "note-lstm" else 1))
+            row = music_train_row(preset, iterations, args.repeats)
+            batch = get_preset(preset).train.batch_size
+            print(
+                f"| {preset} | {batch} | {row['iterations/s']:.2f} | {row['examples/s']:.0f} | "
+                f"{row['GFLOP/iteration']:.1f} | {row['GFLOP/s']:.0f} | "
+                f"{row['GFLOP/s'] / peak['onednn']:.0%} |"
+            )
+        rows = music_generation_rows(args.repeats)
+        if rows:
+            print("\n| music generation | seconds of music | seconds per minute of music |")
+            print("| --- | --- | --- |")
+            for name, music_seconds, per_minute in rows:
+                print(f"| {name} | {music_seconds:.0f} | {per_minute:.2f} |")
 
 
 if __name__ == "__main__":

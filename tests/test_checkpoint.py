@@ -57,6 +57,21 @@ def test_pickles_are_never_loaded(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("low_byte", [0x80, ord("P")])
+def test_header_length_that_looks_like_a_pickle_still_loads(tmp_path, low_byte):
+    # A safetensors file begins with its header length: a length whose first byte is 0x80
+    # (a pickle's opcode) or "P" (a zip's) must not be mistaken for either.
+    path = tmp_path / "x.safetensors"
+    for pad in range(300):
+        save_tensors(path, {"a": torch.zeros(1)}, {"format": SNAPSHOT_FORMAT, "pad": "x" * pad})
+        if path.read_bytes()[0] == low_byte:
+            break
+    else:
+        pytest.fail("no padding gave the wanted first byte")
+    tensors, meta = load_tensors(path, expected_format=SNAPSHOT_FORMAT)
+    assert torch.equal(tensors["a"], torch.zeros(1)) and meta["pad"] == "x" * pad
+
+
 @pytest.mark.parametrize(
     "make",
     [

@@ -43,6 +43,9 @@ class DataConfig:
     coarse_classes: tuple = ()
     split: str = "train"
     n_crops: int = 4096  # texture sources: how many random crops make an epoch
+    max_files: int = 0  # music sources: use only the first N files (0 = all)
+    parse_timeout: float = 60.0  # music sources: seconds one file may take to parse
+    val_fraction: float = 0.2  # sequence models: share of pieces held out for validation
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,9 @@ class TrainConfig:
     precision: str = "fp32"  # bf16 = autocast to bfloat16 (meant for CUDA)
     threads: int = 0  # torch CPU threads; 0 = torch's default
     tensorboard: bool = True
+    val_every: int = 0  # sequence models: iterations between validation losses; 0 = never
+    plateau_patience: int = 0  # halve the learning rate after this many validations without
+    # improvement (the chapter's ReduceLROnPlateau); 0 = never
 
 
 @dataclass(frozen=True)
@@ -286,6 +292,11 @@ def validate(cfg: RunConfig) -> RunConfig:
         _check(opt.weight_decay >= 0, f"{label}.weight_decay must be 0 or more")
     _check(bool(cfg.data.source), "--data is required for this preset (a folder or image)")
     _check(cfg.data.n_crops >= 1, "data.n_crops must be at least 1")
+    _check(cfg.data.max_files >= 0, "data.max_files must be 0 (all) or more")
+    _check(cfg.data.parse_timeout > 0, "data.parse_timeout must be positive")
+    _check(0.0 <= cfg.data.val_fraction < 1.0, "data.val_fraction must be in [0, 1)")
+    _check(t.val_every >= 0, "train.val_every must be 0 (never) or more")
+    _check(t.plateau_patience >= 0, "train.plateau_patience must be 0 (never) or more")
     return cfg
 
 

@@ -28,6 +28,8 @@ from gamegan.io.rundir import read_config_json
 __all__ = ["applicable_metrics", "evaluate_run", "load_run_config"]
 
 METRICS_FILE = "metrics.jsonl"
+MUSIC_KINDS = ("note_sequence", "music_gan")
+MUSIC_PIECES = 50  # generated pieces per music evaluation
 TILING_TEXTURES = 8  # textures whose wrap seams are scored, per evaluation
 
 
@@ -65,6 +67,12 @@ def _is_texture(cfg: RunConfig) -> bool:
     from gamegan.models import MODELS
 
     return cfg.model.name in MODELS and MODELS.get(cfg.model.name).kind == "texture_gan"
+
+
+def _is_music(cfg: RunConfig) -> bool:
+    from gamegan.models import MODELS
+
+    return cfg.model.name in MODELS and MODELS.get(cfg.model.name).kind in MUSIC_KINDS
 
 
 def _checkerboard(photo: torch.Tensor, size: int) -> tuple[list, list]:
@@ -127,8 +135,11 @@ def applicable_metrics(cfg: RunConfig) -> list[str]:
     list of str
         ``"swd"`` and ``"color"`` for every image run, plus ``"classifier"`` (FID, KID,
         class spread and accuracy in a self-trained digit classifier's features) when the
-        data is MNIST, and ``"tiling"`` (edge error, seam score) for texture models.
+        data is MNIST, and ``"tiling"`` (edge error, seam score) for texture models; music
+        runs get ``"music"`` (statistics of generated pieces beside the corpus's).
     """
+    if _is_music(cfg):
+        return ["music"]
     names = ["swd", "color"]
     if _is_digits(cfg):
         names.append("classifier")
@@ -210,7 +221,7 @@ def _classifier(resolved, real, held_out, options: dict, log):
 def evaluate_run(
     run_dir: str | Path,
     *,
-    n: int = 2000,
+    n: int | None = None,
     seed: int = 0,
     metrics: Iterable[str] | None = None,
     device: str = "cpu",
@@ -230,8 +241,8 @@ def evaluate_run(
     ----------
     run_dir : str or Path
         A run folder made by ``gamegan train``.
-    n : int
-        Images per set.
+    n : int, optional
+        Images per set (default 2000), or generated pieces for music runs (default 50).
     seed : int
         First generator seed; also the seed of the real-image draw and of the metrics.
     metrics : iterable of str, optional
@@ -268,6 +279,8 @@ def evaluate_run(
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
     groups = _choose(cfg, metrics)
+    if n is None:
+        n = MUSIC_PIECES if _is_music(cfg) else 2000
     if n < 2:
         raise ConfigError(f"--count must be at least 2, got {n}")
     resolved = resolve(cfg)
@@ -276,6 +289,8 @@ def evaluate_run(
 
     if _is_texture(cfg):
         return _evaluate_texture(run_dir, resolved, loaded, groups, seed, started, log)
+    if _is_music(cfg):
+        return _evaluate_music(run_dir, resolved, loaded, n, seed, started, log)
     log(f"loading real data: {cfg.data.source}")
     real_data, held_out_data, baseline_source = _load_real(resolved, log)
     real = real_data.images
@@ -362,3 +377,110 @@ def _evaluate_texture(run_dir, resolved, loaded, groups, seed, started, log) -> 
             rows.extend({"metric": k, "value": v, "baseline": base[k]} for k, v in value.items())
     source = "chessboard crops of the photos: black squares vs white squares; tiling vs the photos"
     return _report(run_dir, loaded, rows, len(fake), seed, source, started, log)
+
+
+# music
+
+
+def reference_pieces(resolved, scores: list) -> list:
+    """The corpus as the model sees it: what its generated pieces should resemble.
+
+    A sequence model's prepared pieces (the VAE's soprano lines in C, the LSTM's merged
+    piano part); the GAN's training phrases decoded from their piano rolls.
+    """
+    from gamegan.music import pianoroll
+    from gamegan.train.build import is_sequence_model
+
+    cfg = resolved.model_cfg
+    if is_sequence_model(resolved.spec):
+        return [p for p in (resolved.spec.codec.prepare(s, cfg) for s in scores) if p is not None]
+    pieces = []
+    for score in scores:
+        for roll in pianoroll.phrases(
+            score,
+            n_bars=cfg.n_bars,
+            resolution=cfg.resolution,
+            lowest_pitch=cfg.lowest_pitch,
+            n_pitches=cfg.n_pitches,
+            n_tracks=cfg.n_tracks,
+        ):
+            pieces.append(
+                pianoroll.decode(roll, resolution=cfg.resolution, lowest_pitch=cfg.lowest_pitch)
+            )
+    return pieces
+
+
+def reference_key(resolved) -> str:
+    """Name of a frozen corpus reference: the data source and the model's representation."""
+    return f"{resolved.cfg.data.source}:{resolved.cfg.model.name}"
+
+
+def reference_settings(resolved) -> dict:
+    """The model parameters that shape its view of the corpus (its Config's REPRESENTATION)."""
+    keys = getattr(type(resolved.model_cfg), "REPRESENTATION", None)
+    params = resolved.cfg.model.params
+    settings = params if keys is None else {k: params[k] for k in keys}
+    return {**settings, "max_files": resolved.cfg.data.max_files}
+
+
+def freeze_music_reference(resolved, log=None) -> dict:
+    """Compute and store a run config's corpus statistics in the frozen reference file."""
+    from gamegan.data.music import load_scores
+    from gamegan.metrics import music_stats
+
+    music = load_scores(
+        resolved.cfg.data.source,
+        limit=resolved.cfg.data.max_files or None,
+        timeout=resolved.cfg.data.parse_timeout,
+    )
+    pieces = reference_pieces(resolved, music.scores)
+    if log is not None:
+        log(f"{reference_key(resolved)}: {len(pieces)} pieces from {music.source}")
+    return music_stats.write_reference(
+        reference_key(resolved), pieces, settings=reference_settings(resolved)
+    )
+
+
+def music_reference(resolved, log) -> tuple[dict, str]:
+    """Statistics of the run's corpus, frozen for the bundled Bach chorales."""
+    from gamegan.data.music import load_scores
+    from gamegan.metrics import music_stats
+
+    key = reference_key(resolved)
+    frozen = music_stats.read_reference(key)
+    if frozen is not None and frozen.get("settings") == reference_settings(resolved):
+        return frozen, f"{key} (frozen on {frozen['date'][:10]}, {frozen['n_pieces']} pieces)"
+    log(f"computing corpus statistics: {resolved.cfg.data.source}")
+    music = load_scores(
+        resolved.cfg.data.source,
+        limit=resolved.cfg.data.max_files or None,
+        timeout=resolved.cfg.data.parse_timeout,
+    )
+    pieces = reference_pieces(resolved, music.scores)
+    if not pieces:
+        raise DataError(f"{resolved.cfg.data.source}: no piece of the corpus fits this model")
+    stats = music_stats.describe(pieces)
+    return stats, f"{music.source} ({len(pieces)} pieces as the model sees them)"
+
+
+def _evaluate_music(run_dir, resolved, loaded, n, seed, started, log) -> list[dict]:
+    """Music runs: statistics of generated pieces next to the corpus's."""
+    from gamegan import generate
+    from gamegan.metrics import music_stats
+
+    reference, source = music_reference(resolved, log)
+    if resolved.spec.kind == "music_gan":
+        bars = int(resolved.model_cfg.n_bars)
+    else:
+        bars = max(1, round(float(reference.get("mean_n_bars") or 16)))
+    log(f"generating {n} pieces of {bars} bars, seeds {seed}-{seed + n - 1}")
+    pieces = []
+    for i in range(n):
+        pieces.extend(generate.music(loaded, seed=seed + i, n_bars=bars))
+    generated = music_stats.describe(pieces)
+    rows = [
+        {"metric": row["metric"], "value": row["generated"], "baseline": row["reference"],
+         "against": "corpus"}
+        for row in music_stats.compare(generated, reference)
+    ]
+    return _report(run_dir, loaded, rows, n, seed, source, started, log)

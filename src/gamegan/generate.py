@@ -23,18 +23,27 @@ from gamegan.runtime import make_generator, pick_device
 
 @dataclass
 class LoadedGenerator:
-    """A generator rebuilt from a snapshot, in eval mode, with its metadata."""
+    """A generator rebuilt from a snapshot, in eval mode, with its metadata.
+
+    For a sequence music model ``G`` is the next-event network and ``codec`` its vocabulary.
+    """
 
     G: torch.nn.Module
     metadata: dict[str, Any]
     path: Path
+    codec: Any = None
+
+    @property
+    def kind(self) -> str:
+        return str(self.metadata.get("kind", "image_gan"))
 
     @property
     def z_dim(self) -> int:
         return int(self.G.z_dim)
 
 
-PRETRAINED = ("brick", "grass", "gravel")  # texture snapshots shipped in gamegan/pretrained/
+# Snapshots shipped in gamegan/pretrained/: textures, and music models on the Bach chorales.
+PRETRAINED = ("brick", "grass", "gravel", "chorale", "chorale-lstm", "chorale-vae")
 
 
 def pretrained_path(name: str) -> Path:
@@ -59,6 +68,10 @@ def resolve_snapshot(run_or_snapshot: str | Path) -> Path:
     return path
 
 
+def _loaded(source: str | Path | LoadedGenerator, device: str) -> LoadedGenerator:
+    return source if isinstance(source, LoadedGenerator) else load_generator(source, device=device)
+
+
 def load_generator(run_or_snapshot: str | Path, *, device: str = "cpu") -> LoadedGenerator:
     """Rebuild the generator of a run folder or snapshot file.
 
@@ -74,7 +87,7 @@ def load_generator(run_or_snapshot: str | Path, *, device: str = "cpu") -> Loade
     LoadedGenerator
         The generator in eval mode, its metadata and the file it came from.
     """
-    from gamegan.train.build import build_dataclass
+    from gamegan.train.build import build_dataclass, is_sequence_model
 
     path = resolve_snapshot(run_or_snapshot)
     tensors, meta = load_tensors(path, expected_format=SNAPSHOT_FORMAT)
@@ -84,6 +97,17 @@ def load_generator(run_or_snapshot: str | Path, *, device: str = "cpu") -> Loade
         raise CheckpointError(f"{path}: unknown model {meta.get('model')!r} in its metadata")
     spec = MODELS.get(meta["model"])
     model_cfg = build_dataclass(spec.config, meta.get("model_params", {}), "model")
+    if is_sequence_model(spec):
+        if not isinstance(meta.get("codec"), dict):
+            raise CheckpointError(f"{path}: the snapshot lacks its vocabulary ('codec')")
+        try:
+            codec = spec.codec.from_dict(meta["codec"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise CheckpointError(f"{path}: unreadable vocabulary: {err}") from None
+        network = spec.network(model_cfg, tuple(codec.vocab_sizes))
+        load_module("model", network, tensors, str(path))
+        network = network.to(pick_device(device)).eval().requires_grad_(False)
+        return LoadedGenerator(network, meta, path, codec)
     G = spec.generator(model_cfg)
     load_module("G", G, tensors, str(path))
     G = G.to(pick_device(device)).eval().requires_grad_(False)
@@ -118,11 +142,9 @@ def images(
     """
     if n < 1:
         raise ValueError("n must be at least 1")
-    loaded = (
-        run_or_snapshot
-        if isinstance(run_or_snapshot, LoadedGenerator)
-        else load_generator(run_or_snapshot, device=device)
-    )
+    loaded = _loaded(run_or_snapshot, device)
+    if loaded.kind not in ("image_gan", "texture_gan"):
+        raise ConfigError(f"{loaded.path}: a {loaded.kind} model makes music, not images")
     G = loaded.G
     dev = next(G.parameters()).device
     z = torch.cat([G.sample_z(1, make_generator(seed + i), "cpu") for i in range(n)]).to(dev)
@@ -305,3 +327,130 @@ def quantize(image: np.ndarray) -> np.ndarray:
     """
     out = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
     return out[..., 0] if out.shape[-1] == 1 else out
+
+
+# music
+
+MUSIC_KINDS = ("note_sequence", "music_gan")
+MAX_BARS = 1000
+MAX_STEPS = 100_000
+
+
+def music(
+    run_or_snapshot: str | Path | LoadedGenerator,
+    *,
+    seed: int = 0,
+    n_bars: int | None = None,
+    n_steps: int | None = None,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    device: str = "cpu",
+) -> list:
+    """Music from a music snapshot: a list of :class:`gamegan.music.score.Score`.
+
+    Parameters
+    ----------
+    run_or_snapshot : path or LoadedGenerator
+        A music run folder, snapshot file or bundled name (``chorale``, ``chorale-lstm``,
+        ``chorale-vae``).
+    seed : int
+        The same seed and settings always give the same music.
+    n_bars : int, optional
+        Length in bars: one score of exactly that many bars (the pieces a sequence model
+        closes with its end event are joined; the GAN's phrases follow one another).
+    n_steps : int, optional
+        Sequence models: events to sample, split into pieces at end events (the chapter's
+        mode); the GAN: time steps, rounded up to whole phrases. Default: 16 bars.
+    temperature, top_k : float, int
+        Sequence models: sampling temperature (0 = greedy argmax, the chapter's choice that
+        collapses into one repeated note) and top-k cut (0 = off). The GAN ignores them.
+    device : str
+        Where to run the model.
+
+    Returns
+    -------
+    list of Score
+        One score, or with ``n_steps`` on a sequence model one per generated piece.
+    """
+    loaded = _loaded(run_or_snapshot, device)
+    if loaded.kind not in MUSIC_KINDS:
+        raise ConfigError(f"{loaded.path}: a {loaded.kind} model makes images, not music")
+    if n_bars is not None and not 1 <= n_bars <= MAX_BARS:
+        raise ConfigError(f"--bars {n_bars}: choose 1 to {MAX_BARS}")
+    if n_steps is not None and not 1 <= n_steps <= MAX_STEPS:
+        raise ConfigError(f"--steps {n_steps}: choose 1 to {MAX_STEPS}")
+    if temperature < 0:
+        raise ConfigError(f"--temperature {temperature}: must be 0 (greedy) or more")
+    if top_k < 0:
+        raise ConfigError(f"--top-k {top_k}: must be 0 (off) or more")
+    if n_bars is None and n_steps is None:
+        n_bars = 16
+    if loaded.kind == "music_gan":
+        return [_gan_music(loaded, seed=seed, n_bars=n_bars, n_steps=n_steps)]
+    return _sequence_music(
+        loaded, seed=seed, n_bars=n_bars, n_steps=n_steps, temperature=temperature, top_k=top_k
+    )
+
+
+def _gan_music(loaded: LoadedGenerator, *, seed: int, n_bars: int | None, n_steps: int | None):
+    """Phrases from seeds seed, seed + 1, ... placed one after another."""
+    from dataclasses import replace
+
+    from gamegan.music import pianoroll
+
+    p = loaded.metadata["model_params"]
+    steps_per_bar = p["beats_per_bar"] * p["resolution"]
+    phrase_bars = p["n_bars"]
+    wanted_bars = n_bars if n_bars is not None else -(-n_steps // steps_per_bar)
+    n_phrases = -(-wanted_bars // phrase_bars)
+    G = loaded.G
+    dev = next(G.parameters()).device
+    z = torch.cat([G.sample_z(1, make_generator(seed + i), "cpu") for i in range(n_phrases)])
+    with torch.no_grad():
+        rolls = G(z.to(dev)).float().cpu()  # [P, tracks, steps, pitches] in [-1, 1]
+    roll = torch.cat(list(rolls), dim=1).numpy()  # phrases one after another in time
+    score = pianoroll.decode(
+        roll,
+        resolution=p["resolution"],
+        lowest_pitch=p["lowest_pitch"],
+        tempo=p["tempo"],
+        programs=tuple(p["programs"]),
+        names=tuple(p["track_names"]),
+    )
+    score = score.sliced(0.0, wanted_bars * p["beats_per_bar"])
+    return replace(score, title=f"gamegan {loaded.metadata.get('model')} seed {seed}")
+
+
+def _sequence_music(loaded, *, seed, n_bars, n_steps, temperature, top_k):
+    from dataclasses import replace
+
+    from gamegan.music.score import Score
+    from gamegan.train.sequence import generate_events
+
+    title = f"gamegan {loaded.metadata.get('model')} seed {seed}"
+    if n_bars is None:
+        pieces = generate_events(
+            loaded.G, loaded.codec, n_steps=n_steps, seed=seed, temperature=temperature,
+            top_k=top_k,
+        )
+        return [replace(piece, title=f"{title} piece {i + 1}") for i, piece in enumerate(pieces)]
+    # Sample enough events for the bars (more if the model writes short pieces), then join.
+    steps = 16 * n_bars
+    while True:
+        pieces = generate_events(
+            loaded.G, loaded.codec, n_steps=steps, seed=seed, temperature=temperature,
+            top_k=top_k,
+        )
+        notes, offset = {}, 0.0
+        template = pieces[0] if pieces else Score()
+        for piece in pieces:
+            for i, part in enumerate(piece.pitched_parts()):
+                shifted = (replace(n, onset=n.onset + offset) for n in part.notes)
+                notes.setdefault(i, (part, []))[1].extend(shifted)
+            offset += piece.end
+        beats = n_bars * template.bar_beats
+        if offset >= beats or steps >= MAX_STEPS:
+            break
+        steps *= 2
+    parts = tuple(replace(part, notes=tuple(ns)) for part, ns in notes.values())
+    return [replace(template, parts=parts, title=title).sliced(0.0, beats)]

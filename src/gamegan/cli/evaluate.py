@@ -13,7 +13,8 @@ def _number(value: float | None) -> str:
 
 def format_table(rows: list[dict]) -> str:
     """Rows of :func:`gamegan.evaluate.evaluate_run` as an aligned text table."""
-    header = ("metric", "generated", "real-vs-real", "ratio")
+    against = "corpus" if any(row.get("against") == "corpus" for row in rows) else "real-vs-real"
+    header = ("metric", "generated", against, "ratio")
     lines = [header]
     for row in rows:
         value, base = row["value"], row["baseline"]
@@ -26,7 +27,10 @@ def format_table(rows: list[dict]) -> str:
 def evaluate(
     run_dir: Path = typer.Argument(..., help="A run folder made by `gamegan train`."),
     count: int = typer.Option(
-        2000, min=2, help="Generated images, and real images in each comparison set."
+        None,
+        min=2,
+        help="Generated images, and real images in each comparison set; for music, "
+        "generated pieces [default: 2000 images, or 50 pieces].",
     ),
     seed: int = typer.Option(0, min=0, help="First seed; image i uses seed + i."),
     metrics: str = typer.Option(
@@ -40,7 +44,8 @@ def evaluate(
     real sets of the same size (the best a generator can hope for), and their ratio, and
     appends the result to RUN_DIR/metrics.jsonl. MNIST runs also get FID/KID in the
     features of a digit classifier that gamegan trains once and caches ($GAMEGAN_CACHE,
-    default ~/.cache/gamegan). See docs/evaluation.md.
+    default ~/.cache/gamegan). Music runs print statistics of generated pieces (pitch
+    classes, rhythm, repeated notes, ...) beside the corpus's. See docs/evaluation.md.
 
     Example: gamegan eval runs/00003-dcgan-mnist --count 2000
     """
@@ -48,7 +53,7 @@ def evaluate(
 
     rows = evaluate_run(
         run_dir,
-        n=count,
+        n=count,  # None: the run kind's default
         seed=seed,
         metrics=metrics.split(",") if metrics else None,
         device=device,

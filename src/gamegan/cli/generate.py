@@ -16,21 +16,27 @@ Examples:
   gamegan generate brick --size 2048x1024 --tileable --heightmap --out wall.png
 
   gamegan generate runs/00005-texture --size 1025x1025 --heightmap --count 4 --out ground.png
+
+  gamegan generate chorale --bars 16 --seed 3 --out song.mid --wav
+
+  gamegan generate runs/00007-note-lstm --steps 500 --temperature 0.9 --top-k 8 --out song.mid
 """
 
 
 def generate(
     source: str = typer.Argument(
-        ..., help="A run folder (newest snapshot), a snapshot file, or brick / grass / gravel."
+        ...,
+        help="A run folder (newest snapshot), a snapshot file, or a bundled model: brick, "
+        "grass, gravel (textures), chorale, chorale-lstm, chorale-vae (music).",
     ),
     count: int = typer.Option(
-        None, min=1, max=10000, help="How many images [default: 25, or 1 texture]."
+        None, min=1, max=10000, help="How many images [default: 25, or 1 texture or song]."
     ),
-    seed: int = typer.Option(0, min=0, help="First seed; image i uses seed + i."),
+    seed: int = typer.Option(0, min=0, help="First seed; image (or song) i uses seed + i."),
     out: Path = typer.Option(
         None,
-        help="A .png file (a grid of images, or the texture); any other path is a folder "
-        "of PNGs [default: samples.png or texture.png].",
+        help="A .png file (a grid of images, or the texture), a .mid file for music; any "
+        "other path is a folder of PNGs [default: samples.png, texture.png or song.mid].",
     ),
     size: str = typer.Option(
         "1024x1024", help="Textures: WIDTHxHEIGHT in pixels (2^n+1 sizes suit terrains)."
@@ -49,13 +55,34 @@ def generate(
     preview: bool = typer.Option(
         True, "--preview/--no-preview", help="Textures: write a 2x2 tiled preview."
     ),
+    bars: int = typer.Option(
+        None, min=1, max=1000, help="Music: length in bars [default: 16 unless --steps]."
+    ),
+    steps: int = typer.Option(
+        None,
+        min=1,
+        max=100000,
+        help="Music: events to sample, split into pieces at end events (sequence models).",
+    ),
+    temperature: float = typer.Option(
+        1.0, min=0.0, help="Music: sampling temperature (0 = greedy, the chapter's argmax)."
+    ),
+    top_k: int = typer.Option(0, min=0, help="Music: sample among the k likeliest (0 = all)."),
+    wav: bool = typer.Option(
+        False, "--wav", help="Music: also render a WAV with a General MIDI soundfont."
+    ),
     device: str = typer.Option("cpu", help="auto, cpu or cuda[:N]."),
 ) -> None:
-    """Generate images, or textures of any size; the same seed always gives the same result."""
+    """Generate images, textures of any size, or music; the same seed gives the same result."""
     from gamegan import generate as gen
 
     loaded = gen.load_generator(source, device=device)
-    if loaded.metadata.get("kind") == "texture_gan":
+    if loaded.kind in gen.MUSIC_KINDS:
+        if bars is not None and steps is not None:
+            raise fail("give --bars or --steps, not both")
+        _music(loaded, count or 1, seed, out or Path("song.mid"), bars, steps, temperature,
+               top_k, wav)
+    elif loaded.metadata.get("kind") == "texture_gan":
         _textures(
             loaded,
             count or 1,
@@ -141,6 +168,47 @@ def _textures(loaded, count, seed, out, size, tileable, heightmap, strength, pre
         )
         for path in written:
             typer.echo(f"  wrote {path}")
+
+
+def _music(loaded, count, seed, out, bars, steps, temperature, top_k, wav) -> None:
+    import time
+
+    from gamegan import generate as gen
+    from gamegan.io.midi import write_midi
+    from gamegan.metrics.music_stats import repeated_note_ratio
+    from gamegan.music.picture import write_pianoroll_png
+
+    if out.suffix.lower() not in (".mid", ".midi"):
+        raise fail(f"--out {out}: music is written as MIDI; give a name ending in .mid")
+    if wav:
+        from gamegan.io.audio import find_soundfont, render_wav
+
+        find_soundfont()  # a missing soundfont fails before any music is made
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        start = time.perf_counter()
+        scores = gen.music(
+            loaded, seed=seed + i, n_bars=bars, n_steps=steps, temperature=temperature,
+            top_k=top_k,
+        )
+        seconds = time.perf_counter() - start
+        base = out.with_suffix("") if count == 1 else out.with_name(f"{out.stem}-{seed + i:06d}")
+        if not scores:
+            typer.echo(f"seed {seed + i}: the model closed the piece at once; nothing to write")
+            continue
+        typer.echo(f"seed {seed + i}: {len(scores)} piece(s) in {seconds:.2f} s")
+        for j, score in enumerate(scores):
+            stem = base if j == 0 else base.with_name(f"{base.name}-{j + 1}")
+            written = [write_midi(score, stem.with_suffix(".mid"))]
+            written.append(write_pianoroll_png(score, stem.with_suffix(".png")))
+            if wav:
+                written.append(render_wav(score, stem.with_suffix(".wav")))
+            typer.echo(
+                f"  {score.n_bars} bars, {score.seconds:.1f} s, {score.n_notes} notes, "
+                f"repeated-note ratio {repeated_note_ratio(score):.2f}"
+            )
+            for path in written:
+                typer.echo(f"  wrote {path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -60,20 +60,28 @@ def check_safetensors(path: str | Path) -> None:
     with open(path, "rb") as f:
         head = f.read(8)
         size = path.stat().st_size
+        # A safetensors file starts with its header's length, whose first byte may be anything
+        # (0x80 included): only a file that fails as safetensors is checked for a pickle.
+        problem = None
+        if len(head) < 8:
+            problem = "too short"
+        else:
+            (n,) = struct.unpack("<Q", head)
+            if n <= 0 or 8 + n > size:
+                problem = "bad header length"
+            else:
+                try:
+                    json.loads(f.read(n))
+                except (UnicodeDecodeError, ValueError):
+                    problem = "header is not JSON"
+        if problem is None:
+            return
         if head[:1] == b"\x80" or head[:2] == b"PK":
             raise CheckpointError(
                 f"{path}: looks like a pickle or torch.save file; gamegan only loads "
                 "safetensors checkpoints and never unpickles"
             )
-        if len(head) < 8:
-            raise CheckpointError(f"{path}: not a safetensors file (too short)")
-        (n,) = struct.unpack("<Q", head)
-        if n <= 0 or 8 + n > size:
-            raise CheckpointError(f"{path}: not a safetensors file (bad header length)")
-        try:
-            json.loads(f.read(n))
-        except (UnicodeDecodeError, ValueError):
-            raise CheckpointError(f"{path}: not a safetensors file (header is not JSON)") from None
+        raise CheckpointError(f"{path}: not a safetensors file ({problem})")
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:

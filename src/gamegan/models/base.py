@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import torch
@@ -20,10 +20,14 @@ class GANSpec:
     config: type  # frozen dataclass with defaults; its fields are the model's params schema
     generator: type  # Generator(cfg): forward(z [N, z_dim]) -> x [N, C, H, W] in [-1, 1] (tanh)
     discriminator: type  # Discriminator(cfg): forward(x [N, C, H, W]) -> logits [N] (no sigmoid)
-    kind: str = "image_gan"  # what its snapshots make: "image_gan" or "texture_gan" (any size)
+    # What its snapshots make: "image_gan", "texture_gan" (any size) or "music_gan" (piano
+    # rolls [N, tracks, steps, pitches]).
+    kind: str = "image_gan"
+    # G output -> uint8 [N, 1|3, H, W] for sample grids; None: the output is the picture.
+    picture: Callable[[torch.Tensor], torch.Tensor] | None = None
 
 
-MODELS: Registry[GANSpec] = Registry("model")
+MODELS: Registry[GANSpec | SequenceSpec] = Registry("model")
 
 
 class LatentGenerator(nn.Module):
@@ -88,3 +92,43 @@ def check_activation(name: str, value: object) -> None:
 
 
 INITS = ("keras", "torch")
+
+
+@dataclass(frozen=True)
+class SequenceSpec:
+    """One registered next-event music model: config schema, codec and network.
+
+    The codec (a ``gamegan.music`` class) turns scores into parallel token streams and back
+    and is stored with the weights; the network predicts every next event of a window
+    (teacher forcing) and samples new events one step at a time.
+    """
+
+    config: type  # frozen dataclass with defaults; must have ``seq_len`` (window length)
+    codec: type  # Codec.prepare(score, cfg), Codec.fit(scores, cfg); encode/decode; to_dict
+    network: type  # Network(cfg, vocab_sizes): loss(tokens) and sample(prompt, n_steps, ...)
+    kind: str = "note_sequence"
+
+
+def sample_logits(
+    logits: torch.Tensor,
+    *,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Draw one index per row of ``logits`` [N, V]: temperature, then the top-k tokens only.
+
+    ``temperature <= 0`` is greedy argmax (the chapter's choice, which collapses into one
+    repeated note); ``top_k = 0`` keeps every token.
+    """
+    if temperature <= 0:
+        return logits.argmax(dim=-1)
+    logits = logits.float() / temperature
+    if 0 < top_k < logits.shape[-1]:
+        kth = logits.topk(top_k, dim=-1).values[..., -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, dim=-1)
+    draw_device = generator.device if generator is not None else probs.device
+    return torch.multinomial(probs.to(draw_device), 1, generator=generator).squeeze(-1).to(
+        logits.device
+    )

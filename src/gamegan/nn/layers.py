@@ -167,3 +167,22 @@ def check_shape(x: torch.Tensor, shape: Sequence[int | None], name: str) -> None
     ):
         want_str = ", ".join("N" if s is None else str(s) for s in shape)
         raise ValueError(f"{name}: expected shape [{want_str}], got {list(x.shape)}")
+
+
+def keras_lstm_init_(lstm: nn.LSTM) -> nn.LSTM:
+    """Keras' LSTM defaults in place: Glorot-uniform input kernels, orthogonal recurrent
+    kernels, zero biases except 1 on the forget gate (``unit_forget_bias``)."""
+    hidden = lstm.hidden_size
+    for name, param in lstm.named_parameters():
+        if name.startswith("weight_ih"):
+            # Keras initializes the [in, 4h] kernel as one matrix: fans in and 4h.
+            nn.init.xavier_uniform_(param)
+        elif name.startswith("weight_hh"):
+            # Keras' [h, 4h] recurrent kernel gets orthonormal rows; this is its transpose.
+            nn.init.orthogonal_(param)
+        elif name.startswith("bias_ih"):
+            nn.init.zeros_(param)
+            param.data[hidden : 2 * hidden] = 1.0  # PyTorch gate order: input, forget, cell, out
+        elif name.startswith("bias_hh"):
+            nn.init.zeros_(param)
+    return lstm

@@ -19,7 +19,7 @@ class Resolved:
     cfg: RunConfig  # with full model/loss params and n_critic filled in
     spec: Any  # gamegan.models.base.GANSpec
     model_cfg: Any  # the model's own frozen Config
-    objective: Any  # a gamegan.gan.base.Objective instance
+    objective: Any  # a gamegan.gan.base.Objective instance; None for a sequence model
 
 
 def build_dataclass(cls: type, params: dict, section: str) -> Any:
@@ -62,6 +62,14 @@ def build_objective(cls: type, params: dict) -> Any:
         raise ConfigError(f"loss: {err}") from None
 
 
+SEQUENCE_LOSS = "likelihood"  # loss.name of the sequence models: cross-entropy (+ KL for a VAE)
+
+
+def is_sequence_model(spec: Any) -> bool:
+    """True for next-event music models (a ``SequenceSpec``), False for GANs."""
+    return getattr(spec, "kind", "") == "note_sequence"
+
+
 def resolve(cfg: RunConfig) -> Resolved:
     """Look up model and objective by name and fill in every default, or raise ConfigError."""
     from gamegan.gan import OBJECTIVES
@@ -69,6 +77,24 @@ def resolve(cfg: RunConfig) -> Resolved:
 
     spec = MODELS.get(cfg.model.name)
     model_cfg = build_dataclass(spec.config, cfg.model.params, "model")
+    if is_sequence_model(spec):
+        # A next-event model is trained by its own likelihood: no adversarial objective.
+        if cfg.loss.name != SEQUENCE_LOSS or cfg.loss.params:
+            raise ConfigError(
+                f"model {cfg.model.name} trains with its own {SEQUENCE_LOSS} loss; "
+                "drop --set loss.* (tune it with model.* keys instead)"
+            )
+        full = replace(
+            cfg,
+            model=replace(cfg.model, params=to_dict(model_cfg)),
+            train=replace(cfg.train, n_critic=1),
+        )
+        return Resolved(full, spec, model_cfg, None)
+    if cfg.loss.name == SEQUENCE_LOSS:
+        raise ConfigError(
+            f"loss {SEQUENCE_LOSS} is for the music sequence models; "
+            f"model {cfg.model.name} is a GAN: pick a GAN loss with --set loss.name=..."
+        )
     objective, loss_params = build_objective(OBJECTIVES.get(cfg.loss.name), cfg.loss.params)
     n_critic = cfg.train.n_critic or type(objective).n_critic
     full = replace(

@@ -55,7 +55,8 @@ class GANTrainer:
     ) -> None:
         cfg = resolved.cfg
         self.cfg = cfg
-        self.kind = resolved.spec.kind  # image_gan or texture_gan: what its snapshots make
+        self.kind = resolved.spec.kind  # image_gan, texture_gan or music_gan
+        self.picture = resolved.spec.picture or to_uint8  # a batch -> uint8 [N, 1|3, H, W]
         self.objective = resolved.objective
         self.device = device
         self.dist = dist_info
@@ -170,15 +171,16 @@ class GANTrainer:
         with torch.no_grad():
             x = G(self.fixed_z).float()
         G.train(was_training)
-        write_png(path, make_grid(to_uint8(x).cpu(), GRID_ROWS, GRID_COLS))
+        write_png(path, make_grid(self.picture(x).cpu(), GRID_ROWS, GRID_COLS))
 
     def write_reals(self, path: Path) -> None:
         """A 5x5 grid of training images, the same ones for every run with this seed."""
         n = min(GRID_ROWS * GRID_COLS, len(self.images))
         pick = torch.randperm(len(self.images), generator=make_generator(0))[:n]
-        write_png(
-            path, make_grid(self.images[pick.to(self.images.device)].cpu(), GRID_ROWS, GRID_COLS)
-        )
+        reals = self.images[pick.to(self.images.device)].cpu()
+        if self.picture is not to_uint8:
+            reals = self.picture(reals)
+        write_png(path, make_grid(reals, GRID_ROWS, GRID_COLS))
 
     # checkpoints
 

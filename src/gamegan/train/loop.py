@@ -20,6 +20,8 @@ from gamegan.io.rundir import checkpoint_name, prune_states
 from gamegan.io.stats import StatsWriter
 from gamegan.runtime import Distributed
 
+BEST_SNAPSHOT = "snapshot-best.safetensors"
+
 
 class StopRequest:
     """Turns the first SIGINT/SIGTERM into a flag checked between iterations.
@@ -74,7 +76,7 @@ class Log:
 
 def _format(stats: dict[str, float]) -> str:
     return "  ".join(
-        f"{k}={v:.4g}" for k, v in stats.items() if not k.startswith("Timing/") or "img" in k
+        f"{k}={v:.4g}" for k, v in stats.items() if not k.startswith("Timing/") or "_per_sec" in k
     )
 
 
@@ -137,6 +139,7 @@ def run(
     status = "done"
     last_saved: int | None = None
     sums: dict[str, torch.Tensor] = {}
+    counts: dict[str, int] = {}
     count = 0
     tick = time.perf_counter()
     with StopRequest() as stop:
@@ -145,25 +148,31 @@ def run(
             it = trainer.iteration
             for key, value in out.items():
                 sums[key] = sums.get(key, 0.0) + value
+                counts[key] = counts.get(key, 0) + 1  # some stats (Loss/val) come now and then
             count += 1
             if on_step is not None:
                 on_step(it)
 
             if it % log_every == 0 or it == total_iterations:
                 seconds = time.perf_counter() - tick
-                means = {k: float(v) / count for k, v in sums.items()}
+                means = {k: float(v) / counts[k] for k, v in sums.items()}
                 means["Timing/sec_per_iter"] = seconds / count
-                means["Timing/img_per_sec"] = count * trainer.images_per_iteration / seconds
+                unit = getattr(trainer, "unit", "img")  # img, or seq for sequence models
+                means[f"Timing/{unit}_per_sec"] = count * trainer.images_per_iteration / seconds
                 if main:
                     stats_writer.write(it, means)
                     if bar is not None:
                         bar.set_postfix_str(_format(means), refresh=False)
                     else:
                         log(f"iteration {it}/{total_iterations}  {_format(means)}")
-                sums, count = {}, 0
+                sums, counts, count = {}, {}, 0
                 tick = time.perf_counter()
             if bar is not None:
                 bar.update(1)
+            if main and getattr(trainer, "new_best", False):
+                # Sequence models: the weights with the best validation loss so far.
+                tensors, meta = trainer.snapshot()
+                save_tensors(run_dir / BEST_SNAPSHOT, tensors, {**meta, "best": True})
             if main and sample_every and it % sample_every == 0:
                 trainer.write_samples(run_dir / "samples" / f"fakes-{it:06d}.png")
 

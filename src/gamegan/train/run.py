@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from gamegan import __version__
@@ -32,7 +33,7 @@ from gamegan.runtime import (
     set_threads,
 )
 from gamegan.train import loop
-from gamegan.train.build import Resolved, resolve
+from gamegan.train.build import Resolved, is_sequence_model, resolve
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,18 @@ class TrainResult:
     config: RunConfig
 
 
-def load_run_data(resolved: Resolved):
-    """The real images a run trains on, through the loader its config names."""
+MUSIC_KINDS = ("note_sequence", "music_gan")
+
+
+def load_run_data(resolved: Resolved, codec=None):
+    """What a run trains on, through the loader its config names.
+
+    Images for the image and texture GANs, piano-roll phrases (as uint8 "images" with the
+    tracks as channels) for the music GAN, an encoded event stream for sequence models;
+    ``codec`` is a resumed run's own vocabulary, so the data is encoded exactly as before.
+    """
+    if resolved.spec.kind in MUSIC_KINDS:
+        return load_music_data(resolved, codec)
     from gamegan.data import DATASETS, TEXTURE_PREFIX, load_images
     from gamegan.data.textures import BUNDLED_TEXTURES
 
@@ -67,6 +78,62 @@ def load_run_data(resolved: Resolved):
         n_crops=cfg.data.n_crops,
         seed=cfg.train.seed,
     )
+
+
+def load_music_data(resolved: Resolved, codec=None):
+    """Scores from a corpus or folder, made into the model's training examples."""
+    from gamegan.data.images import ImageData
+    from gamegan.data.music import load_scores
+    from gamegan.errors import DataError
+
+    cfg, model_cfg = resolved.cfg, resolved.model_cfg
+    music = load_scores(
+        cfg.data.source,
+        limit=cfg.data.max_files or None,
+        timeout=cfg.data.parse_timeout,
+    )
+    if resolved.spec.kind == "note_sequence":
+        from gamegan.train.sequence import SequenceData, encode_corpus
+
+        codec, train, val, n_pieces, skipped = encode_corpus(
+            resolved.spec,
+            model_cfg,
+            music.scores,
+            seed=cfg.train.seed,
+            val_fraction=cfg.data.val_fraction,
+            codec=codec,
+        )
+        source = (
+            f"{music.source}: {n_pieces[0]} pieces ({len(train)} events) for training, "
+            f"{n_pieces[1]} ({len(val)} events) for validation"
+        )
+        return SequenceData(codec, train, val, n_pieces, source, [*music.skipped, *skipped])
+
+    from gamegan.music import pianoroll
+
+    rolls, skipped = [], list(music.skipped)
+    for score in music.scores:
+        found = pianoroll.phrases(
+            score,
+            n_bars=model_cfg.n_bars,
+            resolution=model_cfg.resolution,
+            lowest_pitch=model_cfg.lowest_pitch,
+            n_pitches=model_cfg.n_pitches,
+            n_tracks=model_cfg.n_tracks,
+        )
+        if found:
+            rolls.extend(found)
+        else:
+            name = score.extra.get("source", score.title)
+            skipped.append((name, "no phrase fits (4/4 time and every track sounding needed)"))
+    if not rolls:
+        raise DataError(
+            f"{music.source}: no {model_cfg.n_bars}-bar phrase with {model_cfg.n_tracks} "
+            "sounding tracks in 4/4 time; check the files or lower model.n_tracks"
+        )
+    images = torch.from_numpy(np.stack(rolls).astype(np.uint8) * 255)
+    source = f"{music.source}: {len(rolls)} phrases of {model_cfg.n_bars} bars"
+    return ImageData(images, None, None, source, skipped)
 
 
 def _broadcast_path(path: Path | None, dist_info: Distributed) -> Path:
@@ -195,7 +262,10 @@ def resume(
     resolved = resolve(cfg)
     dist_info = distributed_from_env()
     dev = pick_device(resolved.cfg.train.device)
-    data = load_run_data(resolved)
+    codec = None
+    if meta.get("codec") is not None and hasattr(resolved.spec, "codec"):
+        codec = resolved.spec.codec.from_dict(meta["codec"])
+    data = load_run_data(resolved, codec)
     if dist_info.is_main:
         write_json(
             run_dir / "config.json", {**to_dict(resolved.cfg), "gamegan_version": __version__}
@@ -206,15 +276,20 @@ def resume(
 
 
 def _run(resolved, data, run_dir, dist_info, device, state, progress, quiet) -> TrainResult:
-    from gamegan.train.gan import GANTrainer
-
     cfg = resolved.cfg
     t = cfg.train
     set_threads(t.threads, dist_info)
     device = init_distributed(dist_info, device)
     try:
         run_dir = _broadcast_path(run_dir, dist_info)
-        trainer = GANTrainer(resolved, data.images, device=device, dist_info=dist_info)
+        if is_sequence_model(resolved.spec):
+            from gamegan.train.sequence import SequenceTrainer
+
+            trainer = SequenceTrainer(resolved, data, device=device, dist_info=dist_info)
+        else:
+            from gamegan.train.gan import GANTrainer
+
+            trainer = GANTrainer(resolved, data.images, device=device, dist_info=dist_info)
         log = loop.Log(
             run_dir / "log.txt" if dist_info.is_main else None, quiet=quiet or not dist_info.is_main
         )

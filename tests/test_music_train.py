@@ -1,0 +1,223 @@
+"""The three music models through the shared engine: train, resume, generate, evaluate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import wave
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from gamegan import api
+from gamegan import generate as gen
+from gamegan.cli import app
+from gamegan.errors import CheckpointError, ConfigError, DataError
+from gamegan.io.checkpoint import load_tensors, save_tensors
+from gamegan.io.midi import read_midi
+from gamegan.io.rundir import latest_file
+from musicfiles import write_chorale_folder
+
+TINY = {
+    "note-lstm": (
+        "model.hidden=16",
+        "model.n_layers=1",
+        "model.dense=16",
+        "model.embed_dims=(8, 4, 4)",
+        "model.seq_len=16",
+        "train.batch_size=4",
+    ),
+    "note-vae": (
+        "model.pitch_lstm=(16,)",
+        "model.duration_lstm=(8,)",
+        "model.latent_dim_p=8",
+        "model.latent_dim_d=4",
+        "model.merge_dim=16",
+        "model.final_lstm=(16,)",
+        "model.seq_len=16",
+        "train.batch_size=4",
+    ),
+    "chorale-gan": (
+        "model.n_bars=2",
+        "model.z_dim=8",
+        "model.track_z_dim=4",
+        "train.batch_size=4",
+        "train.n_critic=2",
+    ),
+}
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAMEGAN_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def chorales(tmp_path_factory):
+    return write_chorale_folder(tmp_path_factory.mktemp("music") / "chorales", n=6, n_bars=8)
+
+
+def _train(preset, data, out, iterations=6, extra=()):
+    return api.train(
+        preset,
+        data=str(data),
+        iterations=iterations,
+        out=out,
+        overrides=[*TINY[preset], "train.checkpoint_every=3", "train.sample_every=3", *extra],
+        progress=False,
+        quiet=True,
+    )
+
+
+@pytest.mark.parametrize("preset", list(TINY))
+def test_train_writes_run_and_generates_music(preset, chorales, tmp_path):
+    result = _train(preset, chorales, tmp_path / "run", extra=("train.val_every=3",))
+    run = result.run_dir
+    assert result.status == "done" and result.iteration == 6
+    assert (run / "samples" / "fakes-000006.png").is_file()
+    assert (run / "samples" / "reals.png").is_file()
+    stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert all(torch.isfinite(torch.tensor(v)) for s in stats for k, v in s.items() if "/" in k)
+
+    first = gen.music(run, n_bars=4, seed=3)
+    again = gen.music(run, n_bars=4, seed=3)
+    other = gen.music(run, n_bars=4, seed=4)
+    assert first == again, "the same seed must give the same music"
+    assert first != other
+    assert len(first) == 1 and first[0].n_notes > 0
+    assert first[0].end <= 4 * first[0].bar_beats + 1e-9
+    for part in first[0].parts:
+        assert all(0 <= n.pitch <= 127 and n.duration > 0 for n in part.notes)
+
+
+@pytest.mark.parametrize("preset", ["note-lstm", "note-vae"])
+def test_sequence_snapshot_carries_vocabulary(preset, chorales, tmp_path):
+    run = _train(preset, chorales, tmp_path / "run", iterations=3).run_dir
+    snapshot = latest_file(run, "snapshot")
+    tensors, meta = load_tensors(snapshot)
+    codec = gen.load_generator(snapshot).codec
+    assert meta["codec"] == codec.to_dict(), "the vocabulary lives in the checkpoint"
+    assert all(len(tokens) > 1 for tokens in codec.vocab.values())
+    # The snapshot alone generates: copy it away from its run folder and its data.
+    (tmp_path / "alone").mkdir()
+    alone = tmp_path / "alone" / "model.safetensors"
+    alone.write_bytes(snapshot.read_bytes())
+    chorales_gone = gen.music(alone, n_steps=40, seed=0)
+    assert chorales_gone == gen.music(run, n_steps=40, seed=0)
+    # A snapshot without its vocabulary is refused with a clear error.
+    del meta["codec"]
+    broken = tmp_path / "broken.safetensors"
+    save_tensors(broken, tensors, meta)
+    with pytest.raises(CheckpointError, match="vocabulary"):
+        gen.load_generator(broken)
+
+
+@pytest.mark.parametrize("preset", list(TINY))
+def test_resume_continues_exactly(preset, chorales, tmp_path):
+    straight = _train(preset, chorales, tmp_path / "straight", iterations=6).run_dir
+    _train(preset, chorales, tmp_path / "resumed", iterations=3)
+    resumed = api.resume(tmp_path / "resumed", iterations=6, progress=False, quiet=True).run_dir
+    a, _ = load_tensors(latest_file(straight, "state"))
+    b, _ = load_tensors(latest_file(resumed, "state"))
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_sequence_validation_and_plateau(chorales, tmp_path):
+    run = _train(
+        "note-lstm",
+        chorales,
+        tmp_path / "run",
+        iterations=8,
+        extra=("train.val_every=2", "train.plateau_patience=1", "train.log_every=1"),
+    ).run_dir
+    stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
+    val = [s["Loss/val"] for s in stats if "Loss/val" in s]
+    assert len(val) == 4 and all(v > 0 for v in val)
+    lrs = [s["Progress/lr"] for s in stats if "Loss/val" in s]
+    # Halved after every validation that did not improve on the best so far.
+    expected, best, lr = [], float("inf"), 1e-3
+    for v in val:
+        if v < best:
+            best = v
+        else:
+            lr /= 2
+        expected.append(lr)
+    assert lrs == pytest.approx(expected)
+    # The weights of the best validation loss are kept, as the chapter kept its best weights.
+    best_iteration = min((s["Loss/val"], s["iteration"]) for s in stats if "Loss/val" in s)[1]
+    _, meta = load_tensors(run / "snapshot-best.safetensors")
+    assert meta["iteration"] == best_iteration and meta["best"] is True
+    assert gen.music(run / "snapshot-best.safetensors", n_bars=2, seed=0)
+
+
+def test_generate_cli_writes_midi_picture_and_wav(chorales, tmp_path):
+    import shutil
+
+    run = _train("note-lstm", chorales, tmp_path / "run", iterations=3).run_dir
+    out = tmp_path / "song.mid"
+    args = ["generate", str(run), "--bars", "4", "--seed", "2", "--out", str(out)]
+    from gamegan.io import audio
+
+    has_audio = bool(audio.available_backends()) and shutil.which("fluidsynth") is not None
+    if has_audio:
+        args.append("--wav")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "repeated-note ratio" in result.output
+    score = read_midi(out)
+    assert score.n_notes > 0 and score.n_bars <= 4
+    assert out.with_suffix(".png").stat().st_size > 0
+    if has_audio:
+        with wave.open(str(out.with_suffix(".wav"))) as w:
+            assert w.getnframes() > w.getframerate()  # longer than a second
+
+
+def test_generate_cli_rejects_bad_music_flags(chorales, tmp_path):
+    run = _train("note-lstm", chorales, tmp_path / "run", iterations=3).run_dir
+    runner = CliRunner()
+    both = runner.invoke(app, ["generate", str(run), "--bars", "2", "--steps", "9"])
+    assert both.exit_code == 2 and "not both" in both.output
+    png = runner.invoke(app, ["generate", str(run), "--out", str(tmp_path / "x.png")])
+    assert png.exit_code == 2 and ".mid" in png.output
+    with pytest.raises(ConfigError, match="images"):
+        gen.images(run)
+
+
+def test_eval_compares_with_corpus(chorales, tmp_path):
+    run = _train("chorale-gan", chorales, tmp_path / "run", iterations=3).run_dir
+    result = CliRunner().invoke(app, ["eval", str(run), "--count", "4"])
+    assert result.exit_code == 0, result.output
+    for metric in ("repeated_note_ratio", "pitch_class_overlap", "tonal_distance", "corpus"):
+        assert metric in result.output
+    record = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    rows = {row["metric"]: row for row in record["results"]}
+    assert rows["pitch_class_overlap"]["baseline"] == 1.0
+    assert 0.0 <= rows["pitch_class_overlap"]["value"] <= 1.0
+
+
+def test_bad_music_data_fails_before_a_run_folder(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError):
+        api.train("note-lstm", data=str(empty), out=tmp_path / "run", iterations=2)
+    assert not (tmp_path / "run").exists()
+    result = subprocess.run(
+        [sys.executable, "-m", "gamegan", "train", "note-vae", "--data", str(empty)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "no music files" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_sequence_models_refuse_gan_losses():
+    with pytest.raises(ConfigError, match="likelihood"):
+        api.train("note-lstm", overrides=["loss.name=wgan_gp"], dry_run=True)
+    with pytest.raises(ConfigError, match="GAN"):
+        api.train("chorale-gan", overrides=["loss.name=likelihood"], dry_run=True)

@@ -1,0 +1,383 @@
+"""Piano rolls (encode/decode/phrases/picture) and the piano-roll GAN after MuseGAN."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gamegan.errors import ConfigError
+from gamegan.gan.wgan_gp import WGANGP
+from gamegan.models import MODELS, pianoroll_gan
+from gamegan.music import pianoroll
+from gamegan.music.picture import PALETTE
+from gamegan.music.score import Key, Note, Part, Score
+
+NAMES = ("soprano", "alto", "tenor", "bass")
+
+
+def part(notes, name="", program=0):
+    return Part(notes=tuple(Note(*n) for n in notes), name=name, program=program)
+
+
+# encode / decode
+
+
+def grid_score() -> Score:
+    """Three parts on the sixteenth grid: repetitions, a neighbour figure, a chord, rests."""
+    soprano = [
+        (0.0, 72, 1.0),
+        (1.0, 72, 1.0),  # repeated at once: must stay two notes
+        (2.0, 70, 0.25),
+        (2.25, 71, 0.25),  # neighbour note: 70 71 70
+        (2.5, 70, 0.5),
+        (3.0, 74, 0.5),
+        (4.0, 74, 2.0),  # after an eighth rest
+        (6.0, 74, 0.75),
+        (6.75, 74, 0.25),  # repeated, the second one step long
+    ]
+    alto = [(0.0, 64, 2.0), (2.0, 64, 2.0), (4.0, 65, 4.0)]
+    piano = [(0.0, 48, 4.0), (0.0, 55, 4.0), (4.0, 48, 3.5)]  # a chord in one part
+    parts = (part(soprano, "soprano", 19), part(alto, "alto", 52), part(piano, "piano", 0))
+    return Score(parts=parts, tempo=90.0)
+
+
+def test_round_trip_on_the_grid():
+    score = grid_score()
+    roll = pianoroll.encode(score)
+    assert roll.dtype == bool and roll.shape == (3, 32, 48)
+    back = pianoroll.decode(
+        roll, tempo=90.0, programs=(19, 52, 0), names=("soprano", "alto", "piano")
+    )
+    assert back == score
+    assert all(
+        isinstance(n.onset, float) and isinstance(n.duration, float)
+        for p in back.parts
+        for n in p.notes
+    )
+
+
+def test_repeated_notes_leave_one_step_off():
+    roll = pianoroll.encode(grid_score())
+    c5 = 72 - 36
+    # Two touching quarter notes C5: steps 0-2 on, step 3 off, steps 4-7 on.
+    assert roll[0, :8, c5].tolist() == [True] * 3 + [False] + [True] * 4
+    # The alto's second E4 is followed by another pitch: it keeps all its steps.
+    assert roll[1, :16, 64 - 36].tolist() == [True] * 7 + [False] + [True] * 8
+
+
+def test_merge_limits_are_as_documented():
+    # A one-step note repeated at once has no step to spare: the two merge.
+    score = Score(parts=(part([(0.0, 60, 0.25), (0.25, 60, 0.25)]),))
+    assert pianoroll.decode(pianoroll.encode(score)).parts[0].notes == (Note(0.0, 60, 0.5),)
+    # A one-step rest between two notes of one pitch reads as a repetition.
+    score = Score(parts=(part([(0.0, 60, 0.5), (0.75, 60, 0.25)]),))
+    notes = pianoroll.decode(pianoroll.encode(score)).parts[0].notes
+    assert notes == (Note(0.0, 60, 0.75), Note(0.75, 60, 0.25))
+
+
+def test_off_grid_notes_are_quantized():
+    triplets = [(0.0, 60, 1 / 3), (1 / 3, 62, 1 / 3), (2 / 3, 64, 1 / 3)]
+    score = Score(parts=(part([*triplets, (1.1, 65, 0.02), (1.55, 67, 0.4)]),))
+    notes = pianoroll.decode(pianoroll.encode(score)).parts[0].notes
+    # Onsets and ends round to sixteenths; a note lasts at least one step.
+    assert notes == (
+        Note(0.0, 60, 0.25),
+        Note(0.25, 62, 0.5),
+        Note(0.75, 64, 0.25),
+        Note(1.0, 65, 0.25),
+        Note(1.5, 67, 0.5),
+    )
+
+
+def test_pitches_outside_the_range_fold_by_octaves():
+    score = Score(parts=(part([(0.0, 30, 1.0), (1.0, 90, 1.0), (2.0, 36, 1.0), (3.0, 83, 1.0)]),))
+    roll = pianoroll.encode(score, lowest_pitch=36, n_pitches=48)
+    rows = [int(np.flatnonzero(roll[0, step])[0]) for step in (0, 4, 8, 12)]
+    assert rows == [42 - 36, 78 - 36, 0, 47]
+
+
+def test_tracks_are_pitched_parts_padded_or_cut():
+    drums = Part(notes=(Note(0.0, 36, 1.0),), is_drum=True)
+    score = Score(parts=(part([(0.0, 60, 1.0)]), drums, part([(0.0, 48, 2.0)])))
+    roll = pianoroll.encode(score, n_tracks=4)
+    assert roll.shape == (4, 8, 48)
+    assert roll[0].any() and roll[1].any() and not roll[2:].any()
+    assert pianoroll.encode(score, n_tracks=1).shape == (1, 4, 48)
+    assert pianoroll.encode(score, n_steps=16).shape == (2, 16, 48)
+
+
+def test_decode_thresholds_floats_and_bytes():
+    roll = pianoroll.encode(grid_score())
+    expected = pianoroll.decode(roll)
+    assert pianoroll.decode(np.where(roll, 0.3, -0.7).astype(np.float32)) == expected
+    assert pianoroll.decode(roll.astype(np.uint8) * 255) == expected
+    assert pianoroll.decode(torch.from_numpy(roll).float() * 2 - 1) == expected
+    with pytest.raises(ValueError, match="tracks"):
+        pianoroll.decode(roll, names=("one",))
+
+
+# phrases
+
+
+def chorale(n_bars=6, pickup=1.0, key=None, silent_alto_bars=(), time_signature=(4, 4)):
+    """Four voices: an upbeat, then half, quarter, quarter in every bar; a short last bar."""
+    bases = (67, 62, 59, 43)  # G major triad, soprano to bass
+    bar = 4.0
+    voices = []
+    for v, base in enumerate(bases):
+        notes = [(0.0, base, pickup)] if pickup else []
+        for b in range(n_bars):
+            t = pickup + b * bar
+            if v == 1 and b in silent_alto_bars:
+                continue
+            notes += [(t, base + b % 3, 2.0), (t + 2, base + 2, 1.0), (t + 3, base, 1.0)]
+        notes.append((pickup + n_bars * bar, base, bar - pickup if pickup else bar))
+        voices.append(part(notes, NAMES[v], 52))
+    return Score(parts=tuple(voices), time_signature=time_signature, key=key)
+
+
+def test_phrases_count_shape_and_bar_alignment():
+    score = chorale()
+    found = pianoroll.phrases(score, pickup=1.0)
+    # Bars after the upbeat: 6 full ones and the short last one -> 7 - 4 + 1 windows.
+    assert len(found) == 4
+    assert all(x.shape == (4, 64, 48) and x.dtype == bool for x in found)
+    # Window 0 starts at the first downbeat: the soprano's half note G4 at time 1.0.
+    assert found[0][0, 0, 67 - 36] and found[0][0, :7, 67 - 36].all()
+    assert not found[0][0, 0, 69 - 36]
+    # hop_bars=2 and n_bars=2.
+    assert len(pianoroll.phrases(score, pickup=1.0, n_bars=2, hop_bars=2)) == 3
+
+
+def test_the_upbeat_is_found_or_taken_from_the_reader():
+    score = chorale()
+    assert pianoroll.detect_pickup(score) == 1.0
+    assert pianoroll.detect_pickup(chorale(pickup=0.0)) == 0.0
+    assert pianoroll.detect_pickup(Score()) == 0.0
+    detected = pianoroll.phrases(score)
+    assert [x.tobytes() for x in detected] == [
+        x.tobytes() for x in pianoroll.phrases(score, pickup=1.0)
+    ]
+    # A reader's score.extra["pickup"] wins over the guess, an argument over both.
+    score.extra["pickup"] = 0.0
+    shifted = pianoroll.phrases(score)
+    # From time 0 the window opens with the upbeat G4, repeated at step 4 (gap at step 3).
+    assert not shifted[0][0, 3, 67 - 36] and detected[0][0, 3, 67 - 36]
+    assert pianoroll.phrases(score, pickup=1.0)[0].tobytes() == detected[0].tobytes()
+
+
+def test_phrases_move_to_c_major_and_a_minor():
+    g_major = chorale(key=Key(7, "major"))
+    as_is = pianoroll.phrases(g_major, pickup=1.0, transpose_to_c=False)
+    in_c = pianoroll.phrases(g_major, pickup=1.0)
+    assert np.array_equal(np.roll(as_is[0], 5, axis=2), in_c[0])  # G -> C is up a fourth
+    d_minor = chorale(key=Key(2, "minor"))
+    in_a = pianoroll.phrases(d_minor, pickup=1.0)
+    assert np.array_equal(np.roll(as_is[0], -5, axis=2), in_a[0])  # D -> A: down a fourth
+    assert len(pianoroll.phrases(chorale(key=None), pickup=1.0)) == 4  # unknown key: as is
+
+
+def test_phrases_skip_other_metres_few_parts_and_silent_tracks():
+    assert pianoroll.phrases(chorale(time_signature=(3, 4))) == []
+    three = chorale()
+    assert pianoroll.phrases(Score(parts=three.parts[:3]), pickup=1.0) == []
+    assert len(pianoroll.phrases(Score(parts=three.parts[:3]), pickup=1.0, n_tracks=3)) == 4
+    # The alto rests in bars 1-4 (0-based; bar 6 is the short last one): of the six two-bar
+    # windows only those with bar 0, 5 or 6 keep every voice sounding.
+    gappy = chorale(silent_alto_bars=(1, 2, 3, 4))
+    found = pianoroll.phrases(gappy, pickup=1.0, n_bars=2)
+    assert len(found) == 3  # bars 0-1, 4-5 and 5-6
+
+
+def test_phrases_find_the_voices_behind_instrument_parts():
+    score = chorale()
+    horn = part([(0.0, 79, 29.0)], "Horn 2", 60)  # a high held note above everything
+    named = Score(parts=(horn, *score.parts))
+    expected = pianoroll.phrases(score, pickup=1.0)
+    found = pianoroll.phrases(named, pickup=1.0)
+    assert [x.tobytes() for x in found] == [x.tobytes() for x in expected]
+    first = pianoroll.phrases(named, pickup=1.0, part_names=None)  # horn, S, A, T
+    assert first[0][0, :, 79 - 36].all() and first[0][3, 0, 43 - 36] == 0
+    # Unnamed parts (a MIDI file's) fall back to the first ones.
+    unnamed = Score(parts=tuple(Part(p.notes) for p in score.parts))
+    assert len(pianoroll.phrases(unnamed, pickup=1.0)) == 4
+
+
+# picture
+
+
+def test_picture_shape_orientation_and_colours():
+    x = torch.zeros(2, 3, 8, 24, dtype=torch.bool)
+    x[0, 0, 2, 20] = True  # track 0, step 2, a high pitch
+    x[0, 1, 5, 1] = True  # track 1, step 5, a low pitch
+    image = pianoroll.picture(x)
+    assert image.dtype == torch.uint8 and image.shape == (2, 3, 24, 8)
+    assert image[0, :, 24 - 1 - 20, 2].tolist() == PALETTE[0].tolist()  # high pitch near the top
+    assert image[0, :, 24 - 1 - 1, 5].tolist() == PALETTE[1].tolist()
+    assert (image[1] == 255).all()  # empty roll: white
+    # uint8 0/255 data and tanh output draw the same picture; 0.0 is half-way.
+    assert torch.equal(pianoroll.picture(x.to(torch.uint8) * 255), image)
+    assert torch.equal(pianoroll.picture(x.float() * 2 - 1), image)
+    half = pianoroll.picture(torch.zeros(1, 1, 4, 12))[0, :, 0, 0]
+    assert half.tolist() == [round((255 + int(c)) / 2) for c in PALETTE[0]]
+    lined = pianoroll.picture(torch.zeros(1, 1, 8, 12, dtype=torch.bool), steps_per_bar=4)
+    assert (lined[0, :, :, [0, 4]] == 160).all() and (lined[0, :, :, 1] == 255).all()
+
+
+# the model
+
+
+def test_registered_as_a_music_gan():
+    spec = MODELS.get("pianoroll_gan")
+    assert spec.kind == "music_gan" and spec.picture is pianoroll.picture
+    assert spec.config is pianoroll_gan.Config
+
+
+@pytest.mark.parametrize(
+    ("params", "shape"),
+    [({}, (4, 64, 48)), ({"n_tracks": 2, "n_bars": 2}, (2, 32, 48))],
+)
+def test_generator_and_critic_shapes(params, shape):
+    torch.manual_seed(0)
+    cfg = pianoroll_gan.Config(**params)
+    G, D = pianoroll_gan.Generator(cfg), pianoroll_gan.Discriminator(cfg)
+    assert cfg.image_shape == shape and cfg.channels == shape[0]
+    assert G.z_dim == cfg.z_dim + cfg.n_tracks * cfg.track_z_dim
+    z = G.sample_z(3, torch.Generator().manual_seed(1))
+    x = G(z)
+    assert x.shape == (3, *shape)
+    assert x.min() >= -1 and x.max() <= 1 and x.std() > 0.05
+    assert D(x).shape == (3,)
+    assert len(cfg.track_names) == len(cfg.programs) == cfg.n_tracks
+    with pytest.raises(ValueError, match="expected shape"):
+        D(x[:, :, :-1])
+
+
+def test_two_track_defaults_name_the_upper_voices():
+    cfg = pianoroll_gan.Config(n_tracks=2)
+    assert cfg.track_names == ("soprano", "alto") and cfg.programs == (19, 19)
+    cfg = pianoroll_gan.Config(n_tracks=5)
+    assert cfg.track_names[-1] == "track 5"
+    assert pianoroll_gan.Config(**vars(cfg)) == cfg  # a stored config rebuilds as it was
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"n_pitches": 50},
+        {"lowest_pitch": 90},
+        {"n_tracks": 2, "track_names": ("a", "b", "c")},
+        {"programs": (19, 19, 19, 128)},
+        {"g_shared_channels": (64,)},
+        {"d_private_channels": (8, 0)},
+        {"d_chroma_channels": -1},
+        {"tempo": 0.0},
+        {"init": "xavier"},
+    ],
+)
+def test_config_rejects_bad_values(params):
+    with pytest.raises(ConfigError):
+        pianoroll_gan.Config(**params)
+
+
+def test_gradients_reach_every_parameter_and_samples_are_independent():
+    torch.manual_seed(0)
+    cfg = pianoroll_gan.Config(n_tracks=2, n_bars=2, init="keras")
+    G, D = pianoroll_gan.Generator(cfg), pianoroll_gan.Discriminator(cfg)
+    z = G.sample_z(4)
+    D(G(z)).mean().backward()
+    for name, p in [*G.named_parameters(), *D.named_parameters()]:
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        assert p.grad.abs().sum() > 0, name
+    # No batch statistics anywhere: a sample does not depend on its batch (the penalty needs
+    # that of the critic; the generator gets eval == train).
+    with torch.no_grad():
+        assert torch.allclose(G(z)[1:2], G(z[1:2]), atol=1e-6)
+        x = G(z)
+        assert torch.allclose(D(x)[2:3], D(x[2:3]), atol=1e-5)
+
+
+@pytest.mark.parametrize("groups", [1, 3])
+def test_block_conv_is_a_convolution(groups):
+    torch.manual_seed(0)
+    n, c_in, c_out, h, w, k = 2, 4, 5, 6, 8, (3, 2)
+    x = torch.randn(groups, n, h, w, c_in)
+    x_nchw = x.permute(1, 0, 4, 2, 3).reshape(n, groups * c_in, h, w)
+    down = pianoroll_gan.BlockConv(c_in, c_out, k, groups=groups)
+    # weight [G, (kh, kw, C_in), C_out] -> Conv2d's [G * C_out, C_in, kh, kw]
+    weight = down.weight.view(groups, *k, c_in, c_out).permute(0, 4, 3, 1, 2)
+    ref = F.conv2d(
+        x_nchw,
+        weight.reshape(groups * c_out, c_in, *k),
+        down.bias.flatten(),
+        stride=k,
+        groups=groups,
+    )
+    got = down(x).permute(1, 0, 4, 2, 3).reshape_as(ref)
+    assert torch.allclose(got, ref, atol=1e-5)
+    up = pianoroll_gan.BlockConv(c_in, c_out, k, groups=groups, up=True)
+    with torch.no_grad():
+        up.bias.zero_()  # ConvTranspose2d has one bias per channel, ours one per position
+    # weight [G, C_in, (kh, kw, C_out)] -> ConvTranspose2d's [G * C_in, C_out, kh, kw]
+    weight = up.weight.view(groups, c_in, *k, c_out).permute(0, 1, 4, 2, 3)
+    ref = F.conv_transpose2d(
+        x_nchw, weight.reshape(groups * c_in, c_out, *k), stride=k, groups=groups
+    )
+    got = up(x).permute(1, 0, 4, 2, 3).reshape_as(ref)
+    assert torch.allclose(got, ref, atol=1e-5)
+
+
+def test_wgan_gp_moves_the_generator_to_a_fixed_phrase():
+    """A few WGAN-GP iterations on one fixed two-voice phrase: G's samples approach it."""
+    torch.manual_seed(0)
+    cfg = pianoroll_gan.Config(
+        n_tracks=2,
+        n_bars=1,
+        beats_per_bar=2,
+        resolution=2,
+        n_pitches=12,
+        z_dim=8,
+        track_z_dim=4,
+        bar_z_dim=8,
+        g_shared_channels=(16, 16),
+        g_private_channels=(16,),
+        d_private_channels=(8, 8),
+        d_shared_channels=(16, 16),
+        d_chroma_channels=4,
+    )
+    G, D = pianoroll_gan.Generator(cfg), pianoroll_gan.Discriminator(cfg)
+    target = -torch.ones(cfg.image_shape)
+    target[0, torch.arange(4), torch.tensor([7, 9, 11, 7])] = 1  # a little tune
+    target[1, :, 0] = 1  # a held bass note
+    x_real = target.expand(16, -1, -1, -1)
+    objective = WGANGP()
+    opt_g = torch.optim.Adam(G.parameters(), 5e-3, betas=(0.5, 0.9))
+    opt_d = torch.optim.Adam(D.parameters(), 5e-3, betas=(0.5, 0.9))
+    z_eval = G.sample_z(64, torch.Generator().manual_seed(1))
+
+    def error() -> float:
+        with torch.no_grad():
+            return (G(z_eval) - target).abs().mean().item()
+
+    before = error()
+    for _ in range(40):
+        for _ in range(3):
+            x_fake = G(G.sample_z(16)).detach()
+            loss = objective.d_loss(D(x_real), D(x_fake)) + objective.penalty(D, x_real, x_fake)
+            opt_d.zero_grad()
+            loss.backward()
+            opt_d.step()
+        D.requires_grad_(False)
+        g_loss = objective.g_loss(D(G(G.sample_z(16))))
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        D.requires_grad_(True)
+    after = error()
+    # Seeds 0-5 all end at 3-12% of the starting error with every cell on the right side of 0.
+    assert after < 0.3 * before, (before, after)
+    with torch.no_grad():
+        agree = ((G(z_eval) > 0) == (target > 0)).float().mean().item()
+    assert agree > 0.99
