@@ -16,6 +16,7 @@ COMMANDS = [
     ["data", "inspect"],
     ["eval"],
     ["experiment"],
+    ["export"],
 ]
 
 if __name__ == "__main__":

@@ -25,10 +25,11 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _register() -> None:
-    from gamegan.cli import data, evaluate, generate, train
+    from gamegan.cli import data, evaluate, export, generate, train
 
     train.register(app)
     generate.register(app)
+    export.register(app)
     app.add_typer(data.app, name="data")
     evaluate.register(app)
     from gamegan.cli import experiment

@@ -1,0 +1,577 @@
+"""Generators as self-contained ONNX files that game engines and onnxruntime run without gamegan.
+
+Which exporter: ``torch.onnx.export(..., dynamo=True)`` (torch.export, then onnxscript). It
+traces sizes symbolically, so the texture generator's periodic features, whose wave numbers
+are snapped to whole periods of the field *at its run-time size*, stay right for every field
+size. The legacy TorchScript exporter (``dynamo=False``) is deprecated, and on this model it
+bakes the example's size into the wave numbers: it exports without a word and is wrong by up
+to 0.8 at other sizes. We serialize the graph ourselves into one ``.onnx`` file with the
+weights inline (these generators weigh a few MB, far under protobuf's 2 GB limit), after
+onnxruntime has been checked against PyTorch, so a file that exists is a file that works.
+
+PyTorch's circular padding exports as ``Pad(mode="wrap")`` (ONNX opset 19 and newer), so the
+tileable texture graph needs no wrapper module; it is the model itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import logging
+import math
+import os
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gamegan import __version__
+from gamegan.errors import ConfigError, GameganError
+from gamegan.generate import LoadedGenerator, load_generator, resolve_snapshot
+from gamegan.io.checkpoint import read_metadata
+from gamegan.runtime import make_generator
+
+EXPORTED_KINDS = ("image_gan", "texture_gan", "music_gan")
+OUTPUT_NAMES = {"image_gan": "image", "texture_gan": "texture", "music_gan": "pianoroll"}
+NOT_EXPORTED = {
+    "note_sequence": "it writes music one event at a time, feeding each sampled token back "
+    "through a Python loop, so no single graph maps a latent to the music",
+}
+# onnxruntime vs PyTorch, on outputs in [-1, 1]: float32 reordering noise is ~1e-6 here, one
+# uint8 level is 2/255 ~ 8e-3, and real export bugs (a baked-in size, wrong padding) are ~0.1.
+ATOL = 1e-4
+TEXTURE_CHECKS = ((4, 4), (3, 5), (8, 2), (2, 4, 4))  # latent (h, w) or (batch, h, w)
+IMAGE_CHECKS = (1, 3)  # batch sizes
+MIN_OPSET = 18  # the torch.export-based exporter writes opset 18 and newer
+WRAP_OPSET = 19  # ONNX Pad's mode "wrap", which the circular padding of tileable textures uses
+
+
+class ExportCheckError(GameganError):
+    """onnxruntime disagrees with PyTorch on the exported graph; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One onnxruntime-vs-PyTorch comparison on the same latent."""
+
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    max_abs_diff: float
+    seconds: float  # onnxruntime's run time
+
+
+@dataclass
+class ExportReport:
+    """What :func:`export_onnx` wrote, how the graph is fed, and how well it matched PyTorch."""
+
+    path: Path
+    source: Path
+    kind: str
+    model: str
+    exporter: str
+    opset: int
+    tileable: bool | None  # None for fixed-size generators
+    inputs: list[str]
+    outputs: list[str]
+    metadata: dict[str, str]
+    export_seconds: float  # the exporter alone
+    seconds: float  # the whole call: load, export, check, write
+    size_bytes: int
+    checks: list[Check] = field(default_factory=list)
+    atol: float = ATOL
+
+    @property
+    def max_abs_diff(self) -> float | None:
+        """Largest difference over all checks (None when unchecked)."""
+        return max((c.max_abs_diff for c in self.checks), default=None)
+
+    def lines(self) -> list[str]:
+        """The report as text: the file, its input and output, then the check table."""
+        mode = {None: "", True: ", tileable", False: ", not tileable"}[self.tileable]
+        out = [
+            f"wrote {self.path}: {self.size_bytes / 1e6:.2f} MB, opset {self.opset}, from "
+            f"{self.source.name} ({self.kind} {self.model}{mode})",
+            *_two_lines("input", self.inputs),
+            *_two_lines("output", self.outputs),
+            f"exported by {self.exporter} in {self.export_seconds:.1f} s ({self.seconds:.1f} s "
+            "with loading and checks)",
+        ]
+        if not self.checks:
+            return [*out, "not checked with onnxruntime (--no-check)"]
+        rows = [("input", "output", "max |diff|", "onnxruntime ms")]
+        rows += [
+            (
+                _shape(c.input_shape),
+                _shape(c.output_shape),
+                f"{c.max_abs_diff:.2g}",
+                f"{c.seconds * 1e3:.1f}",
+            )
+            for c in self.checks
+        ]
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        out.append(f"onnxruntime vs PyTorch on the same latents (limit {self.atol:g}):")
+        for row in rows:
+            cells = (cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+            out.append("  " + "  ".join(cells).rstrip())
+        return out
+
+
+def _two_lines(role: str, described: list[str]) -> list[str]:
+    """``"z float32 [...]: what it holds"`` as a header line and an indented line under it."""
+    out = []
+    for text in described:
+        head, _, summary = text.partition(": ")
+        out += [f"  {role:<7} {head}", f"          {summary}"]
+    return out
+
+
+def _shape(shape: Sequence[Any]) -> str:
+    return "[" + ", ".join(str(s) for s in shape) + "]"
+
+
+def export_onnx(
+    run_or_snapshot: str | Path | LoadedGenerator,
+    path: str | Path,
+    *,
+    tileable: bool = True,
+    opset: int | None = None,
+    check: bool = True,
+    sizes: Sequence[Any] | None = None,
+) -> ExportReport:
+    """Export a snapshot's generator to one self-contained ONNX file.
+
+    Image and music GANs map ``z`` [batch, z_dim] to ``image`` [batch, C, H, W] (``pianoroll``
+    [batch, tracks, steps, pitches]); texture GANs map the latent field ``z`` [batch, z_dim,
+    h, w] to ``texture`` [batch, C, 16h, 16w], periodic features included, for any batch and
+    field size. Outputs are float32 in [-1, 1]. The model metadata spells out how to build
+    the latent and read the output, so an engine needs nothing else.
+
+    Parameters
+    ----------
+    run_or_snapshot : path, str or LoadedGenerator
+        A run folder (newest snapshot), a snapshot file or a bundled name (``brick``, ...).
+    path : str or Path
+        The ``.onnx`` file to write (folders are created).
+    tileable : bool
+        Textures: bake in circular padding and whole-period waves, so every output wraps
+        seamlessly; ``False`` pads with zeros. Ignored by fixed-size generators.
+    opset : int, optional
+        ONNX opset (default: the exporter's own, 18 or newer; tileable textures need 19+).
+    check : bool
+        Run the graph with onnxruntime on several sizes and compare with PyTorch; above
+        :data:`ATOL` nothing is written and :class:`ExportCheckError` is raised.
+    sizes : sequence, optional
+        What to check: latent ``(h, w)`` or ``(batch, h, w)`` for textures (default
+        :data:`TEXTURE_CHECKS`), batch sizes for the others (default :data:`IMAGE_CHECKS`).
+
+    Returns
+    -------
+    ExportReport
+        The file, its input/output description, metadata and the per-size differences.
+    """
+    start_all = time.perf_counter()
+    path = Path(path)
+    if path.suffix.lower() != ".onnx":
+        raise ConfigError(f"{path}: an ONNX file name must end in .onnx")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; give the .onnx file to write")
+    onnx = _import_onnx()
+    loaded = _load(run_or_snapshot)
+    kind = loaded.kind
+    if opset is not None and not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
+        raise ConfigError(
+            f"opset {opset}: choose {MIN_OPSET} to {onnx.defs.onnx_opset_version()} (the "
+            "torch.export-based exporter writes 18 and newer)"
+        )
+    is_texture = kind == "texture_gan"
+    if is_texture and tileable and opset is not None and opset < WRAP_OPSET:
+        raise ConfigError(
+            f"opset {opset}: tileable textures need opset {WRAP_OPSET} or newer (circular "
+            "padding is ONNX Pad mode 'wrap'); export with --no-tileable or a newer opset"
+        )
+    cases = _cases(kind, sizes)
+
+    G = loaded.G
+    if next(G.parameters()).device.type != "cpu":
+        G = copy.deepcopy(G).cpu()
+    was_training, was_tileable = G.training, getattr(G, "tileable", None)
+    G.eval()
+    if is_texture:
+        G.set_tileable(tileable)
+    try:
+        start = time.perf_counter()
+        proto = _export_graph(G, kind, opset)
+        export_seconds = time.perf_counter() - start
+        metadata, doc, inputs, outputs = _describe(loaded, G, tileable if is_texture else None)
+        for key, value in metadata.items():
+            proto.metadata_props.add(key=key, value=value)
+        proto.doc_string = doc
+        proto.graph.input[0].doc_string = inputs[0]
+        proto.graph.output[0].doc_string = outputs[0]
+        onnx.checker.check_model(proto)
+        data = proto.SerializeToString()
+        checks = _verify(data, G, kind, cases) if check else []
+    finally:
+        G.train(was_training)
+        if is_texture and was_tileable is not None:
+            G.set_tileable(was_tileable)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)  # a half-written file never carries the final name
+    opset_used = next(
+        (o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), opset or 0
+    )
+    return ExportReport(
+        path=path,
+        source=loaded.path,
+        kind=kind,
+        model=str(loaded.metadata.get("model")),
+        exporter="torch.onnx.export(dynamo=True)",
+        opset=int(opset_used),
+        tileable=tileable if is_texture else None,
+        inputs=inputs,
+        outputs=outputs,
+        metadata=metadata,
+        export_seconds=export_seconds,
+        seconds=time.perf_counter() - start_all,
+        size_bytes=len(data),
+        checks=checks,
+    )
+
+
+def read_onnx_metadata(path: str | Path) -> dict[str, str]:
+    """The ``gamegan.*`` metadata of an exported file (strings; JSON ones stay text).
+
+    Parameters
+    ----------
+    path : str or Path
+        An ``.onnx`` file written by :func:`export_onnx`.
+
+    Returns
+    -------
+    dict of str to str
+        Model metadata, plus ``doc_string`` for the human-readable description.
+    """
+    onnx = _import_onnx()
+    try:
+        proto = onnx.load(str(path), load_external_data=False)
+    except Exception as err:  # protobuf and onnx raise several types
+        raise ConfigError(f"{path}: not a readable ONNX file ({err})") from None
+    meta = {p.key: p.value for p in proto.metadata_props}
+    meta["doc_string"] = proto.doc_string
+    return meta
+
+
+# loading
+
+
+def _import_onnx():
+    try:
+        import onnx
+        import onnxruntime  # noqa: F401  (checked here so a missing one fails before export)
+        import onnxscript  # noqa: F401  (the dynamo exporter translates through it)
+    except ImportError as err:
+        raise ConfigError(
+            f"ONNX export needs onnx, onnxscript and onnxruntime ({err.name} is missing): "
+            "pip install onnx onnxscript onnxruntime"
+        ) from None
+    return onnx
+
+
+def _load(source: str | Path | LoadedGenerator) -> LoadedGenerator:
+    """Refuse other kinds from the metadata alone, before building any network."""
+    if isinstance(source, LoadedGenerator):
+        kind, path = source.kind, source.path
+    else:
+        path = resolve_snapshot(source)
+        kind = str(read_metadata(path).get("kind", "image_gan"))
+    if kind not in EXPORTED_KINDS:
+        why = NOT_EXPORTED.get(kind, "gamegan has no graph for this kind of model")
+        raise ConfigError(
+            f"{path}: a {kind} model is not exported to ONNX: {why}; export takes "
+            f"{', '.join(EXPORTED_KINDS)} snapshots"
+        )
+    return source if isinstance(source, LoadedGenerator) else load_generator(path)
+
+
+def _cases(kind: str, sizes: Sequence[Any] | None) -> list[tuple[int, ...]]:
+    """Check inputs as (batch, h, w) for textures and (batch,) for the others."""
+    out: list[tuple[int, ...]] = []
+    if kind == "texture_gan":
+        for size in TEXTURE_CHECKS if sizes is None else sizes:
+            size = tuple(int(s) for s in (size if isinstance(size, Sequence) else (size,)))
+            size = (1, *size) if len(size) == 2 else size
+            if len(size) != 3 or min(size) < 1:
+                raise ConfigError(f"check size {size}: give latent (h, w) or (batch, h, w) >= 1")
+            out.append(size)
+    else:
+        for size in IMAGE_CHECKS if sizes is None else sizes:
+            if isinstance(size, Sequence):
+                size = size[0] if len(size) == 1 else 0
+            if int(size) < 1:
+                raise ConfigError(f"check size {size}: give batch sizes >= 1")
+            out.append((int(size),))
+    return out
+
+
+def _latent(G: torch.nn.Module, kind: str, case: tuple[int, ...], seed: int) -> torch.Tensor:
+    if kind == "texture_gan":
+        n, h, w = case
+        u = G.upsampling
+        return G.sample_z(n, make_generator(seed), "cpu", height=h * u, width=w * u)
+    return G.sample_z(case[0], make_generator(seed), "cpu")
+
+
+# export
+
+
+@contextlib.contextmanager
+def _quiet():
+    """The exporter prints progress, warns about torchvision and deprecations: keep the CLI
+    output to what the user asked for."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _export_graph(G: torch.nn.Module, kind: str, opset: int | None):
+    """Trace G with a dynamic batch (and field size) into an ``onnx.ModelProto``."""
+    Dim = torch.export.Dim
+    # Example sizes of 2+ and h != w: torch.export specializes sizes 0 and 1 and would tie
+    # equal sizes together.
+    if kind == "texture_gan":
+        z = _latent(G, kind, (2, 3, 5), seed=0)
+        dims = {0: Dim("batch"), 2: Dim("h"), 3: Dim("w")}
+    else:
+        z = _latent(G, kind, (2,), seed=0)
+        dims = {0: Dim("batch")}
+    with _quiet():
+        program = torch.onnx.export(
+            G,
+            (z,),
+            dynamo=True,
+            opset_version=opset,
+            input_names=["z"],
+            output_names=[OUTPUT_NAMES[kind]],
+            dynamic_shapes=(dims,),
+            optimize=True,
+            verbose=False,
+        )
+    return program.model_proto
+
+
+def _verify(data: bytes, G: torch.nn.Module, kind: str, cases) -> list[Check]:
+    """onnxruntime and PyTorch on the same seeded latents; raise past :data:`ATOL`."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()  # follow OMP_NUM_THREADS as torch
+    options.log_severity_level = 3
+    session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+    checks = []
+    for i, case in enumerate(cases):
+        z = _latent(G, kind, case, seed=1000 + i)
+        with torch.no_grad():
+            want = G(z).float().numpy()
+        start = time.perf_counter()
+        (got,) = session.run(None, {"z": z.numpy()})
+        seconds = time.perf_counter() - start
+        if got.shape != want.shape:
+            raise ExportCheckError(
+                f"onnxruntime gave shape {list(got.shape)} for input {list(z.shape)}, PyTorch "
+                f"{list(want.shape)}; the export is wrong and was not written"
+            )
+        diff = float(np.abs(got - want).max()) if np.isfinite(got).all() else math.inf
+        checks.append(Check(tuple(z.shape), tuple(got.shape), diff, seconds))
+        if not diff <= ATOL:
+            raise ExportCheckError(
+                f"onnxruntime differs from PyTorch by {diff:.2g} (limit {ATOL:g}) for input "
+                f"{list(z.shape)}; the export is wrong and was not written"
+            )
+    return checks
+
+
+# metadata
+
+
+def _describe(
+    loaded: LoadedGenerator, G: torch.nn.Module, tileable: bool | None
+) -> tuple[dict[str, str], str, list[str], list[str]]:
+    """Metadata (``gamegan.*`` keys), the doc string, and one-line input/output summaries."""
+    kind, meta = loaded.kind, loaded.metadata
+    model = str(meta.get("model"))
+    if kind == "texture_gan":
+        latent, output, text = _texture_layout(G, tileable)
+    elif kind == "music_gan":
+        latent, output, text = _music_layout(G, meta.get("model_params", {}))
+    else:
+        latent, output, text = _image_layout(G)
+    metadata = {
+        "gamegan.version": __version__,
+        "gamegan.kind": kind,
+        "gamegan.model": model,
+        "gamegan.model_params": json.dumps(meta.get("model_params", {}), sort_keys=True),
+        "gamegan.source": loaded.path.name,
+        "gamegan.iteration": str(meta.get("iteration", "")),
+        "gamegan.latent": json.dumps(latent),
+        "gamegan.output": json.dumps(output),
+    }
+    if tileable is not None:
+        metadata["gamegan.tileable"] = "true" if tileable else "false"
+    head = f"gamegan {__version__} {kind} '{model}' from {loaded.path.name}"
+    doc = "\n".join([head, *text])
+    inputs = [f"z {latent['dtype']} {_shape(latent['shape'])}: {latent['summary']}"]
+    outputs = [f"{output['name']} {output['dtype']} {_shape(output['shape'])}: {output['summary']}"]
+    return metadata, doc, inputs, outputs
+
+
+def _texture_layout(G: torch.nn.Module, tileable: bool | None):
+    cfg = G.cfg
+    zl, zg, p, u = cfg.z_local, cfg.z_global, cfg.n_periodic, G.upsampling
+    channels = [
+        {
+            "first": 0,
+            "count": zl,
+            "what": "local noise",
+            "values": "N(0, 1), drawn anew at every cell",
+        },
+        {
+            "first": zl,
+            "count": zg,
+            "what": "global vector",
+            "values": "N(0, 1), one vector per texture, the same at every cell",
+        },
+        {
+            "first": zl + zg,
+            "count": p,
+            "what": "phase cosines",
+            "values": "cos(a) of one angle a ~ U(0, 2 pi) per channel, the same at every cell",
+        },
+        {
+            "first": zl + zg + p,
+            "count": p,
+            "what": "phase sines",
+            "values": "sin(a) of the same angles, the same at every cell",
+        },
+    ]
+    channels = [c for c in channels if c["count"]]
+    seed_recipe = (
+        f"gamegan's seed s: g = torch.Generator().manual_seed(s); local = torch.randn(1, {zl}, "
+        f"h, w, generator=g); glob = torch.randn(1, {zg}, 1, 1, generator=g); a = torch.rand(1, "
+        f"{p}, 1, 1, generator=g) * 2 * pi; z = cat([local, cat([glob, cos(a), sin(a)], 1) "
+        "expanded to h x w], 1)"
+    )
+    latent = {
+        "name": "z",
+        "dtype": "float32",
+        "shape": ["batch", G.z_dim, "h", "w"],
+        "summary": f"h x w latent cells; a WIDTHxHEIGHT texture takes h = HEIGHT/{u}, "
+        f"w = WIDTH/{u} (layout: metadata)",
+        "z_local": zl,
+        "z_global": zg,
+        "n_periodic": p,
+        "upsampling": u,
+        "channels": channels,
+        "read_at_origin": "the global and phase channels are read at cell (0, 0) only",
+        "gamegan_seed": seed_recipe,
+    }
+    wraps = (
+        "wraps seamlessly at its borders (circular padding; waves snapped to whole periods)"
+        if tileable
+        else "does not wrap (zero padding; free wave numbers)"
+    )
+    output = {
+        "name": "texture",
+        "dtype": "float32",
+        "shape": ["batch", cfg.channels, f"{u}*h", f"{u}*w"],
+        "layout": "NCHW",
+        "range": [-1, 1],
+        "to_unit_range": "(x + 1) / 2",
+        "tileable": bool(tileable),
+        "summary": f"NCHW in [-1, 1] ({'gray' if cfg.channels == 1 else 'RGB'}); "
+        f"(x + 1) / 2 maps it to [0, 1]; {'tileable' if tileable else 'not tileable'}",
+    }
+    text = [
+        f"Input z: float32 [batch, {G.z_dim}, h, w], a latent field of h x w cells. A "
+        f"WIDTH x HEIGHT texture (multiples of {u} pixels) takes h = HEIGHT / {u}, "
+        f"w = WIDTH / {u}.",
+        *(
+            f"  channels {c['first']}-{c['first'] + c['count'] - 1}: {c['what']}, {c['values']}."
+            for c in channels
+        ),
+        "  The graph reads the global and phase channels at cell (0, 0) only.",
+        f"Output texture: float32 [batch, {cfg.channels}, {u}*h, {u}*w], NCHW, in [-1, 1]; "
+        "(x + 1) / 2 maps it to [0, 1].",
+        f"Tileable: {'yes' if tileable else 'no'}; the output {wraps}.",
+        seed_recipe + ".",
+    ]
+    return latent, output, text
+
+
+def _image_layout(G: torch.nn.Module):
+    cfg = G.cfg
+    shape = ["batch", *cfg.image_shape]  # [C, H, W]
+    latent = {
+        "name": "z",
+        "dtype": "float32",
+        "shape": ["batch", G.z_dim],
+        "values": "N(0, 1), independent",
+        "summary": "N(0, 1), independent",
+        "gamegan_seed": f"image i from seed s: torch.randn(1, {G.z_dim}, "
+        "generator=torch.Generator().manual_seed(s + i))",
+    }
+    output = {
+        "name": "image",
+        "dtype": "float32",
+        "shape": shape,
+        "layout": "NCHW",
+        "range": [-1, 1],
+        "to_unit_range": "(x + 1) / 2",
+        "summary": "NCHW in [-1, 1]; (x + 1) / 2 maps it to [0, 1]",
+    }
+    text = [
+        f"Input z: float32 [batch, {G.z_dim}], N(0, 1) independent.",
+        f"Output image: float32 {_shape(shape)}, NCHW, in [-1, 1]; (x + 1) / 2 maps it to [0, 1].",
+        latent["gamegan_seed"] + ".",
+    ]
+    return latent, output, text
+
+
+def _music_layout(G: torch.nn.Module, params: dict):
+    latent, output, _ = _image_layout(G)
+    cfg = G.cfg
+    shape = ["batch", *cfg.image_shape]
+    output.update(
+        name="pianoroll",
+        shape=shape,
+        layout="[batch, tracks, steps, pitches]",
+        to_unit_range=None,
+        on="a step is on where the value > 0",
+        lowest_pitch=params.get("lowest_pitch"),
+        resolution=params.get("resolution"),
+        summary="[batch, tracks, steps, pitches] in [-1, 1]; a step is on where > 0 "
+        f"(row 0 is MIDI pitch {params.get('lowest_pitch')}, {params.get('resolution')} "
+        "steps per quarter note)",
+    )
+    latent["gamegan_seed"] = latent["gamegan_seed"].replace("image i", "phrase i")
+    text = [
+        f"Input z: float32 [batch, {G.z_dim}], N(0, 1) independent.",
+        f"Output pianoroll: float32 {_shape(shape)} in [-1, 1]; {output['summary']}.",
+        latent["gamegan_seed"] + ".",
+    ]
+    return latent, output, text
