@@ -105,6 +105,25 @@ def test_resume_is_bit_exact(tmp_path, mnist_dir, preset, extra):
     assert [s["iteration"] for s in read_stats(part.run_dir)] == list(range(1, 7))
 
 
+def test_metrics_every_evaluates_without_changing_training(tmp_path, mnist_dir):
+    extra = ("train.metrics_count=20",)
+    plain = tiny_run(tmp_path, mnist_dir, "plain", extra=extra)
+    measured = tiny_run(tmp_path, mnist_dir, "measured", extra=extra, metrics_every=2)
+    records = [json.loads(line) for line in (measured.run_dir / "metrics.jsonl").open()]
+    assert [r["iteration"] for r in records] == [2, 4]
+    for record in records:
+        names = {row["metric"] for row in record["results"]}
+        assert "swd/avg" in names and not any(n.startswith("classifier") for n in names)
+        assert all(row["value"] > 0 for row in record["results"])
+    assert not (plain.run_dir / "metrics.jsonl").exists()
+    a, _ = _state_tensors(plain.run_dir, 4)
+    b, _ = _state_tensors(measured.run_dir, 4)
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    log = (measured.run_dir / "log.txt").read_text()
+    assert "metrics at iteration 2: swd" in log
+
+
 def test_resume_rejects_wrong_files(tmp_path, mnist_dir):
     with pytest.raises(CheckpointError, match="not a gamegan run folder"):
         resume(tmp_path)

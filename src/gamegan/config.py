@@ -95,6 +95,8 @@ class TrainConfig:
     precision: str = "fp32"  # bf16 = autocast to bfloat16 (meant for CUDA)
     threads: int = 0  # torch CPU threads; 0 = torch's default
     tensorboard: bool = True
+    metrics_every: int = 0  # iterations between `gamegan eval` runs during training; 0 = never
+    metrics_count: int = 500  # images (or, for music, pieces / 10) per evaluation in training
     val_every: int = 0  # sequence models: iterations between validation losses; 0 = never
     plateau_patience: int = 0  # halve the learning rate after this many validations without
     # improvement (the chapter's ReduceLROnPlateau); 0 = never
@@ -296,6 +298,8 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check(cfg.data.parse_timeout > 0, "data.parse_timeout must be positive")
     _check(0.0 <= cfg.data.val_fraction < 1.0, "data.val_fraction must be in [0, 1)")
     _check(t.val_every >= 0, "train.val_every must be 0 (never) or more")
+    _check(t.metrics_every >= 0, "--metrics-every must be 0 (never) or more")
+    _check(t.metrics_count >= 20, "train.metrics_count must be at least 20")
     _check(t.plateau_patience >= 0, "train.plateau_patience must be 0 (never) or more")
     return cfg
 

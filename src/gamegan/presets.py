@@ -169,6 +169,7 @@ FLAG_KEYS = {
     "device": "train.device",
     "precision": "train.precision",
     "threads": "train.threads",
+    "metrics_every": "train.metrics_every",
 }
 
 

@@ -51,6 +51,9 @@ def train(
     device: str = typer.Option(None, help="auto, cpu or cuda[:N]."),
     precision: str = typer.Option(None, help="fp32, or bf16 for autocast (meant for CUDA)."),
     threads: int = typer.Option(None, min=0, help="CPU threads for torch; 0 = torch's default."),
+    metrics_every: int = typer.Option(
+        None, min=0, help="Iterations between `gamegan eval` runs (metrics.jsonl); 0 = never."
+    ),
     set_: list[str] = typer.Option(
         None, "--set", help="Override any config key: --set optim.lr=1e-4 (repeatable)."
     ),
@@ -62,7 +65,7 @@ def train(
         None, "--progress/--no-progress", help="Progress bar [default: on a terminal]."
     ),
 ) -> None:
-    """Train a GAN; an iteration is n_critic discriminator steps and one generator step."""
+    """Train a model; for a GAN an iteration is n_critic D steps and one G step."""
     from gamegan.train.run import resume as resume_run
     from gamegan.train.run import train as train_run
 
@@ -81,6 +84,7 @@ def train(
                 ("--checkpoint-every", checkpoint_every),
                 ("--precision", precision),
                 ("--threads", threads),
+                ("--metrics-every", metrics_every),
             )
             if value
         ]
@@ -109,6 +113,7 @@ def train(
             device=device,
             precision=precision,
             threads=threads,
+            metrics_every=metrics_every,
         )
         if dry_run:
             typer.echo(json.dumps(to_dict(result.config), indent=2))

@@ -275,6 +275,46 @@ def resume(
     )
 
 
+def _metrics_hook(trainer, run_dir: Path, t, log):
+    """``--metrics-every N``: every N iterations, snapshot and ``gamegan eval`` the run.
+
+    All metrics that apply except the digit classifier's (which trains a classifier first).
+
+    The results go to ``metrics.jsonl`` (with the iteration) and the log. Evaluation draws from
+    its own seeded generators and the global RNG state is put back, so a run with metrics
+    trains exactly as one without.
+    """
+    from gamegan.evaluate import MUSIC_KINDS, applicable_metrics, evaluate_run
+    from gamegan.io.checkpoint import save_tensors
+    from gamegan.io.rundir import checkpoint_name
+
+    # The digit classifier's FID/KID costs a classifier training: left to `gamegan eval`.
+    groups = [g for g in applicable_metrics(trainer.cfg) if g != "classifier"]
+
+    def hook(iteration: int) -> None:
+        if iteration % t.metrics_every:
+            return
+        tensors, meta = trainer.snapshot()
+        save_tensors(run_dir / checkpoint_name("snapshot", iteration), tensors, meta)
+        n = t.metrics_count // 10 if trainer.kind in MUSIC_KINDS else t.metrics_count
+        rng = torch.get_rng_state()
+        cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+        try:
+            rows = evaluate_run(run_dir, n=n, seed=0, metrics=groups)
+        finally:
+            torch.set_rng_state(rng)
+            if cuda_rng is not None:
+                torch.cuda.set_rng_state_all(cuda_rng)
+        shown = "  ".join(
+            f"{row['metric']}={row['value']:.4g}"
+            for row in rows
+            if isinstance(row.get("value"), (int, float))
+        )
+        log(f"metrics at iteration {iteration}: {shown}")
+
+    return hook
+
+
 def _run(resolved, data, run_dir, dist_info, device, state, progress, quiet) -> TrainResult:
     cfg = resolved.cfg
     t = cfg.train
@@ -316,6 +356,9 @@ def _run(resolved, data, run_dir, dist_info, device, state, progress, quiet) -> 
             log(f"resumed {path.name} at iteration {trainer.iteration}")
         threads = torch.get_num_threads()
         log(f"device: {device}, processes: {dist_info.world_size}, threads: {threads}")
+        on_step = None
+        if t.metrics_every and dist_info.is_main:
+            on_step = _metrics_hook(trainer, run_dir, t, log)
         status = loop.run(
             trainer,
             run_dir=run_dir,
@@ -329,6 +372,7 @@ def _run(resolved, data, run_dir, dist_info, device, state, progress, quiet) -> 
             device=device,
             log=log,
             progress=progress,
+            on_step=on_step,
         )
         log(f"{status} at iteration {trainer.iteration}: {run_dir}")
         log.close()
