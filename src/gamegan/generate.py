@@ -408,6 +408,10 @@ def _gan_music(loaded: LoadedGenerator, *, seed: int, n_bars: int | None, n_step
     z = torch.cat([G.sample_z(1, make_generator(seed + i), "cpu") for i in range(n_phrases)])
     with torch.no_grad():
         rolls = G(z.to(dev)).float().cpu()  # [P, tracks, steps, pitches] in [-1, 1]
+    if p.get("monophonic", True):
+        # One pitch per track and step: the likeliest, where it is on at all.
+        keep = rolls == rolls.max(dim=-1, keepdim=True).values
+        rolls = torch.where(keep, rolls, torch.full_like(rolls, -1.0))
     roll = torch.cat(list(rolls), dim=1).numpy()  # phrases one after another in time
     score = pianoroll.decode(
         roll,

@@ -96,11 +96,16 @@ class Config:
     track_names: tuple[str, ...] = VOICES  # part names of generated music
     programs: tuple[int, ...] = (ORGAN,) * 4  # General MIDI program of each track
     tempo: float = 90.0  # quarter notes per minute of generated music
+    # Generated music keeps one pitch per track and step (the likeliest): chorale voices are
+    # monophonic, and a thresholded roll would otherwise sound stray neighbour notes.
+    monophonic: bool = True
     init: str = "torch"  # "torch": PyTorch defaults; "keras": Glorot-uniform + zero bias
 
     def __post_init__(self) -> None:
         for name in WIDTHS:  # JSON configs bring lists; keep the dataclass hashable
             object.__setattr__(self, name, tuple(getattr(self, name)))
+        if not isinstance(self.monophonic, bool):
+            raise ConfigError(f"model.monophonic must be true or false, got {self.monophonic!r}")
         check_int("n_tracks", self.n_tracks)
         check_int("n_bars", self.n_bars)
         check_int("beats_per_bar", self.beats_per_bar)
