@@ -192,7 +192,9 @@ def test_generate_cli_rejects_bad_music_flags(chorales, tmp_path):
 
 
 def test_eval_compares_with_corpus(chorales, tmp_path):
-    run = _train("chorale-gan", chorales, tmp_path / "run", iterations=3).run_dir
+    run = _train(
+        "chorale-gan", chorales, tmp_path / "run", iterations=3, extra=("train.checkpoint_every=2",)
+    ).run_dir
     result = CliRunner().invoke(app, ["eval", str(run), "--count", "4"])
     assert result.exit_code == 0, result.output
     for metric in ("repeated_note_ratio", "pitch_class_overlap", "tonal_distance", "corpus"):
@@ -201,6 +203,12 @@ def test_eval_compares_with_corpus(chorales, tmp_path):
     rows = {row["metric"]: row for row in record["results"]}
     assert rows["pitch_class_overlap"]["baseline"] == 1.0
     assert 0.0 <= rows["pitch_class_overlap"]["value"] <= 1.0
+    assert record["snapshot"] == "snapshot-000003.safetensors"
+    older = ["eval", str(run), "--count", "2", "--snapshot", "snapshot-000002.safetensors"]
+    result = CliRunner().invoke(app, older)
+    assert result.exit_code == 0, result.output
+    record = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert record["snapshot"] == "snapshot-000002.safetensors" and record["iteration"] == 2
 
 
 def test_bad_music_data_fails_before_a_run_folder(tmp_path):

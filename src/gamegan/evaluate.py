@@ -227,6 +227,7 @@ def evaluate_run(
     device: str = "cpu",
     classifier_options: dict[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
+    snapshot: str | Path | None = None,
 ) -> list[dict[str, Any]]:
     """Measure a run's newest snapshot against its real data, with a real-vs-real baseline.
 
@@ -254,6 +255,9 @@ def evaluate_run(
         (``epochs``, ``n_train``, ``cache_dir``, ...).
     log : callable, optional
         Receives progress lines.
+    snapshot : path, optional
+        A snapshot file to evaluate instead of the run's newest (for example the run's
+        ``snapshot-best.safetensors``); a bare file name is looked up in the run folder.
 
     Returns
     -------
@@ -284,7 +288,12 @@ def evaluate_run(
     if n < 2:
         raise ConfigError(f"--count must be at least 2, got {n}")
     resolved = resolve(cfg)
-    loaded = generate.load_generator(run_dir, device=device)  # CheckpointError if none yet
+    if snapshot is not None:
+        snapshot = Path(snapshot)
+        if not snapshot.exists() and (run_dir / snapshot).exists():
+            snapshot = run_dir / snapshot
+    # CheckpointError if the run has no snapshot yet
+    loaded = generate.load_generator(snapshot if snapshot is not None else run_dir, device=device)
     iteration = loaded.metadata.get("iteration")
 
     if _is_texture(cfg):

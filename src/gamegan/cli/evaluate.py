@@ -37,6 +37,11 @@ def evaluate(
         "", help="Comma-separated subset of swd, color, classifier (default: all that apply)."
     ),
     device: str = typer.Option("cpu", help="auto, cpu or cuda[:N] (runs the generator)."),
+    snapshot: Path = typer.Option(
+        None,
+        help="Evaluate this snapshot instead of the newest, e.g. snapshot-best.safetensors "
+        "(a file name is looked up in RUN_DIR).",
+    ),
 ) -> None:
     """Measure a run's newest snapshot against its real data.
 
@@ -58,6 +63,7 @@ def evaluate(
         metrics=metrics.split(",") if metrics else None,
         device=device,
         log=lambda line: typer.echo(line, err=True),
+        snapshot=snapshot,
     )
     typer.echo(format_table(rows))
 
