@@ -17,6 +17,7 @@ COMMANDS = [
     ["eval"],
     ["experiment"],
     ["export"],
+    ["app"],
 ]
 
 if __name__ == "__main__":

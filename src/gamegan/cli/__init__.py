@@ -35,6 +35,9 @@ def _register() -> None:
     from gamegan.cli import experiment
 
     experiment.register(app)
+    from gamegan.cli import webapp
+
+    webapp.register(app)
 
 
 _register()

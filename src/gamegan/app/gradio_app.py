@@ -1,0 +1,790 @@
+"""``gamegan app``: a local Gradio page over :mod:`gamegan.generate`, safe by default.
+
+The page holds no model logic. Every button calls the public generation API and writes what it
+gets with the writers ``gamegan generate`` uses, so testing ``generate`` covers the pictures and
+sounds, and the tests of this module cover the wiring and the safety rules:
+
+- It listens on 127.0.0.1 unless told otherwise, never asks for a share link, and sends no
+  analytics (``GRADIO_ANALYTICS_ENABLED=False`` before Gradio is imported, which also stops its
+  version check; the default theme's fonts are bundled), so it works on a machine without
+  network and tells nobody it runs.
+- It serves no file outside its output folder: Gradio's own cache *is* that folder
+  (``GRADIO_TEMP_DIR``), ``allowed_paths`` names nothing else, and :class:`OutputOnly` refuses
+  file URLs that resolve elsewhere and the Gradio routes that fetch from other hosts.
+- Every request writes into a new subfolder of its own (``tempfile.mkdtemp``), so concurrent
+  requests never share a file, and one queue runs a bounded number of generations at a time,
+  since each one holds the CPU.
+- A model is chosen by a key the app made; nothing a browser sends is ever opened as a path.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gamegan import generate as gen
+from gamegan.errors import AudioError, CheckpointError, ConfigError, GameganError
+
+log = logging.getLogger("gamegan.app")
+
+# Limits of one request. The CLI allows more; a page that anyone on the machine can click on
+# should not be able to tie up the CPU for minutes or fill the disk.
+MAX_SIDE = 2048
+MIN_SIDE = 16
+MAX_SEED = 2**31 - 1
+MAX_IMAGES = 64
+MAX_BARS = 64
+MAX_TEMPERATURE = 5.0
+MAX_TOP_K = 64
+MAX_UPLOAD = "1mb"  # the page takes no uploads and refuses the route; a second line of defence
+QUEUE_SIZE = 32  # waiting requests beyond this are turned away instead of piling up
+
+TEXTURE_KINDS = ("texture_gan",)
+IMAGE_KINDS = ("image_gan",)
+MUSIC_KINDS = tuple(gen.MUSIC_KINDS)
+
+# Gradio routes that fetch from other hosts, or serve features this app does not use (uploads
+# would land outside any request folder).
+REFUSED_ROUTES = (
+    "/gradio_api/upload",
+    "/gradio_api/proxy=",
+    "/gradio_api/run-history",
+    "/gradio_api/vibe",
+    "/gradio_api/undo-vibe",
+    "/gradio_api/process_recording",
+)
+FILE_ROUTES = ("/gradio_api/file=", "/gradio_api/file/")
+IMAGE_HEIGHT = 360  # pixels on the page; full size in fullscreen and in the downloads
+
+
+@dataclass
+class Model:
+    """A loaded generator the page offers, under a key the app chose.
+
+    ``lock`` serializes calls on one model: texture generation switches the generator's padding
+    mode, so two requests on one model must not interleave.
+    """
+
+    key: str
+    label: str
+    name: str  # for file names
+    loaded: gen.LoadedGenerator
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return self.loaded.kind
+
+
+def load_models(run_dirs: Iterable[str | os.PathLike] = ()) -> dict[str, Model]:
+    """The bundled models present in this install, then the given runs, loaded and checked.
+
+    Parameters
+    ----------
+    run_dirs : iterable of path
+        Run folders (newest snapshot) or snapshot files, as given on the command line.
+
+    Returns
+    -------
+    dict
+        Key -> :class:`Model`, in the order the page lists them.
+
+    Raises
+    ------
+    CheckpointError
+        If a run is missing, has no snapshot, or its snapshot is unreadable: the command line
+        fails before a server starts.
+    """
+    models: dict[str, Model] = {}
+    for name in gen.PRETRAINED:
+        try:
+            path = gen.pretrained_path(name)
+        except CheckpointError:
+            continue  # not shipped (or not trained yet): not listed
+        try:
+            loaded = gen.load_generator(path)
+        except GameganError as err:
+            log.warning("skipping the bundled model %s: %s", name, err)
+            continue
+        models[name] = Model(name, f"{name} (bundled)", name, loaded)
+    names = {m.name for m in models.values()}
+    for i, run in enumerate(run_dirs):
+        path = Path(run).expanduser()
+        if not path.exists():
+            raise CheckpointError(f"{run}: no such run folder or snapshot file")
+        try:
+            loaded = gen.load_generator(path)
+        except GameganError:
+            raise
+        except Exception as err:  # a damaged file can trip the reader in other ways
+            raise CheckpointError(f"{run}: cannot load its snapshot ({err})") from None
+        name = _slug(path.stem if path.is_file() else path.resolve().name)
+        base, n = name, 2
+        while name in names:
+            name, n = f"{base}-{n}", n + 1
+        names.add(name)
+        models[f"run{i}"] = Model(f"run{i}", name, name, loaded)
+    return models
+
+
+class Outputs:
+    """The one folder the app writes to and serves from, with a new subfolder per request.
+
+    Parameters
+    ----------
+    root : path, optional
+        The folder (created if missing). Default: a new temporary folder.
+    """
+
+    def __init__(self, root: str | os.PathLike | None = None) -> None:
+        if root is None:
+            root = tempfile.mkdtemp(prefix="gamegan-app-")
+        path = Path(root).expanduser()
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"--out {root}: exists and is not a folder")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ConfigError(f"--out {root}: cannot create the folder ({err})") from None
+        self.root = path.resolve()
+
+    def new_folder(self, what: str) -> Path:
+        """A new, empty subfolder, made atomically by ``mkdtemp``: no two requests share one."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        return Path(tempfile.mkdtemp(prefix=f"{stamp}-{what}-", dir=self.root))
+
+    def contains(self, path: str | os.PathLike) -> bool:
+        """Whether ``path`` (resolved, links followed) lies inside the output folder."""
+        return Path(path).resolve().is_relative_to(self.root)
+
+
+def refusal(url_path: str, root: Path) -> str | None:
+    """Why a request path must be refused, or None. ``url_path`` is percent-decoded.
+
+    File URLs must name a file inside ``root`` (relative names resolve against the working
+    folder, as Gradio resolves them); URLs of other hosts and the routes in
+    :data:`REFUSED_ROUTES` are refused outright.
+    """
+    if url_path.startswith(REFUSED_ROUTES):
+        return "this gamegan app does not offer that route"
+    for prefix in FILE_ROUTES:
+        if url_path.startswith(prefix):
+            target = url_path[len(prefix) :]
+            if "://" in target or target.startswith("//") or re.match(r"^[a-z]+:", target):
+                return "this gamegan app serves no other hosts' files"
+            try:
+                inside = Path(target).resolve().is_relative_to(root)
+            except (OSError, ValueError):
+                inside = False
+            return None if inside else "this gamegan app serves only its output folder"
+    return None
+
+
+class OutputOnly:
+    """ASGI middleware that answers 403 to every request :func:`refusal` refuses.
+
+    Gradio's own checks already refuse paths outside ``allowed_paths``; this guard does not
+    depend on them, and also closes its routes that would fetch URLs from other hosts.
+    """
+
+    def __init__(self, app: Any, root: str | os.PathLike) -> None:
+        self.app = app
+        self.root = Path(root).resolve()
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http":
+            reason = refusal(scope.get("path", ""), self.root)
+            if reason is not None:
+                from starlette.responses import PlainTextResponse
+
+                await PlainTextResponse(reason, status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def audio_status() -> tuple[bool, str]:
+    """Whether WAV rendering can work here, and a sentence saying with what or why not."""
+    from gamegan.io.audio import INSTALL_HINT, available_backends, find_soundfont
+
+    backends = available_backends()
+    if not backends:
+        return False, f"no synthesizer is installed ({INSTALL_HINT})"
+    try:
+        soundfont = find_soundfont()
+    except AudioError as err:
+        return False, str(err)
+    return True, f"{backends[0]} with {soundfont.name}"
+
+
+# request checks
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "model"
+
+
+def _number(value: Any, name: str, lo: float, hi: float, whole: bool = False) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    kind = "a whole number" if whole else "a number"
+    if not math.isfinite(number) or (whole and not number.is_integer()) or not lo <= number <= hi:
+        shown = "nothing" if value is None or value == "" else repr(value)
+        raise ConfigError(f"{name}: choose {kind} from {lo:g} to {hi:g} (got {shown})")
+    return number
+
+
+def _whole(value: Any, name: str, lo: int, hi: int) -> int:
+    return int(_number(value, name, lo, hi, whole=True))
+
+
+def _reporter(progress: Callable | None) -> Callable[[float, str], None]:
+    if progress is None:
+        return lambda fraction, desc: None
+    return lambda fraction, desc: progress(fraction, desc=desc)
+
+
+def shown_in_page(handler: Callable) -> Callable:
+    """Turn errors into a message in the page: gr.Error, never a traceback.
+
+    A user's mistake (:class:`GameganError`) shows its own message. Anything else is a bug: the
+    server log gets the traceback, the page one line, and the server keeps serving.
+    """
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        gr = _gradio()
+        try:
+            return handler(*args, **kwargs)
+        except gr.Error:
+            raise
+        except GameganError as err:
+            raise gr.Error(str(err), print_exception=False) from None
+        except Exception as err:
+            log.exception("a request failed")
+            raise gr.Error(
+                f"generation failed ({type(err).__name__}); the server log has the details",
+                print_exception=False,
+            ) from None
+
+    return wrapper
+
+
+def _gradio():
+    """Import Gradio with its analytics off: the variable must be set before the import."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    import gradio
+
+    return gradio
+
+
+class GameganApp:
+    """The page's models, its output folder and its handlers.
+
+    Parameters
+    ----------
+    models : dict
+        Key -> :class:`Model`, from :func:`load_models`.
+    outputs : Outputs
+        Where every request writes its files.
+    concurrency : int
+        Generations that may run at once (the rest wait in the queue).
+    """
+
+    def __init__(self, models: dict[str, Model], outputs: Outputs, concurrency: int = 1) -> None:
+        if concurrency < 1:
+            raise ConfigError(f"--concurrency {concurrency}: must be at least 1")
+        self.models = models
+        self.outputs = outputs
+        self.concurrency = concurrency
+
+    @classmethod
+    def from_runs(
+        cls,
+        run_dirs: Sequence[str | os.PathLike] = (),
+        *,
+        out: str | os.PathLike | None = None,
+        concurrency: int = 1,
+    ) -> GameganApp:
+        """Load the bundled models and ``run_dirs`` and make the output folder."""
+        models = load_models(run_dirs)
+        return cls(models, Outputs(out), concurrency)
+
+    def choices(self, kinds: Sequence[str]) -> list[tuple[str, str]]:
+        """(label, key) pairs of the models of these kinds, for a dropdown."""
+        return [(m.label, m.key) for m in self.models.values() if m.kind in kinds]
+
+    def _model(self, key: Any, kinds: Sequence[str], what: str) -> Model:
+        model = self.models.get(key) if isinstance(key, str) else None
+        if model is None or model.kind not in kinds:
+            offered = ", ".join(label for label, _ in self.choices(kinds)) or "none"
+            raise ConfigError(f"pick a {what} model from the list (offered: {offered})")
+        return model
+
+    # handlers: each returns what its tab shows, in the order of the tab's outputs
+
+    @shown_in_page
+    def texture_handler(
+        self,
+        key: str,
+        seed: Any,
+        width: Any,
+        height: Any,
+        tileable: bool,
+        progress: Callable | None = None,
+    ) -> tuple[str, str, str, str, list[str], str]:
+        """Texture, 2x2 preview, heightmap preview, normal map, downloads, summary."""
+        import numpy as np
+
+        from gamegan.io.png import write_png
+        from gamegan.io.terrain import luminance, normal_map, to_uint16, write_raw
+        from gamegan.metrics.tiling import seam_score, tile_2x2
+
+        report = _reporter(progress)
+        model = self._model(key, TEXTURE_KINDS, "texture")
+        seed = _whole(seed, "seed", 0, MAX_SEED)
+        width = _whole(width, "width", MIN_SIDE, MAX_SIDE)
+        height = _whole(height, "height", MIN_SIDE, MAX_SIDE)
+        tileable = bool(tileable)
+        folder = self.outputs.new_folder("texture")
+        report(0.05, f"generating a {width}x{height} texture")
+        start = time.perf_counter()
+        with model.lock:
+            image = gen.texture(
+                model.loaded, width=width, height=height, tileable=tileable, seed=seed
+            )
+        seconds = time.perf_counter() - start
+        report(0.7, "writing the texture, preview, heightmap and normal map")
+        stem = f"{model.name}-seed{seed}-{width}x{height}"
+        pixels = gen.quantize(image)
+        heights = luminance(image)
+        samples = to_uint16(heights)
+        paths = {
+            name: folder / f"{stem}{suffix}"
+            for name, suffix in [
+                ("texture", ".png"),
+                ("tiled", "-tiled.png"),
+                ("height", "-height.png"),
+                ("raw", "-height.raw"),
+                ("preview", "-height-preview.png"),
+                ("normal", "-normal.png"),
+            ]
+        }
+        write_png(paths["texture"], pixels)
+        write_png(paths["tiled"], tile_2x2(pixels))
+        write_png(paths["height"], samples)
+        write_raw(paths["raw"], samples)
+        write_png(paths["preview"], (samples >> 8).astype(np.uint8))  # 16-bit is for engines
+        write_png(paths["normal"], normal_map(heights, wrap=tileable))
+        seam = seam_score(luminance(np.asarray(pixels, dtype=np.float32)))
+        summary = (
+            f"**{model.label}**, seed {seed}, {width}x{height}, "
+            f"{'tileable' if tileable else 'not tileable'}: made in {seconds:.2f} s; seam score "
+            f"{seam:.2f} (near 1 = no visible seam). Heightmap: 16-bit grayscale PNG and RAW "
+            f"(uint16 little-endian, row by row, {width}x{height}); normal map in OpenGL "
+            "convention (Y up)."
+        )
+        downloads = [paths[k] for k in ("texture", "tiled", "height", "raw", "normal")]
+        report(1.0, "done")
+        return (
+            str(paths["texture"]),
+            str(paths["tiled"]),
+            str(paths["preview"]),
+            str(paths["normal"]),
+            [str(p) for p in downloads],
+            summary,
+        )
+
+    @shown_in_page
+    def music_handler(
+        self,
+        key: str,
+        bars: Any,
+        temperature: Any,
+        top_k: Any,
+        seed: Any,
+        progress: Callable | None = None,
+    ) -> tuple[str | None, str, list[str], str]:
+        """WAV (None when it cannot be rendered here), piano roll, downloads, summary."""
+        from gamegan.io.audio import render_wav
+        from gamegan.io.midi import write_midi
+        from gamegan.metrics.music_stats import repeated_note_ratio
+        from gamegan.music.picture import write_pianoroll_png
+
+        report = _reporter(progress)
+        model = self._model(key, MUSIC_KINDS, "music")
+        bars = _whole(bars, "bars", 1, MAX_BARS)
+        temperature = _number(temperature, "temperature", 0.0, MAX_TEMPERATURE)
+        top_k = _whole(top_k, "top-k", 0, MAX_TOP_K)
+        seed = _whole(seed, "seed", 0, MAX_SEED)
+        folder = self.outputs.new_folder("music")
+        report(0.05, f"composing {bars} bars")
+        start = time.perf_counter()
+        with model.lock:
+            scores = gen.music(
+                model.loaded, seed=seed, n_bars=bars, temperature=temperature, top_k=top_k
+            )
+        seconds = time.perf_counter() - start
+        if not scores:  # a sequence model can close its piece at once
+            raise ConfigError(f"seed {seed}: the model ended the piece at once; try another seed")
+        score = scores[0]
+        stem = folder / f"{model.name}-seed{seed}-{bars}bars"
+        report(0.6, "writing MIDI and the piano roll")
+        midi = write_midi(score, stem.with_suffix(".mid"))
+        roll = write_pianoroll_png(score, stem.with_suffix(".png"))
+        downloads = [midi, roll]
+        wav, no_audio = None, ""
+        report(0.7, "rendering audio")
+        try:
+            wav = render_wav(score, stem.with_suffix(".wav"))
+            downloads.insert(1, wav)
+        except AudioError as err:
+            no_audio = str(err)
+            _gradio().Warning(f"No audio: {no_audio}. The MIDI file is still ready.")
+        ignored = " (the GAN ignores temperature and top-k)" if model.kind == "music_gan" else ""
+        summary = (
+            f"**{model.label}**, seed {seed}{ignored}: {score.n_bars} bars, {score.seconds:.1f} s, "
+            f"{score.n_notes} notes, repeated-note ratio {repeated_note_ratio(score):.2f}; "
+            f"composed in {seconds:.2f} s."
+        )
+        if no_audio:
+            summary += f"\n\n**No audio player:** {no_audio}. Download the MIDI file instead."
+        report(1.0, "done")
+        return (str(wav) if wav else None, str(roll), [str(p) for p in downloads], summary)
+
+    @shown_in_page
+    def images_handler(
+        self, key: str, seed: Any, count: Any, progress: Callable | None = None
+    ) -> tuple[str, list[str], str]:
+        """Grid of samples, downloads (the grid and a zip of single images), summary."""
+        import zipfile
+
+        from gamegan.io.png import make_grid, write_png
+
+        report = _reporter(progress)
+        model = self._model(key, IMAGE_KINDS, "image")
+        seed = _whole(seed, "seed", 0, MAX_SEED)
+        count = _whole(count, "count", 1, MAX_IMAGES)
+        folder = self.outputs.new_folder("images")
+        report(0.05, f"generating {count} images")
+        start = time.perf_counter()
+        with model.lock:
+            pictures = gen.images(model.loaded, n=count, seed=seed)  # [N, H, W, C]
+        seconds = time.perf_counter() - start
+        report(0.7, "writing the grid")
+        cols = math.ceil(math.sqrt(count))
+        rows = math.ceil(count / cols)
+        stem = f"{model.name}-seeds{seed}-{seed + count - 1}"
+        grid = folder / f"{stem}.png"
+        write_png(grid, make_grid(pictures, rows, cols))
+        singles = folder / stem
+        singles.mkdir()
+        archive = folder / f"{stem}.zip"
+        with zipfile.ZipFile(archive, "w") as zf:
+            for i, picture in enumerate(pictures):
+                path = singles / f"seed{seed + i:06d}.png"
+                write_png(path, picture)
+                zf.write(path, path.name)
+        h, w = pictures.shape[1:3]
+        summary = (
+            f"**{model.label}**: {count} images of {w}x{h} (seeds {seed}-{seed + count - 1}, "
+            f"image i uses seed + i) in {seconds:.2f} s."
+        )
+        report(1.0, "done")
+        return str(grid), [str(grid), str(archive)], summary
+
+    # the page
+
+    def build(self) -> Any:
+        """The Gradio Blocks of the page (not started).
+
+        Sets ``GRADIO_TEMP_DIR`` to the output folder first: components read it when they are
+        made, and it makes Gradio serve the files in place instead of copying them elsewhere.
+        """
+        os.environ["GRADIO_TEMP_DIR"] = str(self.outputs.root)
+        os.environ["GRADIO_EXAMPLES_CACHE"] = str(self.outputs.root / "examples")
+        gr = _gradio()
+        with gr.Blocks(title="gamegan", analytics_enabled=False) as blocks:
+            gr.Markdown(
+                "# gamegan\nSeamless textures with heightmaps, music and image samples from "
+                "GAN snapshots, made on this machine. The same seed and settings always give "
+                f"the same result. Files are written to `{self.outputs.root}`."
+            )
+            with gr.Tabs():
+                with gr.Tab("Textures", id="textures", elem_id="tab-textures"):
+                    self._texture_tab(gr)
+                with gr.Tab("Music", id="music", elem_id="tab-music"):
+                    self._music_tab(gr)
+                with gr.Tab("Images", id="images", elem_id="tab-images"):
+                    self._images_tab(gr)
+        # api_open=False: every call goes through the queue and its limit, none around it.
+        blocks.queue(
+            max_size=QUEUE_SIZE, default_concurrency_limit=self.concurrency, api_open=False
+        )
+        return blocks
+
+    def _event(self, button: Any, fn: Callable, inputs: list, outputs: list) -> None:
+        # One concurrency id for all tabs: the limit bounds generations in total, not per tab.
+        button.click(
+            fn,
+            inputs,
+            outputs,
+            concurrency_limit=self.concurrency,
+            concurrency_id="generate",
+        )
+
+    @staticmethod
+    def _image(gr: Any, label: str, elem_id: str) -> Any:
+        return gr.Image(
+            label=label,
+            type="filepath",
+            interactive=False,
+            buttons=["download", "fullscreen"],
+            height=IMAGE_HEIGHT,
+            elem_id=elem_id,
+        )
+
+    def _texture_tab(self, gr: Any) -> None:
+        def texture_event(key, seed, width, height, tileable, progress=gr.Progress()):
+            return self.texture_handler(key, seed, width, height, tileable, progress=progress)
+
+        choices = self.choices(TEXTURE_KINDS)
+        with gr.Row():
+            with gr.Column(scale=1, min_width=260):
+                model = gr.Dropdown(
+                    choices,
+                    value=choices[0][1] if choices else None,
+                    label="Model",
+                    elem_id="texture-model",
+                )
+                seed = gr.Number(
+                    0,
+                    label="Seed",
+                    precision=0,
+                    minimum=0,
+                    maximum=MAX_SEED,
+                    elem_id="texture-seed",
+                )
+                with gr.Row():
+                    width = gr.Number(
+                        512,
+                        label=f"Width ({MIN_SIDE}-{MAX_SIDE} px)",
+                        precision=0,
+                        elem_id="texture-width",
+                    )
+                    height = gr.Number(
+                        512,
+                        label=f"Height ({MIN_SIDE}-{MAX_SIDE} px)",
+                        precision=0,
+                        elem_id="texture-height",
+                    )
+                tileable = gr.Checkbox(
+                    True,
+                    label="Tileable (wraps seamlessly at the borders)",
+                    elem_id="texture-tileable",
+                )
+                button = gr.Button(
+                    "Generate texture", variant="primary", elem_id="texture-generate"
+                )
+                info = gr.Markdown(elem_id="texture-info")
+                files = gr.File(
+                    label="Downloads: texture, tiled preview, 16-bit heightmap (PNG and RAW), "
+                    "normal map",
+                    file_count="multiple",
+                    interactive=False,
+                    elem_id="texture-files",
+                )
+            with gr.Column(scale=2):
+                with gr.Row():
+                    texture = self._image(gr, "Texture", "texture-image")
+                    tiled = self._image(gr, "2x2 tiled preview", "texture-tiled")
+                with gr.Row():
+                    heightmap = self._image(
+                        gr, "Heightmap (8-bit preview; the download is 16-bit)", "texture-heightmap"
+                    )
+                    normal = self._image(gr, "Normal map (OpenGL, Y up)", "texture-normal")
+        self._event(
+            button,
+            texture_event,
+            [model, seed, width, height, tileable],
+            [texture, tiled, heightmap, normal, files, info],
+        )
+
+    def _music_tab(self, gr: Any) -> None:
+        def music_event(key, bars, temperature, top_k, seed, progress=gr.Progress()):
+            return self.music_handler(key, bars, temperature, top_k, seed, progress=progress)
+
+        choices = self.choices(MUSIC_KINDS)
+        if not choices:
+            gr.Markdown(
+                "No music model here: the bundled ones (chorale, chorale-lstm, chorale-vae) are "
+                "missing from this install. Start the app with music runs, e.g. "
+                "`gamegan app runs/00007-note-lstm`.",
+                elem_id="music-none",
+            )
+            return
+        has_audio, audio_text = audio_status()
+        with gr.Row():
+            with gr.Column(scale=1, min_width=260):
+                model = gr.Dropdown(
+                    choices, value=choices[0][1], label="Model", elem_id="music-model"
+                )
+                bars = gr.Slider(1, MAX_BARS, 8, step=1, label="Bars", elem_id="music-bars")
+                temperature = gr.Slider(
+                    0.0,
+                    2.0,
+                    1.0,
+                    step=0.05,
+                    label="Temperature (0 = greedy; sequence models)",
+                    elem_id="music-temperature",
+                )
+                top_k = gr.Slider(
+                    0,
+                    MAX_TOP_K,
+                    0,
+                    step=1,
+                    label="Top-k (0 = off; sequence models)",
+                    elem_id="music-top-k",
+                )
+                seed = gr.Number(
+                    0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED, elem_id="music-seed"
+                )
+                button = gr.Button("Generate music", variant="primary", elem_id="music-generate")
+                gr.Markdown(
+                    f"Audio: {audio_text}."
+                    if has_audio
+                    else f"**No audio player here:** {audio_text}. MIDI and the piano roll "
+                    "still work.",
+                    elem_id="music-audio-status",
+                )
+                info = gr.Markdown(elem_id="music-info")
+            with gr.Column(scale=2):
+                audio = gr.Audio(
+                    label="Audio (WAV)",
+                    type="filepath",
+                    interactive=False,
+                    buttons=["download"],  # not "share": it uploads to Hugging Face
+                    elem_id="music-audio",
+                )
+                roll = self._image(gr, "Piano roll", "music-roll")
+                files = gr.File(
+                    label="Downloads: MIDI, WAV, piano roll",
+                    file_count="multiple",
+                    interactive=False,
+                    elem_id="music-files",
+                )
+        self._event(
+            button,
+            music_event,
+            [model, bars, temperature, top_k, seed],
+            [audio, roll, files, info],
+        )
+
+    def _images_tab(self, gr: Any) -> None:
+        def images_event(key, seed, count, progress=gr.Progress()):
+            return self.images_handler(key, seed, count, progress=progress)
+
+        choices = self.choices(IMAGE_KINDS)
+        if not choices:
+            gr.Markdown(
+                "No image model was given. Image GANs (MNIST digits, CIFAR forests, ...) come "
+                "from your own runs: start the app with them, e.g. "
+                "`gamegan app runs/00003-dcgan-mnist`.",
+                elem_id="images-none",
+            )
+            return
+        with gr.Row():
+            with gr.Column(scale=1, min_width=260):
+                model = gr.Dropdown(
+                    choices, value=choices[0][1], label="Model", elem_id="images-model"
+                )
+                seed = gr.Number(
+                    0,
+                    label="First seed (image i uses seed + i)",
+                    precision=0,
+                    minimum=0,
+                    maximum=MAX_SEED,
+                    elem_id="images-seed",
+                )
+                count = gr.Slider(1, MAX_IMAGES, 16, step=1, label="Count", elem_id="images-count")
+                button = gr.Button("Generate images", variant="primary", elem_id="images-generate")
+                info = gr.Markdown(elem_id="images-info")
+                files = gr.File(
+                    label="Downloads: grid, single images (zip)",
+                    file_count="multiple",
+                    interactive=False,
+                    elem_id="images-files",
+                )
+            with gr.Column(scale=2):
+                grid = self._image(gr, "Samples", "images-grid")
+        self._event(button, images_event, [model, seed, count], [grid, files, info])
+
+    def launch(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        block: bool = True,
+        quiet: bool = False,
+    ) -> Any:
+        """Build the page and serve it with the safety settings of the module docstring.
+
+        Parameters
+        ----------
+        host : str
+            Address to listen on; anything but a loopback address exposes the page (and the
+            CPU) to the network.
+        port : int, optional
+            Default: the first free port from 7860.
+        block : bool
+            Serve until Ctrl+C; False returns at once, with the server in a thread.
+        quiet : bool
+            Print nothing (Gradio's own lines would suggest ``share=True``).
+
+        Returns
+        -------
+        gradio.Blocks
+            The running page; ``.local_url`` is its address, ``.close()`` stops it.
+
+        Raises
+        ------
+        OSError
+            If the port is taken or the address cannot be bound.
+        """
+        from starlette.middleware import Middleware
+
+        blocks = self.build()
+        blocks.launch(
+            server_name=host,
+            server_port=port,
+            share=False,
+            inbrowser=False,
+            prevent_thread_lock=True,
+            quiet=True,
+            show_error=False,  # unexpected errors stay in the server log
+            allowed_paths=[str(self.outputs.root)],
+            max_file_size=MAX_UPLOAD,
+            enable_monitoring=False,
+            mcp_server=False,
+            ssr_mode=False,  # no Node server
+            pwa=False,
+            run_history=False,  # it can connect to Hugging Face storage
+            footer_links=["settings"],
+            app_kwargs={"middleware": [Middleware(OutputOnly, root=self.outputs.root)]},
+        )
+        if not quiet:
+            print(f"serving {blocks.local_url} (Ctrl+C stops)", flush=True)
+        if block:
+            blocks.block_thread()
+        return blocks
