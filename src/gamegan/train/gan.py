@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -27,6 +26,7 @@ from gamegan.io.checkpoint import (
 )
 from gamegan.io.png import make_grid, to_uint8, write_png
 from gamegan.runtime import Distributed, autocast, make_generator
+from gamegan.train import rng
 from gamegan.train.build import Resolved
 from gamegan.train.optim import build_optimizer
 
@@ -198,15 +198,6 @@ class GANTrainer:
         }
         return module_tensors("G", G), meta
 
-    def _rng_states(self) -> dict[str, np.ndarray]:
-        states = {
-            "global_cpu": torch.get_rng_state(),
-            "z": self.z_generator.get_state(),
-        }
-        if self.device.type == "cuda":
-            states["global_cuda"] = torch.cuda.get_rng_state(self.device)
-        return {k: v.cpu() for k, v in states.items()}
-
     def state(self) -> tuple[dict[str, torch.Tensor], dict]:
         """Everything for an exact resume. Collective under torchrun: call on every rank."""
         tensors: dict[str, torch.Tensor] = {}
@@ -218,16 +209,8 @@ class GANTrainer:
         opt_d, opt_d_meta = optimizer_tensors("opt_D", self.opt_D)
         tensors.update(opt_g)
         tensors.update(opt_d)
-        per_rank = [self._rng_states()]
-        if self.dist.enabled:
-            import torch.distributed as dist
-
-            gathered: list = [None] * self.dist.world_size
-            dist.all_gather_object(gathered, per_rank[0])
-            per_rank = gathered
-        for rank, states in enumerate(per_rank):
-            for name, value in states.items():
-                tensors[f"rng.rank{rank}.{name}"] = value
+        streams = {**rng.global_states(self.device), "z": self.z_generator.get_state()}
+        tensors.update(rng.gather(streams, self.dist))
         meta = {
             "format": STATE_FORMAT,
             "kind": self.kind,
@@ -255,11 +238,7 @@ class GANTrainer:
         load_optimizer("opt_D", self.opt_D, tensors, meta["opt_D"], source)
         self.sampler.load_state(meta["sampler"])
         self.iteration = int(meta["iteration"])
-        prefix = f"rng.rank{self.dist.rank}."
-        if prefix + "global_cpu" in tensors:
-            torch.set_rng_state(tensors[prefix + "global_cpu"])
-            self.z_generator.set_state(
-                tensors[prefix + "z"].to(self.z_generator.get_state().device)
-            )
-            if self.device.type == "cuda" and prefix + "global_cuda" in tensors:
-                torch.cuda.set_rng_state(tensors[prefix + "global_cuda"], self.device)
+        streams = rng.own(tensors, self.dist)  # none when resumed on another world size
+        if streams:
+            rng.restore_global(streams, self.device)
+            self.z_generator.set_state(streams["z"].to(self.z_generator.get_state().device))

@@ -27,6 +27,7 @@ from gamegan.io.checkpoint import (
     optimizer_tensors,
 )
 from gamegan.runtime import Distributed, autocast, make_generator
+from gamegan.train import rng
 from gamegan.train.build import Resolved
 from gamegan.train.optim import build_optimizer
 
@@ -258,18 +259,7 @@ class SequenceTrainer:
         tensors = module_tensors("model", self.model)
         opt, opt_meta = optimizer_tensors("opt", self.opt)
         tensors.update(opt)
-        per_rank = [{"global_cpu": torch.get_rng_state()}]
-        if self.device.type == "cuda":
-            per_rank[0]["global_cuda"] = torch.cuda.get_rng_state(self.device).cpu()
-        if self.dist.enabled:
-            import torch.distributed as dist
-
-            gathered: list = [None] * self.dist.world_size
-            dist.all_gather_object(gathered, per_rank[0])
-            per_rank = gathered
-        for rank, states in enumerate(per_rank):
-            for name, value in states.items():
-                tensors[f"rng.rank{rank}.{name}"] = value
+        tensors.update(rng.gather(rng.global_states(self.device), self.dist))
         meta = {
             "format": STATE_FORMAT,
             "kind": self.kind,
@@ -298,11 +288,7 @@ class SequenceTrainer:
         self.iteration = int(meta["iteration"])
         best = meta.get("best_val")
         self.best_val = float("inf") if best is None else float(best)
-        prefix = f"rng.rank{self.dist.rank}."
-        if prefix + "global_cpu" in tensors:
-            torch.set_rng_state(tensors[prefix + "global_cpu"])
-            if self.device.type == "cuda" and prefix + "global_cuda" in tensors:
-                torch.cuda.set_rng_state(tensors[prefix + "global_cuda"], self.device)
+        rng.restore_global(rng.own(tensors, self.dist), self.device)
 
 
 def _plateau_state(plateau) -> dict | None:
