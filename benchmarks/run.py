@@ -103,9 +103,14 @@ def train_row(preset: str, iterations: int, repeats: int, overrides=()) -> dict:
         0, 256, (2048, m.channels, m.resolution, m.resolution), dtype=torch.uint8
     )
     trainer = GANTrainer(resolved, images, device=torch.device("cpu"), dist_info=Distributed())
+    return time_trainer(trainer, iterations, repeats)
+
+
+def time_trainer(trainer, iterations: int, repeats: int, extra_flops: int = 0) -> dict:
+    """Rates of one trainer's iterations; FLOPs counted on one iteration (plus uncounted ones)."""
     with CountFlops() as counter:
         trainer.step()
-    flops = counter.get_total_flops()
+    flops = counter.get_total_flops() + extra_flops
 
     def run():
         for _ in range(iterations):
@@ -114,7 +119,7 @@ def train_row(preset: str, iterations: int, repeats: int, overrides=()) -> dict:
     seconds = median_seconds(run, repeats) / iterations
     return {
         "iterations/s": 1.0 / seconds,
-        "images/s": trainer.images_per_iteration / seconds,
+        "examples/s": trainer.images_per_iteration / seconds,
         "GFLOP/iteration": flops / 1e9,
         "GFLOP/s": flops / seconds / 1e9,
     }
@@ -155,21 +160,7 @@ def music_train_row(preset: str, iterations: int, repeats: int) -> dict:
 
         trainer = GANTrainer(resolved, data.images, device=cpu, dist_info=single)
         extra = 0
-    with CountFlops() as counter:
-        trainer.step()
-    flops = counter.get_total_flops() + extra
-
-    def run():
-        for _ in range(iterations):
-            trainer.step()
-
-    seconds = median_seconds(run, repeats) / iterations
-    return {
-        "iterations/s": 1.0 / seconds,
-        "examples/s": trainer.images_per_iteration / seconds,
-        "GFLOP/iteration": flops / 1e9,
-        "GFLOP/s": flops / seconds / 1e9,
-    }
+    return time_trainer(trainer, iterations, repeats, extra)
 
 
 def music_generation_rows(repeats: int) -> list[tuple[str, float, float]]:
@@ -244,7 +235,7 @@ def main() -> None:
             row = train_row(preset, args.iterations, args.repeats)
             batch = get_preset(preset).train.batch_size
             print(
-                f"| {preset} | {batch} | {row['iterations/s']:.2f} | {row['images/s']:.0f} | "
+                f"| {preset} | {batch} | {row['iterations/s']:.2f} | {row['examples/s']:.0f} | "
                 f"{row['GFLOP/iteration']:.2f} | {row['GFLOP/s']:.0f} | "
                 f"{row['GFLOP/s'] / peak['onednn']:.0%} |"
             )
