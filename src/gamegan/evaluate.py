@@ -24,11 +24,11 @@ from gamegan import __version__
 from gamegan.config import RunConfig, from_dict
 from gamegan.errors import CheckpointError, ConfigError, DataError
 from gamegan.io.rundir import read_config_json
+from gamegan.models.base import MUSIC_KINDS
 
 __all__ = ["applicable_metrics", "evaluate_run", "load_run_config"]
 
 METRICS_FILE = "metrics.jsonl"
-MUSIC_KINDS = ("note_sequence", "music_gan")
 MUSIC_PIECES = 50  # generated pieces per music evaluation
 TILING_TEXTURES = 8  # textures whose wrap seams are scored, per evaluation
 

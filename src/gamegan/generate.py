@@ -18,6 +18,7 @@ from gamegan.io.checkpoint import SNAPSHOT_FORMAT, load_module, load_tensors
 from gamegan.io.png import to_uint8
 from gamegan.io.rundir import latest_file
 from gamegan.io.terrain import add_wrap_edge
+from gamegan.models.base import MUSIC_KINDS
 from gamegan.runtime import make_generator, pick_device
 
 
@@ -329,9 +330,80 @@ def quantize(image: np.ndarray) -> np.ndarray:
     return out[..., 0] if out.shape[-1] == 1 else out
 
 
+def write_texture_files(
+    image: np.ndarray,
+    base: str | Path,
+    *,
+    tileable: bool = True,
+    preview: bool = True,
+    heightmap: bool = True,
+    normal_strength: float = 4.0,
+    height_preview: bool = False,
+) -> dict[str, Path]:
+    """Write one texture the way ``gamegan generate`` does; returns ``{role: path}``.
+
+    ``BASE.png`` (the texture), ``BASE-tiled.png`` (2x2 preview), and with ``heightmap``
+    ``BASE-height.png`` (16-bit), ``BASE-height.raw`` (uint16 little-endian) and
+    ``BASE-normal.png``; ``height_preview`` adds an 8-bit ``BASE-height-preview.png`` for
+    screens that cannot show 16 bits. The CLI and the web app both write through this.
+    """
+    from gamegan.io.png import write_png
+    from gamegan.io.terrain import luminance, normal_map, to_uint16, write_raw
+    from gamegan.metrics.tiling import tile_2x2
+
+    base = Path(base)
+
+    def path(suffix: str) -> Path:
+        return base.with_name(base.name + suffix)
+
+    pixels = quantize(image)
+    files = {"texture": path(".png")}
+    write_png(files["texture"], pixels)
+    if preview:
+        files["tiled"] = path("-tiled.png")
+        write_png(files["tiled"], tile_2x2(pixels))
+    if heightmap:
+        height_field = luminance(image)
+        samples = to_uint16(height_field)
+        files["height"] = path("-height.png")
+        write_png(files["height"], samples)
+        files["raw"] = path("-height.raw")
+        write_raw(files["raw"], samples)
+        if height_preview:
+            files["height_preview"] = path("-height-preview.png")
+            write_png(files["height_preview"], (samples >> 8).astype(np.uint8))
+        files["normal"] = path("-normal.png")
+        write_png(
+            files["normal"], normal_map(height_field, strength=normal_strength, wrap=tileable)
+        )
+    return files
+
+
 # music
 
-MUSIC_KINDS = ("note_sequence", "music_gan")
+
+def write_music_files(score, base: str | Path, *, wav: bool = False) -> dict[str, Path]:
+    """Write one score the way ``gamegan generate`` does; returns ``{role: path}``.
+
+    ``BASE.mid`` (type 1, a track per voice), ``BASE.png`` (its piano roll) and with ``wav``
+    ``BASE.wav`` (raises :class:`gamegan.errors.AudioError` when no synthesizer is there,
+    after the MIDI and the picture are written). The CLI and the web app both write
+    through this.
+    """
+    from gamegan.io.midi import write_midi
+    from gamegan.music.picture import write_pianoroll_png
+
+    base = Path(base)
+    files = {
+        "midi": write_midi(score, base.with_name(base.name + ".mid")),
+        "pianoroll": write_pianoroll_png(score, base.with_name(base.name + ".png")),
+    }
+    if wav:
+        from gamegan.io.audio import render_wav
+
+        files["wav"] = render_wav(score, base.with_name(base.name + ".wav"))
+    return files
+
 MAX_BARS = 1000
 MAX_STEPS = 100_000
 
@@ -428,7 +500,7 @@ def _gan_music(loaded: LoadedGenerator, *, seed: int, n_bars: int | None, n_step
 def _sequence_music(loaded, *, seed, n_bars, n_steps, temperature, top_k):
     from dataclasses import replace
 
-    from gamegan.music.score import Score
+    from gamegan.music.score import concatenate
     from gamegan.train.sequence import generate_events
 
     title = f"gamegan {loaded.metadata.get('model')} seed {seed}"
@@ -445,16 +517,9 @@ def _sequence_music(loaded, *, seed, n_bars, n_steps, temperature, top_k):
             loaded.G, loaded.codec, n_steps=steps, seed=seed, temperature=temperature,
             top_k=top_k,
         )
-        notes, offset = {}, 0.0
-        template = pieces[0] if pieces else Score()
-        for piece in pieces:
-            for i, part in enumerate(piece.pitched_parts()):
-                shifted = (replace(n, onset=n.onset + offset) for n in part.notes)
-                notes.setdefault(i, (part, []))[1].extend(shifted)
-            offset += piece.end
-        beats = n_bars * template.bar_beats
-        if offset >= beats or steps >= MAX_STEPS:
+        joined = concatenate(pieces)
+        beats = n_bars * joined.bar_beats
+        if sum(piece.end for piece in pieces) >= beats or steps >= MAX_STEPS:
             break
         steps *= 2
-    parts = tuple(replace(part, notes=tuple(ns)) for part, ns in notes.values())
-    return [replace(template, parts=parts, title=title).sliced(0.0, beats)]
+    return [replace(joined, title=title).sliced(0.0, beats)]

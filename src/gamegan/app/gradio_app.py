@@ -347,9 +347,8 @@ class GameganApp:
         """Texture, 2x2 preview, heightmap preview, normal map, downloads, summary."""
         import numpy as np
 
-        from gamegan.io.png import write_png
-        from gamegan.io.terrain import luminance, normal_map, to_uint16, write_raw
-        from gamegan.metrics.tiling import seam_score, tile_2x2
+        from gamegan.io.terrain import luminance
+        from gamegan.metrics.tiling import seam_score
 
         report = _reporter(progress)
         model = self._model(key, TEXTURE_KINDS, "texture")
@@ -367,26 +366,11 @@ class GameganApp:
         seconds = time.perf_counter() - start
         report(0.7, "writing the texture, preview, heightmap and normal map")
         stem = f"{model.name}-seed{seed}-{width}x{height}"
+        # 16-bit heightmaps are for engines; the page shows an 8-bit preview of it.
+        paths = gen.write_texture_files(
+            image, folder / stem, tileable=tileable, height_preview=True
+        )
         pixels = gen.quantize(image)
-        heights = luminance(image)
-        samples = to_uint16(heights)
-        paths = {
-            name: folder / f"{stem}{suffix}"
-            for name, suffix in [
-                ("texture", ".png"),
-                ("tiled", "-tiled.png"),
-                ("height", "-height.png"),
-                ("raw", "-height.raw"),
-                ("preview", "-height-preview.png"),
-                ("normal", "-normal.png"),
-            ]
-        }
-        write_png(paths["texture"], pixels)
-        write_png(paths["tiled"], tile_2x2(pixels))
-        write_png(paths["height"], samples)
-        write_raw(paths["raw"], samples)
-        write_png(paths["preview"], (samples >> 8).astype(np.uint8))  # 16-bit is for engines
-        write_png(paths["normal"], normal_map(heights, wrap=tileable))
         seam = seam_score(luminance(np.asarray(pixels, dtype=np.float32)))
         summary = (
             f"**{model.label}**, seed {seed}, {width}x{height}, "
@@ -400,7 +384,7 @@ class GameganApp:
         return (
             str(paths["texture"]),
             str(paths["tiled"]),
-            str(paths["preview"]),
+            str(paths["height_preview"]),
             str(paths["normal"]),
             [str(p) for p in downloads],
             summary,
@@ -418,9 +402,7 @@ class GameganApp:
     ) -> tuple[str | None, str, list[str], str]:
         """WAV (None when it cannot be rendered here), piano roll, downloads, summary."""
         from gamegan.io.audio import render_wav
-        from gamegan.io.midi import write_midi
         from gamegan.metrics.music_stats import repeated_note_ratio
-        from gamegan.music.picture import write_pianoroll_png
 
         report = _reporter(progress)
         model = self._model(key, MUSIC_KINDS, "music")
@@ -441,8 +423,8 @@ class GameganApp:
         score = scores[0]
         stem = folder / f"{model.name}-seed{seed}-{bars}bars"
         report(0.6, "writing MIDI and the piano roll")
-        midi = write_midi(score, stem.with_suffix(".mid"))
-        roll = write_pianoroll_png(score, stem.with_suffix(".png"))
+        files = gen.write_music_files(score, stem)
+        midi, roll = files["midi"], files["pianoroll"]
         downloads = [midi, roll]
         wav, no_audio = None, ""
         report(0.7, "rendering audio")

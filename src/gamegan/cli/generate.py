@@ -131,9 +131,8 @@ def _textures(loaded, count, seed, out, size, tileable, heightmap, strength, pre
     import numpy as np
 
     from gamegan import generate as gen
-    from gamegan.io.png import write_png
-    from gamegan.io.terrain import luminance, normal_map, to_uint16, write_raw
-    from gamegan.metrics.tiling import edge_error, interior_seam_scores, seam_score, tile_2x2
+    from gamegan.io.terrain import luminance
+    from gamegan.metrics.tiling import edge_error, interior_seam_scores, seam_score
 
     width, height = gen.parse_size(size)
     if out.suffix.lower() != ".png":
@@ -144,21 +143,16 @@ def _textures(loaded, count, seed, out, size, tileable, heightmap, strength, pre
         image = gen.texture(loaded, width=width, height=height, tileable=tileable, seed=seed + i)
         seconds = time.perf_counter() - start
         base = out.with_suffix("") if count == 1 else out.with_name(f"{out.stem}-{seed + i:06d}")
+        files = gen.write_texture_files(
+            image,
+            base,
+            tileable=tileable,
+            preview=preview,
+            heightmap=heightmap,
+            normal_strength=strength,
+        )
+        written = list(files.values())
         pixels = gen.quantize(image)
-        written = [base.with_suffix(".png")]
-        write_png(written[0], pixels)
-        if preview:
-            written.append(base.with_name(base.name + "-tiled.png"))
-            write_png(written[-1], tile_2x2(pixels))
-        if heightmap:
-            height_field = luminance(image)
-            samples = to_uint16(height_field)
-            written.append(base.with_name(base.name + "-height.png"))
-            write_png(written[-1], samples)
-            written.append(base.with_name(base.name + "-height.raw"))
-            write_raw(written[-1], samples)
-            written.append(base.with_name(base.name + "-normal.png"))
-            write_png(written[-1], normal_map(height_field, strength=strength, wrap=tileable))
         gray = luminance(np.asarray(pixels, dtype=np.float32))
         interior = interior_seam_scores(gray)
         typer.echo(
@@ -174,14 +168,12 @@ def _music(loaded, count, seed, out, bars, steps, temperature, top_k, wav) -> No
     import time
 
     from gamegan import generate as gen
-    from gamegan.io.midi import write_midi
     from gamegan.metrics.music_stats import repeated_note_ratio
-    from gamegan.music.picture import write_pianoroll_png
 
     if out.suffix.lower() not in (".mid", ".midi"):
         raise fail(f"--out {out}: music is written as MIDI; give a name ending in .mid")
     if wav:
-        from gamegan.io.audio import find_soundfont, render_wav
+        from gamegan.io.audio import find_soundfont
 
         find_soundfont()  # a missing soundfont fails before any music is made
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -199,10 +191,7 @@ def _music(loaded, count, seed, out, bars, steps, temperature, top_k, wav) -> No
         typer.echo(f"seed {seed + i}: {len(scores)} piece(s) in {seconds:.2f} s")
         for j, score in enumerate(scores):
             stem = base if j == 0 else base.with_name(f"{base.name}-{j + 1}")
-            written = [write_midi(score, stem.with_suffix(".mid"))]
-            written.append(write_pianoroll_png(score, stem.with_suffix(".png")))
-            if wav:
-                written.append(render_wav(score, stem.with_suffix(".wav")))
+            written = gen.write_music_files(score, stem, wav=wav).values()
             typer.echo(
                 f"  {score.n_bars} bars, {score.seconds:.1f} s, {score.n_notes} notes, "
                 f"repeated-note ratio {repeated_note_ratio(score):.2f}"

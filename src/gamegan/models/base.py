@@ -29,6 +29,9 @@ class GANSpec:
 
 MODELS: Registry[GANSpec | SequenceSpec] = Registry("model")
 
+# Snapshot kinds that make music (the rest make images): generate, eval and training ask.
+MUSIC_KINDS = ("note_sequence", "music_gan")
+
 
 class LatentGenerator(nn.Module):
     """A generator fed with z ~ N(0, I) of size ``z_dim``: the chapter's latent."""

@@ -8,6 +8,7 @@ muspy-like and immutable: representations ``encode`` a :class:`Score` and ``deco
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 PITCH_NAMES = ("C", "C#", "D", "E-", "E", "F", "F#", "G", "G#", "A", "B-", "B")
@@ -132,6 +133,25 @@ class Score:
             )
             parts.append(replace(part, notes=notes))
         return replace(self, parts=tuple(parts))
+
+
+def concatenate(scores: Sequence[Score]) -> Score:
+    """Pieces one after another: pitched part ``i`` of each piece joins part ``i``.
+
+    Tempo, time signature, key and the parts' names and programs come from the first piece;
+    each piece starts where the previous one's last note ends. No pieces give an empty score.
+    """
+    if not scores:
+        return Score()
+    joined: dict[int, tuple[Part, list[Note]]] = {}
+    offset = 0.0
+    for score in scores:
+        for i, part in enumerate(score.pitched_parts()):
+            shifted = (replace(n, onset=n.onset + offset) for n in part.notes)
+            joined.setdefault(i, (part, []))[1].extend(shifted)
+        offset += score.end
+    parts = tuple(replace(part, notes=tuple(notes)) for part, notes in joined.values())
+    return replace(scores[0], parts=parts)
 
 
 # JSON form: what the parse cache stores (compact lists, not one dict per note)

@@ -25,6 +25,7 @@ from gamegan.io.rundir import (
     read_config_json,
     write_json,
 )
+from gamegan.models.base import MUSIC_KINDS
 from gamegan.runtime import (
     Distributed,
     distributed_from_env,
@@ -46,7 +47,6 @@ class TrainResult:
     config: RunConfig
 
 
-MUSIC_KINDS = ("note_sequence", "music_gan")
 
 
 def load_run_data(resolved: Resolved, codec=None):
@@ -284,7 +284,7 @@ def _metrics_hook(trainer, run_dir: Path, t, log):
     its own seeded generators and the global RNG state is put back, so a run with metrics
     trains exactly as one without.
     """
-    from gamegan.evaluate import MUSIC_KINDS, applicable_metrics, evaluate_run
+    from gamegan.evaluate import applicable_metrics, evaluate_run
     from gamegan.io.checkpoint import save_tensors
     from gamegan.io.rundir import checkpoint_name
 

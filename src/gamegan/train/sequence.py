@@ -225,18 +225,20 @@ class SequenceTrainer:
     def write_samples(self, path: Path) -> None:
         """A piano roll of a piece generated with a fixed seed: watch it change over training."""
         from gamegan.music.picture import write_pianoroll_png
+        from gamegan.music.score import concatenate
 
         rng_state = torch.get_rng_state()
         scores = self.sample_scores()
         torch.set_rng_state(rng_state)
-        write_pianoroll_png(_joined(scores), path)
+        write_pianoroll_png(concatenate(scores), path)
 
     def write_reals(self, path: Path) -> None:
         """A piano roll of the first training events, in the model's own representation."""
         from gamegan.music.picture import write_pianoroll_png
+        from gamegan.music.score import concatenate
 
         events = self.train_tokens[: SAMPLE_STEPS * 2].cpu().numpy()
-        write_pianoroll_png(_joined(self.codec.decode(events)), path)
+        write_pianoroll_png(concatenate(self.codec.decode(events)), path)
 
     # checkpoints
 
@@ -300,22 +302,6 @@ def _plateau_state(plateau) -> dict | None:
         if isinstance(v, (int, float, str, bool, type(None)))
     }
     return {k: ("inf" if v == float("inf") else v) for k, v in state.items()}
-
-
-def _joined(scores):
-    """Pieces one after another in one score, for a single picture."""
-    from dataclasses import replace
-
-    from gamegan.music.score import Part, Score
-
-    if not scores:
-        return Score()
-    notes, offset = [], 0.0
-    for score in scores:
-        for part in score.pitched_parts():
-            notes.extend(replace(n, onset=n.onset + offset) for n in part.notes)
-        offset += max(score.end, 1.0)
-    return replace(scores[0], parts=(Part(tuple(notes)),))
 
 
 def generate_events(
