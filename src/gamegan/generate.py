@@ -188,14 +188,15 @@ def parse_size(text: str) -> tuple[int, int]:
 
 MAX_TEXTURE_SIDE = 16384
 TILE_CELLS = 32  # latent cells per tiled pass (512 px at 16x): bounds memory for any size
-MARGIN_CELLS = 2  # the generator sees under 2 cells around a pixel: the windows overlap this
 
 
-def _wrap_or_clamp(start: int, stop: int, size: int, wrap: bool) -> tuple[torch.Tensor, int]:
+def _wrap_or_clamp(
+    start: int, stop: int, size: int, wrap: bool, margin: int
+) -> tuple[torch.Tensor, int]:
     """Indices of a window with margin; returns them and the offset of ``start`` inside."""
-    lo, hi = start - MARGIN_CELLS, stop + MARGIN_CELLS
+    lo, hi = start - margin, stop + margin
     if wrap:
-        return torch.arange(lo, hi) % size, MARGIN_CELLS
+        return torch.arange(lo, hi) % size, margin
     lo, hi = max(lo, 0), min(hi, size)
     return torch.arange(lo, hi), start - lo
 
@@ -208,16 +209,16 @@ def _synthesize(G: torch.nn.Module, z: torch.Tensor, tile_cells: int) -> torch.T
     """
     features = G.features(z)  # [1, F, rows, cols]: sinusoids at their true positions
     rows, cols = features.shape[-2:]
-    u = G.upsampling
+    u, margin = G.upsampling, G.margin_cells  # margin: cells that can reach a pixel
     if rows <= tile_cells and cols <= tile_cells:
         return G.net(features)
     out = None
     for r0 in range(0, rows, tile_cells):
         r1 = min(r0 + tile_cells, rows)
-        ri, roff = _wrap_or_clamp(r0, r1, rows, G.tileable)
+        ri, roff = _wrap_or_clamp(r0, r1, rows, G.tileable, margin)
         for c0 in range(0, cols, tile_cells):
             c1 = min(c0 + tile_cells, cols)
-            ci, coff = _wrap_or_clamp(c0, c1, cols, G.tileable)
+            ci, coff = _wrap_or_clamp(c0, c1, cols, G.tileable, margin)
             window = features[:, :, ri][:, :, :, ci]
             if G.tileable:
                 # The margin supplies the wrap; inside a window the padding must not.

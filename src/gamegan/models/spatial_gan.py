@@ -95,18 +95,27 @@ class Config:
         return self.z_local + self.z_global + 2 * self.n_periodic
 
 
-class Generator(nn.Module):
-    """Latent field z [N, z_dim, L, M] -> texture [N, C, L*u, M*u] in [-1, 1] (u = upsampling).
+class PeriodicLatentGenerator(nn.Module):
+    """The latent side of a periodic Spatial GAN: field sampling, sinusoids and tiling.
+
+    A subclass builds :attr:`net`, the convolutions from the feature field
+    [N, z_local + z_global + n_periodic, L, M] to the texture [N, C, L*u, M*u], with circular
+    padding. It sets :attr:`upsampling` (u) and :attr:`margin_cells`, how many latent cells
+    around a position can change its pixels: windowed generation overlaps by that much.
+    ``cfg`` needs ``resolution``, ``z_local``, ``z_global`` and ``n_periodic``.
 
     ``z_dim`` counts what :meth:`sample_z` draws: local noise, the global vector (the same at
     every position) and, per periodic channel, a random phase as a unit vector (cos, sin).
     """
 
-    def __init__(self, cfg: Config) -> None:
+    upsampling: int
+    margin_cells: int
+    net: nn.Module
+
+    def __init__(self, cfg) -> None:
         super().__init__()
         self.cfg = cfg
-        self.z_dim = cfg.z_dim
-        self.upsampling = cfg.upsampling
+        self.z_dim = cfg.z_local + cfg.z_global + 2 * cfg.n_periodic
         self.tileable = True
         if cfg.n_periodic:
             # PSGAN: wave vectors (2 per channel) as an affine function of the global latent.
@@ -115,29 +124,13 @@ class Generator(nn.Module):
                 nn.ReLU(),
                 nn.Linear(2 * cfg.n_periodic * 4, 2 * cfg.n_periodic),
             )
-        width = cfg.z_local + cfg.z_global + cfg.n_periodic
-        layers: list[nn.Module] = []
-        for out_channels in cfg.g_channels:
-            act, width_out = make_activation(
-                cfg.g_activation, out_channels, leaky_slope=cfg.leaky_slope
-            )
-            layers += [
-                nn.Upsample(scale_factor=2, mode="nearest"),
-                self._conv(width, out_channels),
-                batch_norm(out_channels, cfg.bn_momentum),
-                act,
-            ]
-            width = width_out
-        layers += [self._conv(width, cfg.channels), nn.Tanh()]
-        self.net = nn.Sequential(*layers)
-        if cfg.init == "keras":
-            keras_init_(self)
 
-    def _conv(self, c_in: int, c_out: int) -> nn.Conv2d:
-        k = self.cfg.kernel_size
-        return nn.Conv2d(c_in, c_out, k, padding=k // 2, padding_mode="circular")
+    @property
+    def feature_channels(self) -> int:
+        """Channels of :meth:`features`, the input of :attr:`net`."""
+        return self.cfg.z_local + self.cfg.z_global + self.cfg.n_periodic
 
-    def set_tileable(self, tileable: bool) -> Generator:
+    def set_tileable(self, tileable: bool) -> PeriodicLatentGenerator:
         """Circular padding and whole periods (seamless), or zero padding and free waves."""
         self.tileable = tileable
         for m in self.modules():
@@ -210,15 +203,48 @@ class Generator(nn.Module):
         Positions of the sinusoids are those of the whole field, so tiled generation computes
         this once for the full field and runs :attr:`net` on overlapping windows of it.
         """
-        check_shape(z, [None, self.z_dim, None, None], "spatial_gan.Generator z")
+        check_shape(z, [None, self.z_dim, None, None], f"{type(self).__module__} z")
         cfg = self.cfg
         head = z[:, : cfg.z_local + cfg.z_global]
         if cfg.n_periodic:
             head = torch.cat([head, self._periodic(z).to(head.dtype)], dim=1)
-        return head  # [N, z_local + z_global + n_periodic, rows, cols]
+        return head  # [N, feature_channels, rows, cols]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(self.features(z))  # [N, C, rows * u, cols * u]
+
+
+class Generator(PeriodicLatentGenerator):
+    """Latent field z [N, z_dim, L, M] -> texture [N, C, L*u, M*u] in [-1, 1] (u = upsampling).
+
+    One nearest-neighbour x2 upsampling and convolution per entry of ``g_channels``.
+    """
+
+    def __init__(self, cfg: Config) -> None:
+        super().__init__(cfg)
+        self.upsampling = cfg.upsampling
+        self.margin_cells = 2  # the receptive field is under two cells wide
+        width = self.feature_channels
+        layers: list[nn.Module] = []
+        for out_channels in cfg.g_channels:
+            act, width_out = make_activation(
+                cfg.g_activation, out_channels, leaky_slope=cfg.leaky_slope
+            )
+            layers += [
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                self._conv(width, out_channels),
+                batch_norm(out_channels, cfg.bn_momentum),
+                act,
+            ]
+            width = width_out
+        layers += [self._conv(width, cfg.channels), nn.Tanh()]
+        self.net = nn.Sequential(*layers)
+        if cfg.init == "keras":
+            keras_init_(self)
+
+    def _conv(self, c_in: int, c_out: int) -> nn.Conv2d:
+        k = self.cfg.kernel_size
+        return nn.Conv2d(c_in, c_out, k, padding=k // 2, padding_mode="circular")
 
 
 class Discriminator(nn.Module):
