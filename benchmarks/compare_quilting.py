@@ -3,7 +3,7 @@
     python benchmarks/compare_quilting.py [--size 1024] [--repeats 3] [--markdown PATH]
 
 For each photo this synthesizes a ``size x size`` texture by image quilting (plain and
-tileable, ``benchmarks/quilting.py``) and, where ``gamegan/pretrained/<name>.safetensors`` is
+tileable, ``gamegan.baselines.quilting``) and, where ``gamegan/pretrained/<name>.safetensors`` is
 installed, by the bundled GAN (``gamegan.generate.texture``, tileable), and prints:
 
 - seconds per texture: median over ``--repeats`` runs (seeds 0, 1, ...); for the GAN the
@@ -40,9 +40,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from quilting import Placement, quilt_with_placements  # noqa: E402
+from gamegan.baselines.quilting import Placement, quilt_with_placements
 
 PHOTOS = ("brick", "grass", "gravel")
 CROP = 64

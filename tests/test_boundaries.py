@@ -20,6 +20,7 @@ LAYER = {
     "models": 2,
     "gan": 2,
     "metrics": 2,
+    "baselines": 2,
     "train": 3,
     "generate": 3,
     "evaluate": 3,

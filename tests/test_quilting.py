@@ -1,16 +1,11 @@
-"""Image quilting baseline (benchmarks/quilting.py, outside the package)."""
+"""Image quilting baseline (gamegan.baselines.quilting)."""
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-
-from quilting import min_cut_path, quilt, quilt_with_placements  # noqa: E402
+from gamegan.baselines.quilting import min_cut_path, quilt, quilt_with_placements
 
 
 def noise(h: int, w: int, c: int | None = None, seed: int = 0) -> np.ndarray:
@@ -108,7 +103,7 @@ def test_bad_arguments():
 
 
 def test_overlap_ssd_matches_brute_force():
-    from quilting import _Matcher
+    from gamegan.baselines.quilting import _Matcher
 
     source = noise(20, 23, 3, seed=6)
     block = 7

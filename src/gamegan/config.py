@@ -31,6 +31,7 @@ OPTIMIZERS = (
 )
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
+HOLDOUT_SIDES = ("left", "right", "top", "bottom")  # data.holdout: the side of each photo held out
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class DataConfig:
     max_files: int = 0  # music sources: use only the first N files (0 = all)
     parse_timeout: float = 60.0  # music sources: seconds one file may take to parse
     val_fraction: float = 0.2  # sequence models: share of pieces held out for validation
+    holdout: str = ""  # texture sources: side of each photo held out for `gamegan eval`
+    # ("left" | "right" | "top" | "bottom"); training crops come from the other half. "" = none
 
 
 @dataclass(frozen=True)
@@ -297,6 +300,17 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check(cfg.data.max_files >= 0, "data.max_files must be 0 (all) or more")
     _check(cfg.data.parse_timeout > 0, "data.parse_timeout must be positive")
     _check(0.0 <= cfg.data.val_fraction < 1.0, "data.val_fraction must be in [0, 1)")
+    holdout = cfg.data.holdout
+    _check(
+        holdout in ("", *HOLDOUT_SIDES),
+        f"--holdout must be one of {', '.join(HOLDOUT_SIDES)} (the side of each photo kept "
+        f"out of training), got {holdout!r}",
+    )
+    _check(
+        not holdout or cfg.data.source.strip().lower() not in ("mnist", "cifar100", "cifar-100"),
+        f"--holdout splits texture photos; --data {cfg.data.source} is a data set of separate "
+        "images (use a photo: brick, grass, gravel, texture:PATH)",
+    )
     _check(t.val_every >= 0, "train.val_every must be 0 (never) or more")
     _check(t.metrics_every >= 0, "--metrics-every must be 0 (never) or more")
     _check(t.metrics_count >= 20, "train.metrics_count must be at least 20")

@@ -4,6 +4,9 @@ Every number comes with a real-vs-real baseline: the same metric between two dis
 of real images of the same size as the generated set. Metrics like SWD and FID depend on the
 sample size and on the data, so "3.1 against a baseline of 2.9" says far more than "3.1".
 
+Texture runs trained with ``--holdout SIDE`` are also measured against the half of each photo
+they never saw, next to image quilting from the half they did see (:func:`heldout_sets`).
+
 >>> from gamegan.evaluate import evaluate_run  # doctest: +SKIP
 >>> for row in evaluate_run("runs/00003-dcgan-mnist", n=2000):  # doctest: +SKIP
 ...     print(row["metric"], row["value"], row["baseline"])
@@ -18,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from gamegan import __version__
@@ -26,11 +30,15 @@ from gamegan.errors import CheckpointError, ConfigError, DataError
 from gamegan.io.rundir import read_config_json
 from gamegan.models.base import MUSIC_KINDS
 
-__all__ = ["applicable_metrics", "evaluate_run", "load_run_config"]
+__all__ = ["applicable_metrics", "evaluate_run", "heldout_sets", "load_run_config"]
 
 METRICS_FILE = "metrics.jsonl"
 MUSIC_PIECES = 50  # generated pieces per music evaluation
 TILING_TEXTURES = 8  # textures whose wrap seams are scored, per evaluation
+HOLDOUT_SEEDS = 3  # textures per photo, by the GAN and by quilting, in the held-out comparison
+QUILT_BLOCK = 56  # image quilting's block side there (cut to the training half if larger)
+QUILT_TOLERANCE = 0.1  # Efros & Freeman's tolerance rule
+PICTURE_GAP = 8  # white pixels between the images of the held-out picture
 
 
 def load_run_config(run_dir: str | Path) -> RunConfig:
@@ -86,6 +94,15 @@ def _checkerboard(photo: torch.Tensor, size: int) -> tuple[list, list]:
     return black, white
 
 
+def _texture_source(cfg: RunConfig) -> str:
+    source = cfg.data.source
+    return source[len("texture:") :] if source.startswith("texture:") else source
+
+
+def _hwc(image: torch.Tensor) -> np.ndarray:
+    return image.permute(1, 2, 0).contiguous().numpy()
+
+
 def _texture_sets(resolved, loaded, seed: int, log) -> tuple[Any, Any, Any, list, list]:
     """Reference, baseline and generated crops, plus generated textures and the photos.
 
@@ -96,11 +113,10 @@ def _texture_sets(resolved, loaded, seed: int, log) -> tuple[Any, Any, Any, list
     from gamegan import generate
     from gamegan.data.textures import read_textures
 
-    cfg, size = resolved.cfg, resolved.model_cfg.resolution
-    source = cfg.data.source
-    if source.startswith("texture:"):
-        source = source[len("texture:") :]
-    photos, _, what = read_textures(source, resolved.model_cfg.channels, min_size=2 * size)
+    size = resolved.model_cfg.resolution
+    photos, _, what = read_textures(
+        _texture_source(resolved.cfg), resolved.model_cfg.channels, min_size=2 * size
+    )
     u = loaded.G.upsampling
     reference, baseline, fake, textures = [], [], [], []
     for i, photo in enumerate(photos):
@@ -135,7 +151,9 @@ def applicable_metrics(cfg: RunConfig) -> list[str]:
     list of str
         ``"swd"`` and ``"color"`` for every image run, plus ``"classifier"`` (FID, KID,
         class spread and accuracy in a self-trained digit classifier's features) when the
-        data is MNIST, and ``"tiling"`` (edge error, seam score) for texture models; music
+        data is MNIST, and ``"tiling"`` (edge error, seam score) for texture models, preceded
+        by ``"heldout"`` (SWD, log-spectrum distance and seams against the held-out half of
+        each photo, with image quilting beside) when the run was trained with a holdout; music
         runs get ``"music"`` (statistics of generated pieces beside the corpus's).
     """
     if _is_music(cfg):
@@ -145,6 +163,8 @@ def applicable_metrics(cfg: RunConfig) -> list[str]:
         names.append("classifier")
     if _is_texture(cfg):
         names.append("tiling")
+        if cfg.data.holdout:
+            names.insert(0, "heldout")
     return names
 
 
@@ -263,7 +283,11 @@ def evaluate_run(
     -------
     list of dict
         One row per number: ``{"metric": "swd/28", "value": float, "baseline": float}``;
-        ``baseline`` is None where there is none (``classifier/accuracy``).
+        ``baseline`` is None where there is none (``classifier/accuracy``). Texture runs
+        trained with a holdout also get ``heldout/*`` rows (see :func:`heldout_sets`) and,
+        in every row, ``"quilting"``: the value of image quilting from the training half,
+        None where it does not apply; their picture goes to
+        ``RUN_DIR/eval/heldout-<snapshot>.png``.
 
     Raises
     ------
@@ -345,7 +369,9 @@ def evaluate_run(
     return _report(run_dir, loaded, rows, m, seed, baseline_source, started, log)
 
 
-def _report(run_dir, loaded, rows, m, seed, baseline_source, started, log) -> list[dict]:
+def _report(
+    run_dir, loaded, rows, m, seed, baseline_source, started, log, extra=None
+) -> list[dict]:
     from gamegan import metrics as metric_lib
 
     seconds = time.perf_counter() - started
@@ -358,6 +384,7 @@ def _report(run_dir, loaded, rows, m, seed, baseline_source, started, log) -> li
             "n_images": m,
             "seed": seed,
             "baseline": baseline_source,
+            **(extra or {}),
             "seconds": round(seconds, 2),
             "gamegan_version": __version__,
             "results": rows,
@@ -367,12 +394,163 @@ def _report(run_dir, loaded, rows, m, seed, baseline_source, started, log) -> li
     return rows
 
 
-def _evaluate_texture(run_dir, resolved, loaded, groups, seed, started, log) -> list[dict]:
-    """Texture runs: crops of generated textures against disjoint crops of the photos."""
+def heldout_sets(resolved, loaded, seed: int = 0, log=None) -> dict[str, list[np.ndarray]]:
+    """What the held-out comparison compares: photo halves, GAN textures and quilted ones.
+
+    Every photo of the run's data is split as in training
+    (:func:`gamegan.data.textures.split_holdout` with the run's ``data.holdout``). For each
+    photo, :data:`HOLDOUT_SEEDS` textures are made by the GAN and as many by image quilting
+    from the training half (block :data:`QUILT_BLOCK`, or the half's shorter side if
+    smaller; default overlap; tolerance 0.1; not tileable), all at the held-out half's size,
+    with seeds ``seed + HOLDOUT_SEEDS * i + k`` for photo ``i``. The GAN textures are made
+    tileable at the next multiple of the generator's upsampling and cut to that size
+    (resizing would blur them); the uncut ones are kept for the seam scores.
+
+    Parameters
+    ----------
+    resolved : Resolved
+        The run's resolved config (``gamegan.train.build.resolve``).
+    loaded : LoadedGenerator
+        The snapshot (``gamegan.generate.load_generator``).
+    seed : int
+        First seed.
+    log : callable, optional
+        Receives a progress line.
+
+    Returns
+    -------
+    dict of str to list of numpy.ndarray
+        uint8 ``[H, W, C]`` images: ``"held_out"`` and ``"kept"`` (one per photo),
+        ``"gan"``, ``"gan_tiles"`` (uncut) and ``"quilting"`` (``HOLDOUT_SEEDS`` per photo,
+        photo by photo).
+    """
+    from gamegan import generate
+    from gamegan.baselines.quilting import quilt
+    from gamegan.data.textures import read_textures, split_holdout
+
+    side = resolved.cfg.data.holdout
+    photos, _, what = read_textures(_texture_source(resolved.cfg), resolved.model_cfg.channels)
+    u = loaded.G.upsampling
+    sets: dict[str, list[np.ndarray]] = {
+        "held_out": [],
+        "kept": [],
+        "gan": [],
+        "gan_tiles": [],
+        "quilting": [],
+    }
+    blocks = set()
+    for i, photo in enumerate(photos):
+        kept, held_out = split_holdout(photo, side)
+        h, w = held_out.shape[-2:]
+        source = _hwc(kept)
+        block = min(QUILT_BLOCK, *source.shape[:2])
+        blocks.add(block)
+        sets["held_out"].append(_hwc(held_out))
+        sets["kept"].append(source)
+        for k in range(HOLDOUT_SEEDS):
+            s = seed + i * HOLDOUT_SEEDS + k
+            gen_h, gen_w = -(-h // u) * u, -(-w // u) * u
+            made = generate.texture(loaded, width=gen_w, height=gen_h, tileable=True, seed=s)
+            tile = generate.quantize(made).reshape(gen_h, gen_w, -1)
+            sets["gan_tiles"].append(tile)
+            sets["gan"].append(np.ascontiguousarray(tile[:h, :w]))
+            made = quilt(source, h, w, block=block, tolerance=QUILT_TOLERANCE, seed=s)
+            sets["quilting"].append(made.reshape(h, w, -1))
+    if log is not None:
+        log(
+            f"held-out {side} halves of {what}: {len(photos)} photo(s); {HOLDOUT_SEEDS} textures "
+            f"each by the GAN and by image quilting (block {', '.join(map(str, sorted(blocks)))})"
+        )
+    return sets
+
+
+def _heldout_rows(sets: dict, seed: int, log) -> list[dict[str, Any]]:
+    """Each metric three times against the held-out halves: GAN, other half, quilting."""
     from gamegan import metrics as metric_lib
 
-    reference, baseline, fake, textures, photos = _texture_sets(resolved, loaded, seed, log)
+    reference = sets["held_out"]
     rows: list[dict[str, Any]] = []
+    for name, kwargs in (("swd_images", {"seed": seed}), ("spectrum", {})):
+        log(f"computing held-out {name}")
+        value = metric_lib.compute(name, real=reference, fake=sets["gan"], **kwargs)
+        base = metric_lib.compute(name, real=reference, fake=sets["kept"], **kwargs)
+        quilted = metric_lib.compute(name, real=reference, fake=sets["quilting"], **kwargs)
+        rows.extend(
+            {"metric": f"heldout/{k}", "value": v, "baseline": base[k], "quilting": quilted[k]}
+            for k, v in value.items()
+        )
+    # Seams: the GAN's wrap against the wrap of the photo halves and of (non-tileable) quilting.
+    value = metric_lib.compute("tiling", images=sets["gan_tiles"])
+    base = metric_lib.compute("tiling", images=reference)
+    quilted = metric_lib.compute("tiling", images=sets["quilting"])
+    rows.extend(
+        {"metric": f"heldout/{k}", "value": v, "baseline": base[k], "quilting": quilted[k]}
+        for k, v in value.items()
+    )
+    return rows
+
+
+def _write_heldout_picture(sets: dict, path: Path) -> None:
+    """Held-out half | quilting | GAN at 100%, one row per photo (its first seed)."""
+    from gamegan.io.png import write_png
+
+    rows = [
+        (held_out, sets["quilting"][i * HOLDOUT_SEEDS], sets["gan"][i * HOLDOUT_SEEDS])
+        for i, held_out in enumerate(sets["held_out"])
+    ]
+    gap = PICTURE_GAP
+    width = max(sum(img.shape[1] for img in row) + gap * (len(row) - 1) for row in rows)
+    height = sum(row[0].shape[0] for row in rows) + gap * (len(rows) - 1)
+    canvas = np.full((height, width, rows[0][0].shape[2]), 255, dtype=np.uint8)
+    y = 0
+    for row in rows:
+        x = 0
+        for img in row:
+            canvas[y : y + img.shape[0], x : x + img.shape[1]] = img
+            x += img.shape[1] + gap
+        y += row[0].shape[0] + gap
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_png(path, canvas)
+
+
+def _evaluate_texture(run_dir, resolved, loaded, groups, seed, started, log) -> list[dict]:
+    """Texture runs: crops of generated textures against disjoint crops of the photos.
+
+    With a holdout, first the ``heldout/*`` rows against the held-out photo halves.
+    """
+    from gamegan import metrics as metric_lib
+
+    rows: list[dict[str, Any]] = []
+    sources, extra, n_made = [], {}, 0
+    if "heldout" in groups:
+        side = resolved.cfg.data.holdout
+        sets = heldout_sets(resolved, loaded, seed, log)
+        rows += _heldout_rows(sets, seed, log)
+        picture = run_dir / "eval" / f"heldout-{loaded.path.stem}.png"
+        _write_heldout_picture(sets, picture)
+        log(f"wrote {picture} (held-out half | quilting | GAN)")
+        extra = {"holdout": side, "picture": str(picture.relative_to(run_dir))}
+        n_made = len(sets["gan"])
+        sources.append(
+            f"heldout: the held-out {side} half of each photo vs GAN textures, vs the "
+            "training half (real-vs-real) and vs image quilting from the training half"
+        )
+    groups = [g for g in groups if g != "heldout"]
+    if groups:
+        try:
+            reference, baseline, fake, textures, photos = _texture_sets(resolved, loaded, seed, log)
+        except DataError as err:
+            if not extra:
+                raise
+            # The chessboard needs photos of two crops a side; the held-out rows do not.
+            log(f"note: no chessboard-crop metrics ({err})")
+            groups = []
+        else:
+            n_made = len(fake)
+            sources.append(
+                "chessboard crops of the photos: black squares vs white squares; "
+                "tiling vs the photos"
+            )
     for group in groups:
         if group in ("swd", "color"):
             kwargs = {"seed": seed} if group == "swd" else {}
@@ -384,8 +562,11 @@ def _evaluate_texture(run_dir, resolved, loaded, groups, seed, started, log) -> 
             value = metric_lib.compute("tiling", images=textures)
             base = metric_lib.compute("tiling", images=photos)
             rows.extend({"metric": k, "value": v, "baseline": base[k]} for k, v in value.items())
-    source = "chessboard crops of the photos: black squares vs white squares; tiling vs the photos"
-    return _report(run_dir, loaded, rows, len(fake), seed, source, started, log)
+    if extra:
+        for row in rows:
+            row.setdefault("quilting", None)
+    source = "; ".join(sources)
+    return _report(run_dir, loaded, rows, n_made, seed, source, started, log, extra)
 
 
 # music
@@ -488,8 +669,12 @@ def _evaluate_music(run_dir, resolved, loaded, n, seed, started, log) -> list[di
         pieces.extend(generate.music(loaded, seed=seed + i, n_bars=bars))
     generated = music_stats.describe(pieces)
     rows = [
-        {"metric": row["metric"], "value": row["generated"], "baseline": row["reference"],
-         "against": "corpus"}
+        {
+            "metric": row["metric"],
+            "value": row["generated"],
+            "baseline": row["reference"],
+            "against": "corpus",
+        }
         for row in music_stats.compare(generated, reference)
     ]
     return _report(run_dir, loaded, rows, n, seed, source, started, log)

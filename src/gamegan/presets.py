@@ -170,6 +170,7 @@ FLAG_KEYS = {
     "precision": "train.precision",
     "threads": "train.threads",
     "metrics_every": "train.metrics_every",
+    "holdout": "data.holdout",
 }
 
 

@@ -29,8 +29,9 @@ last block of each row (column) also overlaps the first one, so it is matched on
 (bottom) strip too and cut on both sides. Nothing makes the last cut invisible; measure it
 (``benchmarks/compare_quilting.py`` does).
 
-This module is a benchmark helper, not part of the ``gamegan`` package: it needs only numpy
-and scipy.
+It needs only numpy and scipy. ``gamegan eval`` uses it as the baseline of the held-out
+evaluation (docs/evaluation.md), and ``benchmarks/compare_quilting.py`` compares it with the
+bundled texture models (docs/quilting.md).
 """
 
 from __future__ import annotations

@@ -12,16 +12,28 @@ def _number(value: float | None) -> str:
 
 
 def format_table(rows: list[dict]) -> str:
-    """Rows of :func:`gamegan.evaluate.evaluate_run` as an aligned text table."""
+    """Rows of :func:`gamegan.evaluate.evaluate_run` as an aligned text table.
+
+    A ``quilting`` column (image quilting's value) is added when any row has one.
+    """
     against = "corpus" if any(row.get("against") == "corpus" for row in rows) else "real-vs-real"
-    header = ("metric", "generated", against, "ratio")
+    has_quilting = any(row.get("quilting") is not None for row in rows)
+    header = ("metric", "generated", against, "ratio") + (("quilting",) if has_quilting else ())
     lines = [header]
     for row in rows:
         value, base = row["value"], row["baseline"]
         ratio = "-" if base is None or value is None or base <= 0 else f"{value / base:.2f}"
-        lines.append((row["metric"], _number(value), _number(base), ratio))
+        line = (row["metric"], _number(value), _number(base), ratio)
+        lines.append(line + ((_number(row.get("quilting")),) if has_quilting else ()))
     width = max(len(line[0]) for line in lines)
-    return "\n".join(f"{a:<{width}}  {b:>10}  {c:>12}  {d:>6}".rstrip() for a, b, c, d in lines)
+    widths = (width, 10, 12, 6, 10)
+    return "\n".join(
+        "  ".join(
+            f"{cell:<{widths[0]}}" if i == 0 else f"{cell:>{widths[i]}}"
+            for i, cell in enumerate(line)
+        ).rstrip()
+        for line in lines
+    )
 
 
 def evaluate(
@@ -34,7 +46,9 @@ def evaluate(
     ),
     seed: int = typer.Option(0, min=0, help="First seed; image i uses seed + i."),
     metrics: str = typer.Option(
-        "", help="Comma-separated subset of swd, color, classifier (default: all that apply)."
+        "",
+        help="Comma-separated subset of swd, color, classifier, tiling, heldout "
+        "(default: all that apply).",
     ),
     device: str = typer.Option("cpu", help="auto, cpu or cuda[:N] (runs the generator)."),
     snapshot: Path = typer.Option(
@@ -50,7 +64,10 @@ def evaluate(
     appends the result to RUN_DIR/metrics.jsonl. MNIST runs also get FID/KID in the
     features of a digit classifier that gamegan trains once and caches ($GAMEGAN_CACHE,
     default ~/.cache/gamegan). Music runs print statistics of generated pieces (pitch
-    classes, rhythm, repeated notes, ...) beside the corpus's. See docs/evaluation.md.
+    classes, rhythm, repeated notes, ...) beside the corpus's. Texture runs trained with
+    --holdout are also compared with the held-out half of each photo, next to image quilting
+    from the training half (a quilting column), and a picture goes to RUN_DIR/eval/. See
+    docs/evaluation.md.
 
     Example: gamegan eval runs/00003-dcgan-mnist --count 2000
     """

@@ -19,6 +19,8 @@ Examples:
 
   gamegan train dcgan-folder --data ./sprites --set model.bn_momentum=0.9 --dry-run
 
+  gamegan train texture --data wall.png --holdout right   # then: gamegan eval RUN
+
   gamegan train --resume runs/00003-dcgan-mnist --iterations 8000
 
   torchrun --nproc_per_node=2 -m gamegan train dcgan-mnist --data-dir ~/mnist
@@ -54,6 +56,11 @@ def train(
     metrics_every: int = typer.Option(
         None, min=0, help="Iterations between `gamegan eval` runs (metrics.jsonl); 0 = never."
     ),
+    holdout: str = typer.Option(
+        None,
+        help="Texture photos: hold out this side (left, right, top or bottom) of each photo "
+        "and train on the other half; `gamegan eval` then compares with the held-out half.",
+    ),
     set_: list[str] = typer.Option(
         None, "--set", help="Override any config key: --set optim.lr=1e-4 (repeatable)."
     ),
@@ -85,6 +92,7 @@ def train(
                 ("--precision", precision),
                 ("--threads", threads),
                 ("--metrics-every", metrics_every),
+                ("--holdout", holdout),
             )
             if value
         ]
@@ -96,11 +104,12 @@ def train(
     else:
         if not preset:
             raise fail("give a PRESET (see `gamegan presets`) or --resume RUN_DIR")
+        overrides = list(set_ or ())
         result = train_run(
             preset,
             out=out,
             runs_dir=runs_dir,
-            overrides=set_ or (),
+            overrides=overrides,
             dry_run=dry_run,
             progress=progress,
             data=data,
@@ -114,6 +123,7 @@ def train(
             precision=precision,
             threads=threads,
             metrics_every=metrics_every,
+            holdout=None if holdout is None else holdout.strip().lower(),
         )
         if dry_run:
             typer.echo(json.dumps(to_dict(result.config), indent=2))

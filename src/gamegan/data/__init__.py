@@ -74,6 +74,7 @@ def load_images(
     split: str = "train",
     n_crops: int = 4096,
     seed: int = 0,
+    holdout: str = "",
 ) -> ImageData:
     """Load any supported image source at the asked resolution and channel count.
 
@@ -100,6 +101,9 @@ def load_images(
         Number of texture crops.
     seed : int, optional
         Seed of the texture crops.
+    holdout : str, optional
+        Texture sources only: the side of each photo (``"left"``, ``"right"``, ``"top"``,
+        ``"bottom"``) kept out of the crops, for a held-out evaluation; ``""`` for none.
 
     Returns
     -------
@@ -112,8 +116,8 @@ def load_images(
     DataError
         If the source is unknown, missing or unusable (the message says what to do).
     ConfigError
-        If resolution or channels are out of range, or classes are given for a source
-        without labels.
+        If resolution or channels are out of range, classes are given for a source
+        without labels, or ``holdout`` is given for a source that is not a texture.
     """
     from gamegan.data.images import resize_to, set_channels
 
@@ -126,6 +130,13 @@ def load_images(
     key = name.lower()
     from gamegan.data.textures import BUNDLED_TEXTURES
 
+    is_texture = key in BUNDLED_TEXTURES or key.startswith(TEXTURE_PREFIX)
+    if holdout and not is_texture:
+        raise ConfigError(
+            f"--holdout {holdout}: only texture photos are split into a training and a held-out "
+            f"half; --data {name} is not a texture source (brick, grass, gravel, texture:PATH, "
+            "or a photo for a texture preset)"
+        )
     if key == "mnist":
         from gamegan.data.mnist import load_mnist
 
@@ -146,10 +157,10 @@ def load_images(
         from gamegan.data.textures import load_texture_crops
 
         if key in BUNDLED_TEXTURES:
-            return load_texture_crops(key, resolution, channels, n_crops, seed)
+            return load_texture_crops(key, resolution, channels, n_crops, seed, holdout)
         if key.startswith(TEXTURE_PREFIX):
             path = Path(name[len(TEXTURE_PREFIX) :]).expanduser()
-            return load_texture_crops(path, resolution, channels, n_crops, seed)
+            return load_texture_crops(path, resolution, channels, n_crops, seed, holdout)
         path = Path(name).expanduser()
         if not path.exists():
             raise DataError(

@@ -11,11 +11,18 @@ from pathlib import Path
 
 import torch
 
+from gamegan.config import HOLDOUT_SIDES
 from gamegan.data.image_folder import SkipImage, read_image, scan_files, to_tensor
 from gamegan.data.images import ImageData
-from gamegan.errors import DataError
+from gamegan.errors import ConfigError, DataError
 
-__all__ = ["BUNDLED_TEXTURES", "bundled_texture_path", "load_texture_crops", "read_textures"]
+__all__ = [
+    "BUNDLED_TEXTURES",
+    "bundled_texture_path",
+    "load_texture_crops",
+    "read_textures",
+    "split_holdout",
+]
 
 BUNDLED_TEXTURES = ("brick", "grass", "gravel")
 
@@ -61,12 +68,66 @@ def bundled_texture_path(name: str) -> Path:
     )
 
 
+def _check_side(side: str) -> None:
+    if side not in HOLDOUT_SIDES:
+        raise ConfigError(f"--holdout must be one of {', '.join(HOLDOUT_SIDES)}, got {side!r}")
+
+
+def split_holdout(photo: torch.Tensor, side: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split a photo into the half a model trains on and the half held out for evaluation.
+
+    Parameters
+    ----------
+    photo : torch.Tensor
+        ``[C, H, W]`` (any dtype).
+    side : str
+        The held-out side: ``"left"``, ``"right"``, ``"top"`` or ``"bottom"``.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        ``(kept, held_out)``, views of ``photo`` that do not overlap and together cover it.
+        The cut is at ``W // 2`` (left/right) or ``H // 2`` (top/bottom), so for an odd size
+        the right (bottom) part is one pixel larger, whichever side is held out.
+
+    Raises
+    ------
+    ConfigError
+        If ``side`` is not one of the four sides.
+    """
+    _check_side(side)
+    if side in ("left", "right"):
+        cut = photo.shape[-1] // 2
+        first, second = photo[..., :cut], photo[..., cut:]
+    else:
+        cut = photo.shape[-2] // 2
+        first, second = photo[..., :cut, :], photo[..., cut:, :]
+    return (second, first) if side in ("left", "top") else (first, second)
+
+
+def _kept_halves(photos: list[torch.Tensor], side: str, min_size: int, what: str) -> list:
+    kept = []
+    for photo in photos:
+        half = split_holdout(photo, side)[0]
+        h, w = half.shape[-2:]
+        if min(h, w) < min_size:
+            raise DataError(
+                f"{what}: with --holdout {side}, training uses a {w}x{h} half of the "
+                f"{photo.shape[-1]}x{photo.shape[-2]} photo, smaller than the "
+                f"{min_size}x{min_size} crops; use a resolution of at most {min(h, w)}, "
+                "a larger photo, or no --holdout"
+            )
+        kept.append(half)
+    return kept
+
+
 def load_texture_crops(
     source: str | Path,
     resolution: int,
     channels: int,
     n_crops: int = 4096,
     seed: int = 0,
+    holdout: str = "",
 ) -> ImageData:
     """Cut random square crops, randomly flipped, from one or more texture images.
 
@@ -84,6 +145,10 @@ def load_texture_crops(
         Number of crops, spread evenly over the images.
     seed : int, optional
         Seed of the crop positions and flips; the same seed gives the same crops.
+    holdout : str, optional
+        ``"left"``, ``"right"``, ``"top"`` or ``"bottom"``: that half of every image (see
+        :func:`split_holdout`) is kept out, and all crops come from the other half.
+        ``""`` (the default) uses the whole images.
 
     Returns
     -------
@@ -93,12 +158,19 @@ def load_texture_crops(
     Raises
     ------
     DataError
-        If the source does not exist or holds no usable image, or an image is smaller
-        than the crop (the message gives both sizes).
+        If the source does not exist or holds no usable image, or an image (or, with
+        ``holdout``, its training half) is smaller than the crop (the message gives both
+        sizes).
+    ConfigError
+        If ``holdout`` is not one of the four sides or empty.
     """
     if resolution < 1 or n_crops < 1:
         raise DataError(f"{source}: resolution and n_crops must be positive")
+    if holdout:
+        _check_side(holdout)
     textures, skipped, what = read_textures(source, channels, min_size=resolution)
+    if holdout:
+        textures = _kept_halves(textures, holdout, resolution, what)
 
     g = torch.Generator().manual_seed(seed)
     n = len(textures)
@@ -123,7 +195,7 @@ def load_texture_crops(
         labels=None,
         class_names=None,
         source=f"texture crops from {what} ({n_crops} crops of {resolution}x{resolution} "
-        f"from {n} images)",
+        f"from {n} images{f', {holdout} half held out' if holdout else ''})",
         skipped=sorted(skipped),
     )
 

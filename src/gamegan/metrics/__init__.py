@@ -22,7 +22,7 @@ import torch
 
 from gamegan.registry import Registry
 
-__all__ = ["METRICS", "as_nchw", "compute", "names", "report"]
+__all__ = ["METRICS", "as_image_list", "as_nchw", "compute", "names", "report"]
 
 METRICS: Registry = Registry("metric")
 
@@ -61,6 +61,46 @@ def as_nchw(images: Any) -> torch.Tensor:
     if x.shape[0] == 0:
         raise ValueError("expected at least one image, got an empty batch")
     return x.to(torch.float32).contiguous()
+
+
+def as_image_list(images: Any) -> list[torch.Tensor]:
+    """Images that may differ in size -> a list of float32 ``[C, H, W]`` tensors.
+
+    Parameters
+    ----------
+    images : list or numpy.ndarray or torch.Tensor
+        A list (or tuple) of single images, each ``[H, W]`` (gray), ``[H, W, C]`` or
+        ``[C, H, W]`` and of any size; or one batch as :func:`as_nchw` takes it.
+
+    Returns
+    -------
+    list of torch.Tensor
+        float32 ``[C, H, W]`` on the CPU, values not rescaled, all with the same ``C``.
+
+    Raises
+    ------
+    ValueError
+        If there is no image, an image is not 2- or 3-dimensional, or the channel counts
+        differ.
+    """
+    if isinstance(images, (list, tuple)):
+        out = []
+        for image in images:
+            x = image if torch.is_tensor(image) else torch.from_numpy(np.ascontiguousarray(image))
+            if x.ndim not in (2, 3):
+                raise ValueError(
+                    f"expected single images [H, W], [H, W, C] or [C, H, W] in the list, "
+                    f"got shape {tuple(x.shape)}"
+                )
+            out.append(as_nchw(x[None])[0])
+    else:
+        out = list(as_nchw(images))
+    if not out:
+        raise ValueError("expected at least one image, got none")
+    channels = {x.shape[0] for x in out}
+    if len(channels) > 1:
+        raise ValueError(f"the images differ in channel count: {sorted(channels)}")
+    return out
 
 
 def names() -> list[str]:

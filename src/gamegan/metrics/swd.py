@@ -16,9 +16,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gamegan.metrics import METRICS, as_nchw
+from gamegan.metrics import METRICS, as_image_list, as_nchw
 
-__all__ = ["laplacian_pyramid", "level_sizes", "sliced_wasserstein"]
+__all__ = ["laplacian_pyramid", "level_sizes", "sliced_wasserstein", "sliced_wasserstein_images"]
 
 # The 5-tap binomial filter ProGAN uses for its pyramid (separable [1, 4, 6, 4, 1] / 16).
 _TAPS = (1.0, 4.0, 6.0, 4.0, 1.0)
@@ -244,4 +244,108 @@ def sliced_wasserstein(
         key = f"swd/{lh}" if lh == lw else f"swd/{lh}x{lw}"
         result[key] = 1e3 * _swd(a, b, n_projections, n_repeats, g)
     result["swd/avg"] = float(np.mean(list(result.values())))
+    return result
+
+
+def _pooled_descriptors(
+    pyramids: list[list[torch.Tensor]], n_descriptors: int, size: int, g: torch.Generator
+) -> list[torch.Tensor]:
+    """``n_descriptors`` neighbourhoods per level, uniform over the positions of all images."""
+    per_level = []
+    for levels in zip(*pyramids, strict=True):  # one pyramid level of every image
+        n_positions = [(x.shape[-2] - size + 1) * (x.shape[-1] - size + 1) for x in levels]
+        weights = torch.tensor(n_positions, dtype=torch.float64)
+        which = torch.multinomial(weights, n_descriptors, replacement=True, generator=g)
+        counts = torch.bincount(which, minlength=len(levels)).tolist()
+        parts = [_patches(x, k, size, g) for x, k in zip(levels, counts, strict=True) if k]
+        per_level.append(torch.cat(parts))  # [n_descriptors, C, size, size]
+    return per_level
+
+
+@METRICS.register("swd_images")
+def sliced_wasserstein_images(
+    real: Any,
+    fake: Any,
+    *,
+    seed: int = 0,
+    n_descriptors: int = 4096,
+    n_projections: int = 512,
+    n_seeds: int = 3,
+    patch_size: int = 7,
+    min_resolution: int = 16,
+) -> dict[str, float]:
+    """Sliced Wasserstein distance between two sets of whole images of any sizes, x 1e3.
+
+    The held-out protocol of ``gamegan eval`` (docs/evaluation.md): for example three
+    generated 512x256 textures against the held-out 512x256 half of the photo. Each image
+    gets a Laplacian pyramid (:func:`laplacian_pyramid`); levels are matched by scale (level
+    ``i`` is every image at ``2**-i`` of its size) down to the level where the image with the
+    shortest side is ``min_resolution`` px (see :func:`level_sizes`). At every level,
+    ``n_descriptors`` 7x7 neighbourhoods are drawn per set, uniformly over all positions of
+    all its images (a larger image gives proportionally more). Both sets are normalised with
+    the *real* set's per-channel mean and std, so a change of brightness or contrast counts.
+    The distance uses ``n_projections`` random unit directions, and the result is the mean
+    over the seeds ``seed .. seed + n_seeds - 1``.
+
+    Parameters
+    ----------
+    real, fake : list or numpy.ndarray or torch.Tensor
+        The reference set and the compared set: lists of single images ``[H, W]``,
+        ``[H, W, C]`` or ``[C, H, W]`` of any sizes (uint8 or float; the pixel scale does not
+        matter), or batches as :func:`~gamegan.metrics.as_nchw` takes them. All images need
+        the same number of channels.
+    seed : int
+        First seed of the positions and directions; the result is a deterministic function
+        of the inputs and the seed.
+    n_descriptors : int
+        Neighbourhoods per level and set.
+    n_projections : int
+        Random unit directions per seed.
+    n_seeds : int
+        Seeds averaged.
+    patch_size : int
+        Neighbourhood side.
+    min_resolution : int
+        Coarsest level, as the shorter side of the smallest image.
+
+    Returns
+    -------
+    dict of str to float
+        ``"swd/<i>"`` per level ``i`` (0 is the finest; the last is the low-pass residual),
+        ``"swd/avg"``, the mean over all levels, and ``"swd/bandpass"``, the mean over the
+        band-pass levels (all but the last; NaN when there is one level, for images whose
+        shorter side is below ``2 * min_resolution``). Exactly 0 for identical sets (both draw
+        the same positions).
+
+    Raises
+    ------
+    ValueError
+        If a set is empty, the channel counts differ, or an image is smaller than the patches.
+    """
+    reals, fakes = as_image_list(real), as_image_list(fake)
+    if reals[0].shape[0] != fakes[0].shape[0]:
+        raise ValueError(
+            f"real images have {reals[0].shape[0]} channels but fake ones {fakes[0].shape[0]}"
+        )
+    smallest = min(reals + fakes, key=lambda x: min(x.shape[-2:]))
+    n_levels = len(
+        level_sizes(*smallest.shape[-2:], min_resolution=min_resolution, patch_size=patch_size)
+    )
+    pyramids_real = [laplacian_pyramid(x[None], n_levels) for x in reals]
+    pyramids_fake = [laplacian_pyramid(x[None], n_levels) for x in fakes]
+    totals = np.zeros(n_levels)
+    for s in range(seed, seed + n_seeds):
+        # Both sets draw positions from equal streams, so identical sets give exactly 0.
+        desc_real = _pooled_descriptors(pyramids_real, n_descriptors, patch_size, _generator(s, 0))
+        desc_fake = _pooled_descriptors(pyramids_fake, n_descriptors, patch_size, _generator(s, 0))
+        g = _generator(s, 1)  # directions
+        for i, (a, b) in enumerate(zip(desc_real, desc_fake, strict=True)):
+            mean, std = _stats(a)
+            a = ((a - mean) / std).flatten(1)
+            b = ((b - mean) / std).flatten(1)
+            totals[i] += 1e3 * _swd(a, b, n_projections, 1, g)
+    values = totals / n_seeds
+    result = {f"swd/{i}": float(v) for i, v in enumerate(values)}
+    result["swd/avg"] = float(values.mean())
+    result["swd/bandpass"] = float(values[:-1].mean()) if n_levels > 1 else float("nan")
     return result

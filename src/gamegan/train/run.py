@@ -77,6 +77,7 @@ def load_run_data(resolved: Resolved, codec=None):
         split=cfg.data.split,
         n_crops=cfg.data.n_crops,
         seed=cfg.train.seed,
+        holdout=cfg.data.holdout,
     )
 
 
