@@ -25,12 +25,13 @@ TINY_TEXTURE = (
 def texture_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("tex") / "run"
     return train(
-        "texture-gravel",
+        "texture-shallow",
+        data="gravel",
         out=out,
         iterations=3,
         batch_size=4,
         sample_every=3,
-        overrides=(*TINY_TEXTURE, "data.n_crops=16"),
+        overrides=(*TINY_TEXTURE, "data.n_crops=16", "model.channels=1"),
         quiet=True,
         progress=False,
     ).run_dir
@@ -213,15 +214,17 @@ def test_texture_preset_learns_from_a_photo_path(tmp_path, channels, dtype):
         quiet=True,
         progress=False,
     ).run_dir
-    assert read_png(run / "samples" / "reals.png").shape == (5 * 64 + 12, 5 * 64 + 12, 3)
+    # The default 128 px crop shrinks to the largest multiple of 16 that fits: 80 px.
+    assert read_png(run / "samples" / "reals.png").shape == (5 * 80 + 12, 5 * 80 + 12, 3)
+    assert "crops shrunk from 128 to 80 px" in (run / "log.txt").read_text()
     assert texture(run, width=80, height=48).shape == (48, 80, 3)
 
 
 def test_photo_smaller_than_the_crop_is_a_clear_error(tmp_path):
     from gamegan.errors import DataError
 
-    photo = _photo(tmp_path / "small.png", 40, 50)
-    with pytest.raises(DataError, match="40"):
+    photo = _photo(tmp_path / "small.png", 20, 50)  # not even two 16 px latent cells wide
+    with pytest.raises(DataError, match="20"):
         train("texture", out=tmp_path / "r", data=str(photo), iterations=1, quiet=True)
     assert not (tmp_path / "r").exists()
 

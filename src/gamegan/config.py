@@ -48,6 +48,7 @@ class DataConfig:
     parse_timeout: float = 60.0  # music sources: seconds one file may take to parse
     val_fraction: float = 0.2  # sequence models: share of pieces held out for validation
     holdout: str = ""  # texture sources: side of each photo held out for `gamegan eval`
+    flips: bool = True  # texture sources: mirror crops at random (off keeps slant and lighting)
     # ("left" | "right" | "top" | "bottom"); training crops come from the other half. "" = none
 
 

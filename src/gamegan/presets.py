@@ -18,8 +18,27 @@ _RMSPROP = ("optim.name=rmsprop", "optim.lr=5e-5")
 _WGAN_NETS = ("model.d_channels=(16, 32, 64, 128)", "model.g_kernel_size=4")
 _WGAN_LOSS = ("loss.name=wgan", "loss.clip_value=0.01", "train.n_critic=5")
 _MNIST = ("data.source=mnist", "model.resolution=28", "model.channels=1")
-# Texture GANs: 64 px crops, patch discriminator, 16x upsampling from the latent field.
+# Texture GANs. The default design (deep_spatial_gan): 128 px crops from a field twice that,
+# a residual trunk on the latent grid, noise inputs, R1 on a normalisation-free patch critic.
+# No mirroring: a photo's slant, perspective and lighting have a direction.
 _TEXTURE = (
+    "model.name=deep_spatial_gan",
+    "model.resolution=128",
+    "loss.name=r1",
+    "loss.gamma=0.05",
+    "optim.name=adam",
+    "optim.lr=2e-4",
+    "optim.beta1=0.5",
+    "optim.beta2=0.99",
+    "train.batch_size=8",
+    "train.iterations=2000",
+    "train.ema_decay=0.995",
+    "data.flips=False",
+    "train.sample_every=100",
+    "train.checkpoint_every=500",
+)
+# The earlier shallow design (spatial_gan): 64 px crops, 16x upsampling, under 2 cells of view.
+_SHALLOW_TEXTURE = (
     "model.name=spatial_gan",
     "model.resolution=64",
     "model.d_channels=(16, 32, 64, 128)",  # a lighter critic keeps pace with the generator
@@ -86,14 +105,18 @@ PRESETS: dict[str, Preset] = {
     ),
     **{
         f"texture-{name}": Preset(
-            f"seamless textures: periodic Spatial GAN on crops of scikit-image's {name} photo",
+            f"seamless textures: deep periodic Spatial GAN on scikit-image's {name} photo",
             (*_TEXTURE, f"data.source={name}", "model.channels=1"),
         )
         for name in ("brick", "grass", "gravel")
     },
     "texture": Preset(
-        "seamless textures: periodic Spatial GAN on your photo or folder (--data PATH)",
+        "seamless textures: deep periodic Spatial GAN on your photo or folder (--data PATH)",
         (*_TEXTURE, "data.source=", "model.channels=3"),
+    ),
+    "texture-shallow": Preset(
+        "seamless textures, the earlier shallow periodic Spatial GAN at 64 px (--data PATH)",
+        (*_SHALLOW_TEXTURE, "data.source=", "model.channels=3"),
     ),
     "note-vae": Preset(
         "chapter: LSTM+VAE note generator on the Bach chorales' soprano lines (--data bach)",

@@ -75,6 +75,7 @@ def load_images(
     n_crops: int = 4096,
     seed: int = 0,
     holdout: str = "",
+    flips: bool = True,
 ) -> ImageData:
     """Load any supported image source at the asked resolution and channel count.
 
@@ -104,6 +105,9 @@ def load_images(
     holdout : str, optional
         Texture sources only: the side of each photo (``"left"``, ``"right"``, ``"top"``,
         ``"bottom"``) kept out of the crops, for a held-out evaluation; ``""`` for none.
+    flips : bool, optional
+        Texture sources only: mirror crops at random (off for textures whose slant or
+        lighting has a direction).
 
     Returns
     -------
@@ -157,10 +161,14 @@ def load_images(
         from gamegan.data.textures import load_texture_crops
 
         if key in BUNDLED_TEXTURES:
-            return load_texture_crops(key, resolution, channels, n_crops, seed, holdout)
+            return load_texture_crops(
+                key, resolution, channels, n_crops, seed, holdout, flips=flips
+            )
         if key.startswith(TEXTURE_PREFIX):
             path = Path(name[len(TEXTURE_PREFIX) :]).expanduser()
-            return load_texture_crops(path, resolution, channels, n_crops, seed, holdout)
+            return load_texture_crops(
+                path, resolution, channels, n_crops, seed, holdout, flips=flips
+            )
         path = Path(name).expanduser()
         if not path.exists():
             raise DataError(

@@ -21,6 +21,7 @@ __all__ = [
     "bundled_texture_path",
     "load_texture_crops",
     "read_textures",
+    "largest_crop",
     "split_holdout",
 ]
 
@@ -121,6 +122,35 @@ def _kept_halves(photos: list[torch.Tensor], side: str, min_size: int, what: str
     return kept
 
 
+def largest_crop(source: str | Path, channels: int, holdout: str = "") -> int:
+    """The side of the largest square crop that fits every photo (its kept half with holdout).
+
+    Parameters
+    ----------
+    source : str or Path
+        As for :func:`load_texture_crops`.
+    channels : int
+        1, 3 or 4.
+    holdout : str, optional
+        The held-out side, as for :func:`load_texture_crops`.
+
+    Returns
+    -------
+    int
+        The shortest side, in pixels, over the photos (or their training halves).
+
+    Raises
+    ------
+    DataError
+        If the source holds no usable image.
+    """
+    photos, _, _ = read_textures(source, channels)
+    if holdout:
+        _check_side(holdout)
+        photos = [split_holdout(photo, holdout)[0] for photo in photos]
+    return min(min(photo.shape[-2:]) for photo in photos)
+
+
 def load_texture_crops(
     source: str | Path,
     resolution: int,
@@ -128,6 +158,8 @@ def load_texture_crops(
     n_crops: int = 4096,
     seed: int = 0,
     holdout: str = "",
+    *,
+    flips: bool = True,
 ) -> ImageData:
     """Cut random square crops, randomly flipped, from one or more texture images.
 
@@ -149,6 +181,9 @@ def load_texture_crops(
         ``"left"``, ``"right"``, ``"top"`` or ``"bottom"``: that half of every image (see
         :func:`split_holdout`) is kept out, and all crops come from the other half.
         ``""`` (the default) uses the whole images.
+    flips : bool, optional
+        Mirror each crop left-right and top-bottom at random. Turn off for textures whose
+        slant, perspective or lighting has a direction that mirroring would change.
 
     Returns
     -------
@@ -181,12 +216,12 @@ def load_texture_crops(
         _, h, w = texture.shape
         tops = torch.randint(0, h - resolution + 1, (count,), generator=g).tolist()
         lefts = torch.randint(0, w - resolution + 1, (count,), generator=g).tolist()
-        flips = (torch.rand((count, 2), generator=g) < 0.5).tolist()
-        for top, left, (flip_x, flip_y) in zip(tops, lefts, flips, strict=True):
+        mirrors = (torch.rand((count, 2), generator=g) < 0.5).tolist()  # drawn either way
+        for top, left, (flip_x, flip_y) in zip(tops, lefts, mirrors, strict=True):
             crop = texture[:, top : top + resolution, left : left + resolution]
-            if flip_x:
+            if flips and flip_x:
                 crop = crop.flip(2)
-            if flip_y:
+            if flips and flip_y:
                 crop = crop.flip(1)
             crops[k] = crop
             k += 1

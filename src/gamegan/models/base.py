@@ -56,6 +56,12 @@ class LatentGenerator(nn.Module):
         z = torch.randn(n, self.z_dim, generator=generator, device=draw_device)
         return z.to(device)
 
+    def sample_training_z(
+        self, n: int, generator: torch.Generator | None = None, device=None
+    ) -> torch.Tensor:
+        """The latents of a training step: those of :meth:`sample_z` unless a model needs more."""
+        return self.sample_z(n, generator, device)
+
 
 # config checks shared by the model configs; messages name the --set key
 

@@ -105,17 +105,22 @@ class PeriodicLatentGenerator(nn.Module):
     ``cfg`` needs ``resolution``, ``z_local``, ``z_global`` and ``n_periodic``.
 
     ``z_dim`` counts what :meth:`sample_z` draws: local noise, the global vector (the same at
-    every position) and, per periodic channel, a random phase as a unit vector (cos, sin).
+    every position), per periodic channel a random phase as a unit vector (cos, sin), and
+    ``noise_channels`` more channels of unit Gaussian noise per cell, which a subclass may
+    unfold into finer noise maps (a cell's 4 channels as one 2x2 map, ...) to inject at its
+    upsampling stages: the noise stays part of the latent field, so windows, seeds, tiling
+    and ONNX export treat it like the rest.
     """
 
     upsampling: int
     margin_cells: int
     net: nn.Module
 
-    def __init__(self, cfg) -> None:
+    def __init__(self, cfg, noise_channels: int = 0) -> None:
         super().__init__()
         self.cfg = cfg
-        self.z_dim = cfg.z_local + cfg.z_global + 2 * cfg.n_periodic
+        self.noise_channels = noise_channels
+        self.z_dim = cfg.z_local + cfg.z_global + 2 * cfg.n_periodic + noise_channels
         self.tileable = True
         if cfg.n_periodic:
             # PSGAN: wave vectors (2 per channel) as an affine function of the global latent.
@@ -127,8 +132,8 @@ class PeriodicLatentGenerator(nn.Module):
 
     @property
     def feature_channels(self) -> int:
-        """Channels of :meth:`features`, the input of :attr:`net`."""
-        return self.cfg.z_local + self.cfg.z_global + self.cfg.n_periodic
+        """Channels of :meth:`features`, the input of :attr:`net` (noise channels last)."""
+        return self.cfg.z_local + self.cfg.z_global + self.cfg.n_periodic + self.noise_channels
 
     def set_tileable(self, tileable: bool) -> PeriodicLatentGenerator:
         """Circular padding and whole periods (seamless), or zero padding and free waves."""
@@ -169,7 +174,23 @@ class PeriodicLatentGenerator(nn.Module):
         angle = torch.rand(n, cfg.n_periodic, 1, 1, generator=generator, device=draw) * 2 * math.pi
         phase = torch.cat([angle.cos(), angle.sin()], dim=1)
         spatial = torch.cat([glob, phase], dim=1).expand(-1, -1, rows, cols)
-        return torch.cat([local, spatial], dim=1).to(device)  # [n, z_dim, rows, cols]
+        parts = [local, spatial]
+        if self.noise_channels:
+            parts.append(
+                torch.randn(n, self.noise_channels, rows, cols, generator=generator, device=draw)
+            )
+        return torch.cat(parts, dim=1).to(device)  # [n, z_dim, rows, cols]
+
+    def sample_training_z(
+        self, n: int, generator: torch.Generator | None = None, device=None
+    ) -> torch.Tensor:
+        """The latent field of a training step: the crop's, times ``cfg.context`` if set.
+
+        A generator with a wide receptive field trains on a larger field than the crop (see
+        ``deep_spatial_gan``), so the crop need not wrap at its own size.
+        """
+        side = self.cfg.resolution * getattr(self.cfg, "context", 1)
+        return self.sample_z(n, generator, device, height=side, width=side)
 
     def wave_numbers(self, glob: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
         """Wave vectors [N, P, 2] in radians per latent cell (|k| <= pi, the Nyquist limit).
@@ -188,7 +209,8 @@ class PeriodicLatentGenerator(nn.Module):
         cfg = self.cfg
         n, _, rows, cols = z.shape
         glob = z[:, cfg.z_local : cfg.z_local + cfg.z_global, 0, 0]  # [N, z_global]
-        phase = z[:, cfg.z_local + cfg.z_global :, 0, 0]  # [N, 2 * n_periodic]
+        start = cfg.z_local + cfg.z_global
+        phase = z[:, start : start + 2 * cfg.n_periodic, 0, 0]  # [N, 2 * n_periodic]
         cos, sin = phase[:, : cfg.n_periodic], phase[:, cfg.n_periodic :]
         phi = torch.atan2(sin, cos)  # [N, P]
         k = self.wave_numbers(glob, rows, cols)  # [N, P, 2]
@@ -205,10 +227,12 @@ class PeriodicLatentGenerator(nn.Module):
         """
         check_shape(z, [None, self.z_dim, None, None], f"{type(self).__module__} z")
         cfg = self.cfg
-        head = z[:, : cfg.z_local + cfg.z_global]
+        parts = [z[:, : cfg.z_local + cfg.z_global]]
         if cfg.n_periodic:
-            head = torch.cat([head, self._periodic(z).to(head.dtype)], dim=1)
-        return head  # [N, feature_channels, rows, cols]
+            parts.append(self._periodic(z).to(z.dtype))
+        if self.noise_channels:
+            parts.append(z[:, self.z_dim - self.noise_channels :])
+        return torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]  # [N, F, rows, cols]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(self.features(z))  # [N, C, rows * u, cols * u]

@@ -115,7 +115,7 @@ class GANTrainer:
         x_fake = None
         for i in range(self.n_critic):
             x_real = self._real_batch()
-            z = self.G.sample_z(self.local_batch, self.z_generator, self.device)
+            z = self.G.sample_training_z(self.local_batch, self.z_generator, self.device)
             # The last critic step's fakes keep their graph: the G step reuses them.
             keep_graph = i == self.n_critic - 1
             with autocast(self.device, self.precision):

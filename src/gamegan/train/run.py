@@ -47,8 +47,6 @@ class TrainResult:
     config: RunConfig
 
 
-
-
 def load_run_data(resolved: Resolved, codec=None):
     """What a run trains on, through the loader its config names.
 
@@ -78,6 +76,7 @@ def load_run_data(resolved: Resolved, codec=None):
         n_crops=cfg.data.n_crops,
         seed=cfg.train.seed,
         holdout=cfg.data.holdout,
+        flips=cfg.data.flips,
     )
 
 
@@ -148,6 +147,35 @@ def _broadcast_path(path: Path | None, dist_info: Distributed) -> Path:
     return Path(box[0])
 
 
+def _fit_crop(resolved: Resolved) -> tuple[Resolved, str]:
+    """Shrink a texture model's crop to fit a small photo (or its training half).
+
+    The crop shrinks to the largest multiple of the generator's upsampling that fits, and at
+    least two latent cells; the config records the crop used, so resume and eval agree. A
+    photo smaller than that stays an error, raised by the loader with both sizes.
+    """
+    from gamegan.data import TEXTURE_PREFIX
+    from gamegan.data.textures import BUNDLED_TEXTURES, largest_crop
+
+    cfg, model_cfg = resolved.cfg, resolved.model_cfg
+    source = cfg.data.source
+    if source.lower() not in BUNDLED_TEXTURES and source.startswith(TEXTURE_PREFIX):
+        source = source[len(TEXTURE_PREFIX) :]
+    u = model_cfg.upsampling
+    try:
+        side = largest_crop(source, model_cfg.channels, cfg.data.holdout)
+    except Exception:  # noqa: BLE001 - the loader reports bad data with its own message
+        return resolved, ""
+    fit = side // u * u
+    if fit >= model_cfg.resolution or fit < 2 * u:
+        return resolved, ""
+    from gamegan.config import set_value
+
+    cfg = set_value(cfg, "model.resolution", fit)
+    note = f"crops shrunk from {model_cfg.resolution} to {fit} px to fit a {side} px photo side"
+    return resolve(cfg), note
+
+
 def _describe(cfg: RunConfig) -> str:
     return cfg.preset or f"{cfg.model.name}-{cfg.loss.name}"
 
@@ -202,6 +230,9 @@ def train(
     else:
         cfg = build_config(preset, overrides=overrides, **flags)
     resolved = resolve(cfg)
+    crop_note = ""
+    if resolved.spec.kind == "texture_gan":
+        resolved, crop_note = _fit_crop(resolved)
     dist_info = distributed_from_env()
     device = pick_device(resolved.cfg.train.device)  # before any folder: a bad flag leaves none
     if dry_run:
@@ -209,6 +240,8 @@ def train(
         return TrainResult(target, 0, "dry-run", resolved.cfg)
 
     data = load_run_data(resolved)  # bad data fails before the run folder exists
+    if crop_note:
+        data = replace(data, source=f"{data.source}; {crop_note}")
     run_dir = None
     if dist_info.is_main:
         run_dir = create_run_dir(Path(out) if out else next_run_dir(runs_dir, _describe(cfg)))

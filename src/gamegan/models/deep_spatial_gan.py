@@ -1,0 +1,245 @@
+"""Deep periodic Spatial GAN: texture structure at the photo's own scale, any size, seamless.
+
+The plain periodic Spatial GAN (``spatial_gan``) sees under two latent cells around a pixel,
+32 px at 16x upsampling: too little to hold one brick and its neighbours, so courses break
+into short cells. This design keeps its latent field (local, global and PSGAN's periodic
+parts; Jetchev et al. 2016, arXiv:1611.08207; Bergmann et al. 2017, arXiv:1705.06566) and
+spends depth where it is cheap:
+
+- a residual trunk of 3x3 convolutions on the coarse latent grid, where each layer widens the
+  receptive field by a whole cell (16 px) for 1/256 of the cost at full resolution, so the
+  arrangement of bricks and stones is decided at the scale it lives at;
+- x2 upsampling stages that render the detail, each with per-pixel noise added after its
+  convolution (StyleGAN's noise inputs, Karras et al. 2019, arXiv:1812.04948) and scaled by a
+  learned per-channel weight, so grain and pebble detail need not be painted from the coarse
+  features, which is what smears them into streaks;
+- a patch discriminator without normalisation whose receptive field spans the larger training
+  crop (128 px by default), trained with the R1 penalty (``loss.name=r1``).
+
+The fine noise is drawn as extra channels of each latent cell and unfolded with a pixel
+shuffle (a cell's 4 channels are its 2x2 noise map at the first stage, 16 its 4x4 map at the
+second, ...), so one latent field still describes a whole texture: seeds, windowed
+generation, tiling and ONNX export work as for ``spatial_gan``. Every convolution pads
+circularly and the wave numbers snap to whole periods, so any field tiles seamlessly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gamegan.errors import ConfigError
+from gamegan.models.base import MODELS, GANSpec, check_int, check_ints, check_range
+from gamegan.models.spatial_gan import PeriodicLatentGenerator
+from gamegan.nn.layers import batch_norm, check_shape
+
+
+@dataclass(frozen=True)
+class Config:
+    """Deep texture GAN parameters. ``resolution`` is the training crop's side."""
+
+    resolution: int = 128
+    channels: int = 1
+    z_local: int = 16  # new noise at every latent cell
+    z_global: int = 16  # one vector per image: which variant of the texture
+    n_periodic: int = 8  # PSGAN's sinusoid channels
+    trunk_channels: int = 128  # width of the residual trunk on the latent grid
+    n_blocks: int = 2  # residual blocks (two 3x3 convolutions each) on the latent grid
+    g_channels: tuple[int, ...] = (128, 64, 32, 16)  # one x2 upsampling stage each
+    use_noise: bool = True  # per-pixel noise inputs at every upsampling stage
+    d_channels: tuple[int, ...] = (32, 64, 128, 256)  # stride-2 convolutions
+    d_blocks: int = 2  # 3x3 convolutions at D's coarsest scale, widening its view
+    context: int = 2  # training: the trunk sees a field this many times the crop's side
+    bn_momentum: float = 0.9  # Keras convention, as everywhere in gamegan
+    leaky_slope: float = 0.2
+
+    def __post_init__(self) -> None:
+        for name in ("g_channels", "d_channels"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        check_int("resolution", self.resolution)
+        check_int("channels", self.channels)
+        check_int("z_local", self.z_local, 0)
+        check_int("z_global", self.z_global, 0)
+        check_int("n_periodic", self.n_periodic, 0)
+        check_int("trunk_channels", self.trunk_channels)
+        check_int("n_blocks", self.n_blocks, 0)
+        check_ints("g_channels", self.g_channels)
+        check_ints("d_channels", self.d_channels)
+        check_int("d_blocks", self.d_blocks, 0)
+        check_int("context", self.context)
+        if not isinstance(self.use_noise, bool):
+            raise ConfigError(f"model.use_noise must be True or False, got {self.use_noise!r}")
+        if self.z_local + self.z_global == 0:
+            raise ConfigError("model.z_local and model.z_global cannot both be 0")
+        if self.n_periodic and not self.z_global:
+            raise ConfigError("model.n_periodic needs model.z_global > 0 (it sets the waves)")
+        if self.resolution % self.upsampling:
+            raise ConfigError(
+                f"model.resolution must be a multiple of {self.upsampling} (the generator "
+                f"upsamples x2 {len(self.g_channels)} times), got {self.resolution}"
+            )
+        check_range("bn_momentum", self.bn_momentum, 0.0, 1.0)
+        check_range("leaky_slope", self.leaky_slope, 0.0, float("inf"))
+
+    @property
+    def upsampling(self) -> int:
+        """Output pixels per latent cell along each axis."""
+        return 2 ** len(self.g_channels)
+
+    @property
+    def noise_channels(self) -> int:
+        """Latent channels per cell that carry the stages' noise maps: 4 + 16 + 64 + ..."""
+        if not self.use_noise:
+            return 0
+        return sum(4**stage for stage in range(1, len(self.g_channels) + 1))
+
+
+def _conv(c_in: int, c_out: int) -> nn.Conv2d:
+    return nn.Conv2d(c_in, c_out, 3, padding=1, padding_mode="circular")
+
+
+class ResidualBlock(nn.Module):
+    """conv-BN-ReLU-conv-BN plus the input, then ReLU: two cells more of receptive field."""
+
+    def __init__(self, channels: int, bn_momentum: float) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            _conv(channels, channels),
+            batch_norm(channels, bn_momentum),
+            nn.ReLU(),
+            _conv(channels, channels),
+            batch_norm(channels, bn_momentum),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(x + self.body(x))
+
+
+class UpStage(nn.Module):
+    """Nearest x2, conv, BN, plus scaled per-pixel noise, ReLU."""
+
+    def __init__(self, c_in: int, c_out: int, bn_momentum: float, use_noise: bool) -> None:
+        super().__init__()
+        self.conv = _conv(c_in, c_out)
+        self.norm = batch_norm(c_out, bn_momentum)
+        # Zero at the start: the stage begins as a plain one and learns how much grain to add.
+        self.noise_weight = nn.Parameter(torch.zeros(1, c_out, 1, 1)) if use_noise else None
+
+    def forward(self, x: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
+        x = self.norm(self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest")))
+        if self.noise_weight is not None:
+            x = x + self.noise_weight * noise  # noise [N, 1, H, W] broadcasts over channels
+        return F.relu(x)
+
+
+class TextureNet(nn.Module):
+    """Feature field [N, F, L, M] (noise channels last) -> texture [N, C, L*u, M*u]."""
+
+    def __init__(self, cfg: Config, in_channels: int) -> None:
+        super().__init__()
+        self.n_stages = len(cfg.g_channels)
+        self.noise_channels = cfg.noise_channels
+        head = in_channels - cfg.noise_channels
+        self.stem = nn.Sequential(
+            _conv(head, cfg.trunk_channels),
+            batch_norm(cfg.trunk_channels, cfg.bn_momentum),
+            nn.ReLU(),
+            *(ResidualBlock(cfg.trunk_channels, cfg.bn_momentum) for _ in range(cfg.n_blocks)),
+        )
+        widths = (cfg.trunk_channels, *cfg.g_channels)
+        self.stages = nn.ModuleList(
+            UpStage(c_in, c_out, cfg.bn_momentum, cfg.use_noise)
+            for c_in, c_out in zip(widths[:-1], widths[1:], strict=True)
+        )
+        self.to_image = nn.Sequential(_conv(widths[-1], cfg.channels), nn.Tanh())
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        n_head = features.shape[1] - self.noise_channels
+        return self.render(self.stem(features[:, :n_head]), features[:, n_head:])
+
+    def forward_window(self, features: torch.Tensor, cells: int) -> torch.Tensor:
+        """The trunk on the whole (wrapping) field, the rest on a random ``cells`` window.
+
+        The window carries one cell more on each side, which the rendering stages (whose
+        reach is under a cell) use in place of padding and which is cut off afterwards, so the
+        window is rendered exactly as inside the whole field. Its position comes from the
+        global RNG, which training states save.
+        """
+        n_head = features.shape[1] - self.noise_channels
+        trunk = self.stem(features[:, :n_head])  # [N, trunk_channels, rows, cols]
+        rows, cols = trunk.shape[-2:]
+        top, left = (int(i) for i in torch.randint(0, 1 << 30, (2,)))
+        ri = torch.arange(top - 1, top + cells + 1, device=trunk.device) % rows
+        ci = torch.arange(left - 1, left + cells + 1, device=trunk.device) % cols
+        x = self.render(trunk[:, :, ri][:, :, :, ci], features[:, n_head:][:, :, ri][:, :, :, ci])
+        u = x.shape[-1] // (cells + 2)
+        return x[..., u : u * (cells + 1), u : u * (cells + 1)]
+
+    def render(self, x: torch.Tensor, noise_fields: torch.Tensor) -> torch.Tensor:
+        """Upsampling stages and the output layer, with each stage's unfolded noise."""
+        offset = 0
+        for stage, block in enumerate(self.stages, start=1):
+            noise = None
+            if self.noise_channels:
+                # A cell's 4^s channels unfold into its 2^s x 2^s patch of this stage's map.
+                width = 4**stage
+                noise = F.pixel_shuffle(noise_fields[:, offset : offset + width], 2**stage)
+                offset += width
+            x = block(x, noise)
+        return self.to_image(x)
+
+
+class Generator(PeriodicLatentGenerator):
+    """Latent field z [N, z_dim, L, M] -> texture [N, C, L*u, M*u] in [-1, 1] (u = upsampling)."""
+
+    def __init__(self, cfg: Config) -> None:
+        super().__init__(cfg, noise_channels=cfg.noise_channels)
+        self.upsampling = cfg.upsampling
+        self.net = TextureNet(cfg, self.feature_channels)
+        # Cells that can reach a pixel: one per trunk conv (stem and two per block), and one
+        # more for the upsampling stages' convolutions together (under a cell at 2x and finer).
+        self.margin_cells = 1 + 2 * cfg.n_blocks + 1
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Texture of the whole field; in training, of a crop-sized window of a larger field.
+
+        Training draws ``context`` times the crop's field (:meth:`sample_training_z`): the
+        trunk's arrangement then need not wrap at the crop's size, and the sinusoids snap to
+        whole periods of the larger field, a finer choice of periods (a brick course of 36 px
+        is no whole fraction of a 128 px crop).
+        """
+        features = self.features(z)
+        cells = self.cfg.resolution // self.upsampling
+        if self.training and max(features.shape[-2:]) > cells:
+            return self.net.forward_window(features, cells)
+        return self.net(features)
+
+
+class Discriminator(nn.Module):
+    """Images [N, C, H, W] -> a map of patch logits [N, H/2^k, W/2^k] (k = len(d_channels))."""
+
+    def __init__(self, cfg: Config) -> None:
+        super().__init__()
+        self.cfg = cfg
+        width = cfg.channels
+        layers: list[nn.Module] = []
+        for out_channels in cfg.d_channels:
+            layers += [
+                nn.Conv2d(width, out_channels, 4, stride=2, padding=1),
+                nn.LeakyReLU(cfg.leaky_slope),
+            ]
+            width = out_channels
+        for _ in range(cfg.d_blocks):
+            layers += [nn.Conv2d(width, width, 3, padding=1), nn.LeakyReLU(cfg.leaky_slope)]
+        layers.append(nn.Conv2d(width, 1, 3, padding=1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_shape(x, [None, self.cfg.channels, None, None], "deep_spatial_gan.Discriminator x")
+        return self.net(x).squeeze(1)  # [N, h, w]: one logit per patch
+
+
+MODELS.register("deep_spatial_gan")(GANSpec(Config, Generator, Discriminator, kind="texture_gan"))
