@@ -167,6 +167,29 @@ def test_texture_matches_torch_on_non_square_fields(tex_snapshot, tex):
         assert np.abs(got - want).max() < TIGHT
 
 
+def test_deep_texture_model_exports_with_its_noise_inputs(tmp_path):
+    """deep_spatial_gan: residual trunk, pixel-shuffled noise channels, circular padding."""
+    params = dict(
+        channels=3, z_local=3, z_global=3, n_periodic=2, trunk_channels=8, n_blocks=1,
+        g_channels=(8, 8), d_channels=(8, 8), resolution=16,
+    )  # fmt: skip
+    snapshot = write_snapshot(
+        tmp_path / "deep.safetensors", "deep_spatial_gan", params, "texture_gan"
+    )
+    loaded = load_generator(snapshot)
+    G = loaded.G
+    with torch.no_grad():
+        for stage in G.net.stages:
+            stage.noise_weight.fill_(0.5)  # so that a wrongly unfolded noise map would show
+    report = export_onnx(loaded, tmp_path / "deep.onnx", sizes=[(3, 5)])
+    assert report.max_abs_diff < TIGHT
+    z = G.sample_z(2, make_generator(1), "cpu", height=4 * 6, width=4 * 3)
+    G.eval().set_tileable(True)
+    with torch.no_grad():
+        want = G(z).numpy()
+    assert np.abs(run_onnx(report.path, z) - want).max() < TIGHT
+
+
 def _rolled(G, z, shift_rows, shift_cols):
     """The field that makes the texture rolled by whole cells: the local noise rolls, and the
     phases move back along the (snapped) waves so the sinusoids roll with it."""

@@ -187,7 +187,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 MAX_TEXTURE_SIDE = 16384
-TILE_CELLS = 32  # latent cells per tiled pass (512 px at 16x): bounds memory for any size
+TILE_CELLS = 64  # latent cells per windowed pass (1024 px at 16x): bounds memory at any size
 
 
 def _wrap_or_clamp(
