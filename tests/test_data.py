@@ -36,7 +36,7 @@ from gamegan.data.image_folder import MAX_PIXELS, load_image_folder
 from gamegan.data.images import resize_to, set_channels
 from gamegan.data.inspect import inspect_path
 from gamegan.data.mnist import load_mnist
-from gamegan.data.textures import BUNDLED_TEXTURES, load_texture_crops
+from gamegan.data.textures import BUNDLED_TEXTURES, bundled_texture_path, load_texture_crops
 from gamegan.errors import ConfigError, DataError
 
 # MNIST
@@ -397,8 +397,8 @@ def test_load_images_unknown_source_and_bad_options(tmp_path):
     with pytest.raises(DataError) as err:
         load_images("mnsit", resolution=32, channels=1)
     assert str(err.value) == (
-        "--data mnsit: not a known data set (mnist, cifar100, brick, grass, gravel) "
-        "and no such file or folder"
+        "--data mnsit: not a known data set (mnist, cifar100, brick, grass, gravel, ihc, "
+        "hubble) and no such file or folder"
     )
     with pytest.raises(ConfigError, match="channels"):
         load_images("mnist", data_dir=tmp_path, resolution=32, channels=2)
@@ -427,7 +427,9 @@ def test_import_is_lazy():
 
 
 def test_bundled_textures_list():
-    assert BUNDLED_TEXTURES == ("brick", "grass", "gravel")
+    assert BUNDLED_TEXTURES == ("brick", "grass", "gravel", "ihc", "hubble")
+    for name in BUNDLED_TEXTURES:
+        assert bundled_texture_path(name).is_file()
 
 
 # download

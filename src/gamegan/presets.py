@@ -105,10 +105,16 @@ PRESETS: dict[str, Preset] = {
     ),
     **{
         f"texture-{name}": Preset(
-            f"seamless textures: deep periodic Spatial GAN on scikit-image's {name} photo",
-            (*_TEXTURE, f"data.source={name}", "model.channels=1"),
+            f"seamless textures: deep periodic Spatial GAN on scikit-image's {what}",
+            (*_TEXTURE, f"data.source={name}", f"model.channels={channels}"),
         )
-        for name in ("brick", "grass", "gravel")
+        for name, what, channels in (
+            ("brick", "brick photo", 1),
+            ("grass", "grass photo", 1),
+            ("gravel", "gravel photo", 1),
+            ("ihc", "stained tissue photo (colour)", 3),
+            ("hubble", "Hubble Deep Field (colour)", 3),
+        )
     },
     "texture": Preset(
         "seamless textures: deep periodic Spatial GAN on your photo or folder (--data PATH)",

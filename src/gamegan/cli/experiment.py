@@ -31,7 +31,7 @@ def experiment(
         None, help="Sweep folder [default: runs/experiment-SWEEP-PRESET]; one run per setting."
     ),
     data: str = typer.Option(
-        None, help="mnist, cifar100, brick, grass, gravel, texture:PATH or an image folder."
+        None, help="mnist, cifar100, brick, grass, gravel, ihc, hubble, texture:PATH or a folder."
     ),
     data_dir: Path = typer.Option(
         None, help="Folder with MNIST/CIFAR-100 files [default: $GAMEGAN_DATA or ./data]."

@@ -30,7 +30,7 @@ Examples:
 def train(
     preset: str = typer.Argument(None, help="Preset name (see `gamegan presets`)."),
     data: str = typer.Option(
-        None, help="mnist, cifar100, brick, grass, gravel, texture:PATH or an image folder."
+        None, help="mnist, cifar100, brick, grass, gravel, ihc, hubble, texture:PATH or a folder."
     ),
     data_dir: Path = typer.Option(
         None, help="Folder with MNIST/CIFAR-100 files [default: $GAMEGAN_DATA or ./data]."

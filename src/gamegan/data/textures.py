@@ -25,11 +25,21 @@ __all__ = [
     "split_holdout",
 ]
 
-BUNDLED_TEXTURES = ("brick", "grass", "gravel")
+# Photos that ship with scikit-image, free to use: brick, grass and gravel (512x512 gray), a
+# stained tissue section (512x512 RGB, "no known copyright restrictions") and the Hubble
+# eXtreme Deep Field (1000x872 RGB, NASA, public domain).
+BUNDLED_FILES = {
+    "brick": "brick.png",
+    "grass": "grass.png",
+    "gravel": "gravel.png",
+    "ihc": "ihc.png",
+    "hubble": "hubble_deep_field.jpg",
+}
+BUNDLED_TEXTURES = tuple(BUNDLED_FILES)
 
 
 def bundled_texture_path(name: str) -> Path:
-    """Path of a texture photo bundled with scikit-image (``skimage/data/{name}.png``).
+    """Path of a texture photo bundled with scikit-image (``skimage/data/``).
 
     The package is located without importing it (importing skimage takes seconds).
 
@@ -41,7 +51,7 @@ def bundled_texture_path(name: str) -> Path:
     Returns
     -------
     Path
-        The 512x512 grayscale PNG.
+        The photo (see :data:`BUNDLED_FILES`).
 
     Raises
     ------
@@ -60,11 +70,11 @@ def bundled_texture_path(name: str) -> Path:
             "pip install scikit-image, or use texture:PATH with your own photo"
         )
     for location in spec.submodule_search_locations:
-        path = Path(location) / "data" / f"{name}.png"
+        path = Path(location) / "data" / BUNDLED_FILES[name]
         if path.is_file():
             return path
     raise DataError(
-        f"scikit-image is installed but has no data/{name}.png in "
+        f"scikit-image is installed but has no data/{BUNDLED_FILES[name]} in "
         f"{', '.join(spec.submodule_search_locations)}; reinstall it, or use texture:PATH"
     )
 
