@@ -86,7 +86,8 @@ def as_image_list(images: Any) -> list[torch.Tensor]:
     if isinstance(images, (list, tuple)):
         out = []
         for image in images:
-            x = image if torch.is_tensor(image) else torch.from_numpy(np.ascontiguousarray(image))
+            # np.array copies: a read-only array (PIL's, memory-mapped) cannot back a tensor.
+            x = image if torch.is_tensor(image) else torch.from_numpy(np.array(image))
             if x.ndim not in (2, 3):
                 raise ValueError(
                     f"expected single images [H, W], [H, W, C] or [C, H, W] in the list, "
