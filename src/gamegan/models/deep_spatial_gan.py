@@ -32,8 +32,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from gamegan.errors import ConfigError
-from gamegan.models.base import MODELS, GANSpec, check_int, check_ints, check_range
-from gamegan.models.spatial_gan import PeriodicLatentGenerator
+from gamegan.models.base import MODELS, GANSpec, check_int, check_range
+from gamegan.models.spatial_gan import PeriodicLatentGenerator, check_periodic_latent
 from gamegan.nn.layers import batch_norm, check_shape
 
 
@@ -59,28 +59,13 @@ class Config:
     def __post_init__(self) -> None:
         for name in ("g_channels", "d_channels"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        check_int("resolution", self.resolution)
-        check_int("channels", self.channels)
-        check_int("z_local", self.z_local, 0)
-        check_int("z_global", self.z_global, 0)
-        check_int("n_periodic", self.n_periodic, 0)
+        check_periodic_latent(self)
         check_int("trunk_channels", self.trunk_channels)
         check_int("n_blocks", self.n_blocks, 0)
-        check_ints("g_channels", self.g_channels)
-        check_ints("d_channels", self.d_channels)
         check_int("d_blocks", self.d_blocks, 0)
         check_int("context", self.context)
         if not isinstance(self.use_noise, bool):
             raise ConfigError(f"model.use_noise must be True or False, got {self.use_noise!r}")
-        if self.z_local + self.z_global == 0:
-            raise ConfigError("model.z_local and model.z_global cannot both be 0")
-        if self.n_periodic and not self.z_global:
-            raise ConfigError("model.n_periodic needs model.z_global > 0 (it sets the waves)")
-        if self.resolution % self.upsampling:
-            raise ConfigError(
-                f"model.resolution must be a multiple of {self.upsampling} (the generator "
-                f"upsamples x2 {len(self.g_channels)} times), got {self.resolution}"
-            )
         check_range("bn_momentum", self.bn_momentum, 0.0, 1.0)
         check_range("leaky_slope", self.leaky_slope, 0.0, float("inf"))
 

@@ -37,6 +37,26 @@ from gamegan.models.base import (
 from gamegan.nn.layers import batch_norm, check_shape, keras_init_, make_activation
 
 
+def check_periodic_latent(cfg) -> None:
+    """Checks shared by the periodic Spatial GAN configs: sizes, latent parts, crop."""
+    check_int("resolution", cfg.resolution)
+    check_int("channels", cfg.channels)
+    check_int("z_local", cfg.z_local, 0)
+    check_int("z_global", cfg.z_global, 0)
+    check_int("n_periodic", cfg.n_periodic, 0)
+    check_ints("g_channels", cfg.g_channels)
+    check_ints("d_channels", cfg.d_channels)
+    if cfg.z_local + cfg.z_global == 0:
+        raise ConfigError("model.z_local and model.z_global cannot both be 0")
+    if cfg.n_periodic and not cfg.z_global:
+        raise ConfigError("model.n_periodic needs model.z_global > 0 (it sets the waves)")
+    if cfg.resolution % cfg.upsampling:
+        raise ConfigError(
+            f"model.resolution must be a multiple of {cfg.upsampling} (the generator "
+            f"upsamples x2 {len(cfg.g_channels)} times), got {cfg.resolution}"
+        )
+
+
 @dataclass(frozen=True)
 class Config:
     """Texture GAN parameters. ``resolution`` is the training crop's side."""
@@ -59,25 +79,10 @@ class Config:
     def __post_init__(self) -> None:
         for name in ("g_channels", "d_channels"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        check_int("resolution", self.resolution)
-        check_int("channels", self.channels)
-        check_int("z_local", self.z_local, 0)
-        check_int("z_global", self.z_global, 0)
-        check_int("n_periodic", self.n_periodic, 0)
-        check_ints("g_channels", self.g_channels)
-        check_ints("d_channels", self.d_channels)
+        check_periodic_latent(self)
         check_int("kernel_size", self.kernel_size)
         if self.kernel_size % 2 == 0:
             raise ConfigError(f"model.kernel_size must be odd, got {self.kernel_size}")
-        if self.z_local + self.z_global == 0:
-            raise ConfigError("model.z_local and model.z_global cannot both be 0")
-        if self.n_periodic and not self.z_global:
-            raise ConfigError("model.n_periodic needs model.z_global > 0 (it sets the waves)")
-        if self.resolution % self.upsampling:
-            raise ConfigError(
-                f"model.resolution must be a multiple of {self.upsampling} (the generator "
-                f"upsamples x2 {len(self.g_channels)} times), got {self.resolution}"
-            )
         check_range("bn_momentum", self.bn_momentum, 0.0, 1.0)
         check_activation("g_activation", self.g_activation)
         check_activation("d_activation", self.d_activation)
