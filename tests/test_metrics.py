@@ -110,6 +110,10 @@ def test_tiling_is_about_one_for_a_periodic_image_and_large_for_a_seam():
     assert tiling.edge_error(img[..., 0]) == pytest.approx(tiling.edge_error(img[..., :1]))
     scores = metrics.compute("tiling", images=np.stack([img, seam]))
     assert scores["tiling/edge_error"] > 3
+    smooth = metrics.compute("tiling", images=img)
+    assert smooth["tiling/seam_over_p95"] < 1.1
+    assert 0.8 < smooth["tiling/seam_over_median"] < 1.2
+    assert metrics.compute("tiling", images=seam)["tiling/seam_over_p95"] > 2
 
 
 def test_tiling_edge_cases():

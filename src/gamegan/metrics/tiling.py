@@ -153,7 +153,8 @@ def tile_2x2(img: Any) -> np.ndarray:
 
 @METRICS.register("tiling")
 def tiling(images: Any) -> dict[str, float]:
-    """Mean :func:`edge_error` and :func:`seam_score` over one image or a batch.
+    """Mean :func:`edge_error` and :func:`seam_score` over one image or a batch, and the wrap's
+    seam score against the image's own interior lines.
 
     Parameters
     ----------
@@ -163,10 +164,22 @@ def tiling(images: Any) -> dict[str, float]:
     Returns
     -------
     dict of str to float
-        ``"tiling/edge_error"`` and ``"tiling/seam_score"``; 1 is seamless.
+        ``"tiling/edge_error"`` and ``"tiling/seam_score"``: 1 is seamless.
+        ``"tiling/seam_over_p95"`` and ``"tiling/seam_over_median"``: the wrap's seam score
+        divided by the 95th percentile and by the median of the scores of 32 random interior
+        lines of the same image (:func:`interior_seam_scores`); a seam that looks like an
+        ordinary place scores at most about 1 and about 1.
     """
     batch = list(images) if isinstance(images, list) or np.ndim(images) == 4 else [images]
+    seams = np.array([seam_score(img) for img in batch])
+    interior = [interior_seam_scores(img, n=32) for img in batch]
     return {
         "tiling/edge_error": float(np.mean([edge_error(img) for img in batch])),
-        "tiling/seam_score": float(np.mean([seam_score(img) for img in batch])),
+        "tiling/seam_score": float(seams.mean()),
+        "tiling/seam_over_p95": float(
+            np.mean(seams / np.array([np.percentile(s, 95) for s in interior]))
+        ),
+        "tiling/seam_over_median": float(
+            np.mean(seams / np.array([np.median(s) for s in interior]))
+        ),
     }
