@@ -212,3 +212,57 @@ def test_trained_textures_wrap_exactly_at_any_size(stripes_run, width, height):
         x = G.net(features)
         rolled = G.net(torch.roll(features, shifts=(3, 5), dims=(2, 3)))
     assert torch.allclose(torch.roll(x, shifts=(3 * u, 5 * u), dims=(2, 3)), rolled, atol=1e-5)
+
+
+def test_resume_is_bit_exact_with_training_windows(tmp_path):
+    """The window positions come from the global RNG, which the state saves."""
+    from gamegan.api import resume
+    from gamegan.io.checkpoint import load_tensors
+
+    photo = _stripes(tmp_path / "stripes.png")
+
+    def run(name, iterations):
+        return train(
+            "texture",
+            out=tmp_path / name,
+            data=str(photo),
+            iterations=iterations,
+            batch_size=4,
+            checkpoint_every=3,
+            sample_every=0,
+            overrides=DEEP_TINY,
+            quiet=True,
+            progress=False,
+        ).run_dir
+
+    whole, part = run("whole", 6), run("part", 3)
+    resume(part, iterations=6, progress=False, quiet=True)
+    a, _ = load_tensors(whole / "state-000006.safetensors")
+    b, _ = load_tensors(part / "state-000006.safetensors")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    s1, _ = load_tensors(whole / "snapshot-000006.safetensors")
+    s2, _ = load_tensors(part / "snapshot-000006.safetensors")
+    assert all(torch.equal(s1[k], s2[k]) for k in s1)
+
+
+def test_standing_statistics_belong_to_the_averaged_weights():
+    from torch import nn
+
+    from gamegan.train.gan import standing_statistics
+
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    G[1].running_mean.fill_(5.0)  # statistics of some other weights
+    g = torch.Generator().manual_seed(1)
+    batches = [torch.randn(8, 3, generator=g) for _ in range(4)]
+    feed = iter(batches)
+    before = torch.get_rng_state()
+    fixed = standing_statistics(G, lambda: next(feed), 4, torch.device("cpu"))
+    assert torch.equal(torch.get_rng_state(), before)
+    assert torch.equal(G[1].running_mean, torch.full((4,), 5.0))  # the original is untouched
+    with torch.no_grad():
+        features = G[0](torch.cat(batches))
+    assert torch.allclose(fixed[1].running_mean, features.mean(0), atol=1e-6)
+    assert not fixed.training and fixed[1].momentum == G[1].momentum

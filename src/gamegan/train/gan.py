@@ -31,6 +31,7 @@ from gamegan.train.build import Resolved
 from gamegan.train.optim import build_optimizer
 
 GRID_ROWS = GRID_COLS = 5  # the chapter's 5x5 sample grid
+STANDING_BATCHES = 16  # training-like batches that re-estimate G_ema's BatchNorm statistics
 
 
 def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
@@ -40,6 +41,44 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
             p_ema.lerp_(p, 1.0 - decay)
         for b_ema, b in zip(ema.buffers(), model.buffers(), strict=True):
             b_ema.copy_(b)
+
+
+def standing_statistics(
+    G: nn.Module, sample_z, n_batches: int, device: torch.device
+) -> nn.Module:
+    """A copy of ``G`` whose BatchNorm statistics are measured on its own outputs.
+
+    The EMA generator's weights are an average, but the BatchNorm running statistics it
+    carries are the live generator's, which belong to other weights: generating with them
+    shifts and scales every feature map (washed-out, blotchy textures). As BigGAN's "standing
+    statistics" (Brock et al. 2019, arXiv:1809.11096, appendix C.1), the copy runs
+    ``n_batches`` training-like forward passes and keeps the plain average of their batch
+    statistics. The global RNG (a training window's position) is put back afterwards, so
+    training goes on exactly as without this. ``G`` itself is not changed.
+    """
+    norms = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return G
+    G = copy.deepcopy(G)
+    for m in G.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.reset_running_stats()
+            m.momentum = None  # a cumulative average over the passes
+    states = rng.global_states(device)
+    G.train()
+    try:
+        with torch.no_grad():
+            for _ in range(n_batches):
+                G(sample_z())
+    finally:
+        rng.restore_global(states, device)
+    for m, original in zip(
+        (m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)),
+        norms,
+        strict=True,
+    ):
+        m.momentum = original.momentum
+    return G.eval()
 
 
 class GANTrainer:
@@ -163,9 +202,24 @@ class GANTrainer:
 
     # pictures
 
+    def inference_generator(self) -> nn.Module:
+        """What snapshots and sample grids use: G, or G_ema with its own standing statistics.
+
+        The statistics come from a stream seeded by the run's seed and iteration, so a
+        snapshot is a deterministic function of the training state.
+        """
+        if self.G_ema is None:
+            return self.G
+        g = make_generator(self.cfg.train.seed * 7919 + self.iteration, self.device)
+
+        def sample_z() -> torch.Tensor:
+            return self.G_ema.sample_training_z(self.local_batch, g, self.device)
+
+        return standing_statistics(self.G_ema, sample_z, STANDING_BATCHES, self.device)
+
     def write_samples(self, path: Path) -> None:
         """The 5x5 grid of the fixed latents, from G_ema when it exists."""
-        G = self.G_ema if self.G_ema is not None else self.G
+        G = self.inference_generator()
         was_training = G.training
         G.eval()
         with torch.no_grad():
@@ -186,7 +240,7 @@ class GANTrainer:
 
     def snapshot(self) -> tuple[dict[str, torch.Tensor], dict]:
         """Inference weights (EMA if on) and what is needed to rebuild G without this code."""
-        G = self.G_ema if self.G_ema is not None else self.G
+        G = self.inference_generator()
         meta = {
             "format": SNAPSHOT_FORMAT,
             "kind": self.kind,
