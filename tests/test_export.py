@@ -183,6 +183,9 @@ def test_deep_texture_model_exports_with_its_noise_inputs(tmp_path):
             stage.noise_weight.fill_(0.5)  # so that a wrongly unfolded noise map would show
     report = export_onnx(loaded, tmp_path / "deep.onnx", sizes=[(3, 5)])
     assert report.max_abs_diff < TIGHT
+    layout = json.loads(report.metadata["gamegan.latent"])["channels"]
+    assert layout[-1]["first"] == 3 + 3 + 2 * 2 and layout[-1]["count"] == 4 + 16
+    assert layout[-1]["first"] + layout[-1]["count"] == G.z_dim
     z = G.sample_z(2, make_generator(1), "cpu", height=4 * 6, width=4 * 3)
     G.eval().set_tileable(True)
     with torch.no_grad():

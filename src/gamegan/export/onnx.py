@@ -443,6 +443,7 @@ def _describe(
 def _texture_layout(G: torch.nn.Module, tileable: bool | None):
     cfg = G.cfg
     zl, zg, p, u = cfg.z_local, cfg.z_global, cfg.n_periodic, G.upsampling
+    noise = getattr(G, "noise_channels", 0)
     channels = [
         {
             "first": 0,
@@ -468,13 +469,21 @@ def _texture_layout(G: torch.nn.Module, tileable: bool | None):
             "what": "phase sines",
             "values": "sin(a) of the same angles, the same at every cell",
         },
+        {
+            "first": zl + zg + 2 * p,
+            "count": noise,
+            "what": "noise maps of the upsampling stages, 4^k channels for stage k (a cell's "
+            "2^k x 2^k patch, unfolded by a pixel shuffle)",
+            "values": "N(0, 1), drawn anew at every cell",
+        },
     ]
     channels = [c for c in channels if c["count"]]
+    extra = f"; noise = torch.randn(1, {noise}, h, w, generator=g)" if noise else ""
     seed_recipe = (
         f"gamegan's seed s: g = torch.Generator().manual_seed(s); local = torch.randn(1, {zl}, "
         f"h, w, generator=g); glob = torch.randn(1, {zg}, 1, 1, generator=g); a = torch.rand(1, "
-        f"{p}, 1, 1, generator=g) * 2 * pi; z = cat([local, cat([glob, cos(a), sin(a)], 1) "
-        "expanded to h x w], 1)"
+        f"{p}, 1, 1, generator=g) * 2 * pi{extra}; z = cat([local, cat([glob, cos(a), sin(a)], "
+        "1) expanded to h x w" + (", noise" if noise else "") + "], 1)"
     )
     latent = {
         "name": "z",
