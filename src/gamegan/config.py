@@ -47,9 +47,10 @@ class DataConfig:
     max_files: int = 0  # music sources: use only the first N files (0 = all)
     parse_timeout: float = 60.0  # music sources: seconds one file may take to parse
     val_fraction: float = 0.2  # sequence models: share of pieces held out for validation
-    holdout: str = ""  # texture sources: side of each photo held out for `gamegan eval`
+    # Texture sources: the side of each photo held out for `gamegan eval` ("left", "right",
+    # "top", "bottom"; "" = none); training crops come from the other half.
+    holdout: str = ""
     flips: bool = True  # texture sources: mirror crops at random (off keeps slant and lighting)
-    # ("left" | "right" | "top" | "bottom"); training crops come from the other half. "" = none
 
 
 @dataclass(frozen=True)

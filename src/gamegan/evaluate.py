@@ -94,11 +94,6 @@ def _checkerboard(photo: torch.Tensor, size: int) -> tuple[list, list]:
     return black, white
 
 
-def _texture_source(cfg: RunConfig) -> str:
-    source = cfg.data.source
-    return source[len("texture:") :] if source.startswith("texture:") else source
-
-
 def _hwc(image: torch.Tensor) -> np.ndarray:
     return image.permute(1, 2, 0).contiguous().numpy()
 
@@ -111,11 +106,11 @@ def _texture_sets(resolved, loaded, seed: int, log) -> tuple[Any, Any, Any, list
     photos). Generated textures of each photo's size are cut on the same black squares.
     """
     from gamegan import generate
-    from gamegan.data.textures import read_textures
+    from gamegan.data.textures import read_textures, texture_source
 
     size = resolved.model_cfg.resolution
     photos, _, what = read_textures(
-        _texture_source(resolved.cfg), resolved.model_cfg.channels, min_size=2 * size
+        texture_source(resolved.cfg.data.source), resolved.model_cfg.channels, min_size=2 * size
     )
     u = loaded.G.upsampling
     reference, baseline, fake, textures = [], [], [], []
@@ -426,10 +421,11 @@ def heldout_sets(resolved, loaded, seed: int = 0, log=None) -> dict[str, list[np
     """
     from gamegan import generate
     from gamegan.baselines.quilting import quilt
-    from gamegan.data.textures import read_textures, split_holdout
+    from gamegan.data.textures import read_textures, split_holdout, texture_source
 
     side = resolved.cfg.data.holdout
-    photos, _, what = read_textures(_texture_source(resolved.cfg), resolved.model_cfg.channels)
+    channels = resolved.model_cfg.channels
+    photos, _, what = read_textures(texture_source(resolved.cfg.data.source), channels)
     u = loaded.G.upsampling
     sets: dict[str, list[np.ndarray]] = {
         "held_out": [],

@@ -104,12 +104,11 @@ def train(
     else:
         if not preset:
             raise fail("give a PRESET (see `gamegan presets`) or --resume RUN_DIR")
-        overrides = list(set_ or ())
         result = train_run(
             preset,
             out=out,
             runs_dir=runs_dir,
-            overrides=overrides,
+            overrides=set_ or (),
             dry_run=dry_run,
             progress=progress,
             data=data,

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 
 from gamegan.config import HOLDOUT_SIDES
+from gamegan.data import TEXTURE_PREFIX
 from gamegan.data.image_folder import SkipImage, read_image, scan_files, to_tensor
 from gamegan.data.images import ImageData
 from gamegan.errors import ConfigError, DataError
@@ -23,6 +24,7 @@ __all__ = [
     "read_textures",
     "largest_crop",
     "split_holdout",
+    "texture_source",
 ]
 
 # Photos that ship with scikit-image, free to use: brick, grass and gravel (512x512 gray), a
@@ -77,6 +79,11 @@ def bundled_texture_path(name: str) -> Path:
         f"scikit-image is installed but has no data/{BUNDLED_FILES[name]} in "
         f"{', '.join(spec.submodule_search_locations)}; reinstall it, or use texture:PATH"
     )
+
+
+def texture_source(source: str) -> str:
+    """What :func:`read_textures` takes for a run's ``data.source``: ``texture:`` dropped."""
+    return source[len(TEXTURE_PREFIX) :] if source.startswith(TEXTURE_PREFIX) else source
 
 
 def _check_side(side: str) -> None:
@@ -156,7 +163,6 @@ def largest_crop(source: str | Path, channels: int, holdout: str = "") -> int:
     """
     photos, _, _ = read_textures(source, channels)
     if holdout:
-        _check_side(holdout)
         photos = [split_holdout(photo, holdout)[0] for photo in photos]
     return min(min(photo.shape[-2:]) for photo in photos)
 
@@ -211,8 +217,6 @@ def load_texture_crops(
     """
     if resolution < 1 or n_crops < 1:
         raise DataError(f"{source}: resolution and n_crops must be positive")
-    if holdout:
-        _check_side(holdout)
     textures, skipped, what = read_textures(source, channels, min_size=resolution)
     if holdout:
         textures = _kept_halves(textures, holdout, resolution, what)

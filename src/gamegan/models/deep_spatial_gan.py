@@ -188,6 +188,13 @@ class Generator(PeriodicLatentGenerator):
         # more for the upsampling stages' convolutions together (under a cell at 2x and finer).
         self.margin_cells = 1 + 2 * cfg.n_blocks + 1
 
+    def sample_training_z(
+        self, n: int, generator: torch.Generator | None = None, device=None
+    ) -> torch.Tensor:
+        """The latent field of a training step: ``context`` times the crop's side."""
+        side = self.cfg.resolution * self.cfg.context
+        return self.sample_z(n, generator, device, height=side, width=side)
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Texture of the whole field; in training, of a crop-sized window of a larger field.
 

@@ -189,13 +189,8 @@ class PeriodicLatentGenerator(nn.Module):
     def sample_training_z(
         self, n: int, generator: torch.Generator | None = None, device=None
     ) -> torch.Tensor:
-        """The latent field of a training step: the crop's, times ``cfg.context`` if set.
-
-        A generator with a wide receptive field trains on a larger field than the crop (see
-        ``deep_spatial_gan``), so the crop need not wrap at its own size.
-        """
-        side = self.cfg.resolution * getattr(self.cfg, "context", 1)
-        return self.sample_z(n, generator, device, height=side, width=side)
+        """The latent field of a training step: the crop's (a subclass may draw more)."""
+        return self.sample_z(n, generator, device)
 
     def wave_numbers(self, glob: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
         """Wave vectors [N, P, 2] in radians per latent cell (|k| <= pi, the Nyquist limit).

@@ -16,7 +16,7 @@ import torch
 
 from gamegan import __version__
 from gamegan.config import RunConfig, from_dict, to_dict, validate
-from gamegan.errors import CheckpointError, ConfigError
+from gamegan.errors import CheckpointError, ConfigError, DataError
 from gamegan.io.checkpoint import STATE_FORMAT, load_tensors
 from gamegan.io.rundir import (
     create_run_dir,
@@ -84,7 +84,6 @@ def load_music_data(resolved: Resolved, codec=None):
     """Scores from a corpus or folder, made into the model's training examples."""
     from gamegan.data.images import ImageData
     from gamegan.data.music import load_scores
-    from gamegan.errors import DataError
 
     cfg, model_cfg = resolved.cfg, resolved.model_cfg
     music = load_scores(
@@ -154,17 +153,13 @@ def _fit_crop(resolved: Resolved) -> tuple[Resolved, str]:
     least two latent cells; the config records the crop used, so resume and eval agree. A
     photo smaller than that stays an error, raised by the loader with both sizes.
     """
-    from gamegan.data import TEXTURE_PREFIX
-    from gamegan.data.textures import BUNDLED_TEXTURES, largest_crop
+    from gamegan.data.textures import largest_crop, texture_source
 
     cfg, model_cfg = resolved.cfg, resolved.model_cfg
-    source = cfg.data.source
-    if source.lower() not in BUNDLED_TEXTURES and source.startswith(TEXTURE_PREFIX):
-        source = source[len(TEXTURE_PREFIX) :]
     u = model_cfg.upsampling
     try:
-        side = largest_crop(source, model_cfg.channels, cfg.data.holdout)
-    except Exception:  # noqa: BLE001 - the loader reports bad data with its own message
+        side = largest_crop(texture_source(cfg.data.source), model_cfg.channels, cfg.data.holdout)
+    except DataError:  # not photos (a data set such as cifar100), or bad ones: the loader says
         return resolved, ""
     fit = side // u * u
     if fit >= model_cfg.resolution or fit < 2 * u:
