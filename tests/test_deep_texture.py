@@ -57,6 +57,18 @@ def test_noise_inputs_change_only_fine_detail_once_learned():
         assert not torch.allclose(G(z), G(other))
 
 
+def test_noise_inputs_can_start_with_a_weight():
+    G = Generator(Config(**{**TINY, "noise_init": 0.3})).eval()
+    assert all(torch.all(stage.noise_weight == 0.3) for stage in G.net.stages)
+    z = seeded_z(G, 0, 32, 32)
+    other = z.clone()
+    other[:, -G.noise_channels :] = torch.randn_like(other[:, -G.noise_channels :])
+    with torch.no_grad():
+        assert not torch.allclose(G(z), G(other))
+    with pytest.raises(ConfigError, match="model.noise_init"):
+        Config(**{**TINY, "noise_init": -0.1})
+
+
 def test_wrap_is_computed_like_the_inside():
     """Rolling the field by whole cells rolls the texture exactly: no seam by construction."""
     G = Generator(Config(**{**TINY, "n_periodic": 0})).eval()
@@ -93,6 +105,38 @@ def test_receptive_field_reaches_the_margin_but_not_beyond():
     rows = diff.sum(dim=1).nonzero().flatten()
     reach = max(10 * 4 - int(rows.min()), int(rows.max()) - (11 * 4 - 1))
     assert 4 * (G.margin_cells - 2) < reach <= 4 * G.margin_cells
+
+
+def test_fine_head_adds_many_small_patch_logits():
+    cfg = Config(**{**TINY, "d_fine_head": 1})
+    D = Discriminator(cfg)
+    logits = D(torch.zeros(2, 1, 32, 48))
+    assert logits.shape == (2, 16 * 24 + 8 * 12)  # after one stride-2 layer, and after both
+    # A fine logit sees a small patch: a change in one corner leaves the far fine logits alone.
+    x = torch.randn(1, 1, 32, 48)
+    poked = x.clone()
+    poked[..., :2, :2] += 3.0
+    with torch.no_grad():
+        fine = (D(x) - D(poked))[0, : 16 * 24].view(16, 24)
+    assert fine[0, 0] != 0 and torch.all(fine[8:, 12:] == 0)
+    with pytest.raises(ConfigError, match="model.d_fine_head"):
+        Config(**{**TINY, "d_fine_head": 2})
+
+
+def test_standardize_uses_the_training_images_statistics():
+    from gamegan.nn.layers import Standardize
+
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 60, (10, 3, 16, 16), generator=g, dtype=torch.uint8)
+    images[:, 2] = 7  # a flat channel: its std is floored, nothing divides by zero
+    layer = Standardize(3)
+    layer.fit(images, chunk=3)
+    out = layer(images.float() / 127.5 - 1)
+    assert torch.allclose(out[:, :2].mean((0, 2, 3)), torch.zeros(2), atol=1e-5)
+    assert torch.allclose(out[:, :2].std((0, 2, 3), unbiased=False), torch.ones(2), atol=1e-4)
+    assert torch.equal(out[:, 2], torch.zeros_like(out[:, 2]))
+    D = Discriminator(Config(**{**TINY, "channels": 3, "d_standardize": True}))
+    assert set(D.state_dict()) >= {"standardize.mean", "standardize.std"}  # saved and resumed
 
 
 def test_config_errors_name_the_key():
@@ -215,7 +259,10 @@ def test_trained_textures_wrap_exactly_at_any_size(stripes_run, width, height):
 
 
 def test_resume_is_bit_exact_with_training_windows(tmp_path):
-    """The window positions come from the global RNG, which the state saves."""
+    """The window positions come from the global RNG, which the state saves; a critic that
+    standardises its input measures the training crops once, and the state carries that."""
+    from PIL import Image
+
     from gamegan.api import resume
     from gamegan.io.checkpoint import load_tensors
 
@@ -230,7 +277,7 @@ def test_resume_is_bit_exact_with_training_windows(tmp_path):
             batch_size=4,
             checkpoint_every=3,
             sample_every=0,
-            overrides=DEEP_TINY,
+            overrides=(*DEEP_TINY, "model.d_standardize=True"),
             quiet=True,
             progress=False,
         ).run_dir
@@ -242,6 +289,10 @@ def test_resume_is_bit_exact_with_training_windows(tmp_path):
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
+    pixels = torch.from_numpy(np.asarray(Image.open(photo))).double() / 127.5 - 1
+    mean, std = a["D.standardize.mean"].flatten(), a["D.standardize.std"].flatten()
+    assert torch.allclose(mean.double(), pixels.mean((0, 1)), atol=0.05)
+    assert torch.allclose(std.double(), pixels.std((0, 1)), rtol=0.1)
     s1, _ = load_tensors(whole / "snapshot-000006.safetensors")
     s2, _ = load_tensors(part / "snapshot-000006.safetensors")
     assert all(torch.equal(s1[k], s2[k]) for k in s1)

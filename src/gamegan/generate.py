@@ -187,7 +187,7 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 MAX_TEXTURE_SIDE = 16384
-TILE_CELLS = 64  # latent cells per windowed pass (1024 px at 16x): bounds memory at any size
+TILE_CELLS = 32  # latent cells per windowed pass (512 px at 16x): bounds memory at any size
 
 
 def _wrap_or_clamp(
@@ -212,6 +212,13 @@ def _synthesize(G: torch.nn.Module, z: torch.Tensor, tile_cells: int) -> torch.T
     u, margin = G.upsampling, G.margin_cells  # margin: cells that can reach a pixel
     if rows <= tile_cells and cols <= tile_cells:
         return G.net(features)
+    net = G.net
+    if hasattr(net, "trunk"):
+        # A network whose trunk works on the latent grid (deep_spatial_gan) runs it once on the
+        # whole field, which is cheap there, and renders windows of its output: their margin
+        # is then the rendering stages' reach (one cell), not the whole receptive field's.
+        features, margin = net.trunk(features), net.render_margin_cells
+        net = net.render_field
     out = None
     for r0 in range(0, rows, tile_cells):
         r1 = min(r0 + tile_cells, rows)
@@ -223,10 +230,10 @@ def _synthesize(G: torch.nn.Module, z: torch.Tensor, tile_cells: int) -> torch.T
             if G.tileable:
                 # The margin supplies the wrap; inside a window the padding must not.
                 G.set_tileable(False)
-                piece = G.net(window)
+                piece = net(window)
                 G.set_tileable(True)
             else:
-                piece = G.net(window)
+                piece = net(window)
             if out is None:
                 out = piece.new_empty(piece.shape[0], piece.shape[1], rows * u, cols * u)
             top, left = roff * u, coff * u

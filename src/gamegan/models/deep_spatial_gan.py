@@ -34,7 +34,7 @@ from torch import nn
 from gamegan.errors import ConfigError
 from gamegan.models.base import MODELS, GANSpec, check_int, check_range
 from gamegan.models.spatial_gan import PeriodicLatentGenerator, check_periodic_latent
-from gamegan.nn.layers import batch_norm, check_shape
+from gamegan.nn.layers import Standardize, batch_norm, check_shape
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,11 @@ class Config:
     n_blocks: int = 2  # residual blocks (two 3x3 convolutions each) on the latent grid
     g_channels: tuple[int, ...] = (128, 64, 32, 16)  # one x2 upsampling stage each
     use_noise: bool = True  # per-pixel noise inputs at every upsampling stage
+    noise_init: float = 0.0  # the noise inputs' starting weight (0: learned from nothing)
     d_channels: tuple[int, ...] = (32, 64, 128, 256)  # stride-2 convolutions
     d_blocks: int = 2  # 3x3 convolutions at D's coarsest scale, widening its view
+    d_fine_head: int = 0  # also judge small patches after this many of D's stride-2 layers
+    d_standardize: bool = False  # D sees pixels standardised by the photo's channel statistics
     context: int = 2  # training: the trunk sees a field this many times the crop's side
     bn_momentum: float = 0.9  # Keras convention, as everywhere in gamegan
     leaky_slope: float = 0.2
@@ -63,10 +66,20 @@ class Config:
         check_int("trunk_channels", self.trunk_channels)
         check_int("n_blocks", self.n_blocks, 0)
         check_int("d_blocks", self.d_blocks, 0)
+        check_int("d_fine_head", self.d_fine_head, 0)
+        if self.d_fine_head >= len(self.d_channels):
+            raise ConfigError(
+                f"model.d_fine_head must be below the {len(self.d_channels)} stride-2 layers "
+                f"of model.d_channels, got {self.d_fine_head}"
+            )
         check_int("context", self.context)
-        if not isinstance(self.use_noise, bool):
-            raise ConfigError(f"model.use_noise must be True or False, got {self.use_noise!r}")
+        for name in ("use_noise", "d_standardize"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(
+                    f"model.{name} must be True or False, got {getattr(self, name)!r}"
+                )
         check_range("bn_momentum", self.bn_momentum, 0.0, 1.0)
+        check_range("noise_init", self.noise_init, 0.0, float("inf"))
         check_range("leaky_slope", self.leaky_slope, 0.0, float("inf"))
 
     @property
@@ -106,12 +119,16 @@ class ResidualBlock(nn.Module):
 class UpStage(nn.Module):
     """Nearest x2, conv, BN, plus scaled per-pixel noise, ReLU."""
 
-    def __init__(self, c_in: int, c_out: int, bn_momentum: float, use_noise: bool) -> None:
+    def __init__(
+        self, c_in: int, c_out: int, bn_momentum: float, use_noise: bool, noise_init: float = 0.0
+    ) -> None:
         super().__init__()
         self.conv = _conv(c_in, c_out)
         self.norm = batch_norm(c_out, bn_momentum)
-        # Zero at the start: the stage begins as a plain one and learns how much grain to add.
-        self.noise_weight = nn.Parameter(torch.zeros(1, c_out, 1, 1)) if use_noise else None
+        # Zero by default: the stage begins as a plain one and learns how much grain to add.
+        self.noise_weight = (
+            nn.Parameter(torch.full((1, c_out, 1, 1), float(noise_init))) if use_noise else None
+        )
 
     def forward(self, x: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
         x = self.norm(self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest")))
@@ -136,14 +153,27 @@ class TextureNet(nn.Module):
         )
         widths = (cfg.trunk_channels, *cfg.g_channels)
         self.stages = nn.ModuleList(
-            UpStage(c_in, c_out, cfg.bn_momentum, cfg.use_noise)
+            UpStage(c_in, c_out, cfg.bn_momentum, cfg.use_noise, cfg.noise_init)
             for c_in, c_out in zip(widths[:-1], widths[1:], strict=True)
         )
         self.to_image = nn.Sequential(_conv(widths[-1], cfg.channels), nn.Tanh())
 
+    # The rendering stages reach under one cell of their input: a window rendered with one cell
+    # more on each side is exact inside (see forward_window and generate's windows).
+    render_margin_cells = 1
+
     def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.render_field(self.trunk(features))
+
+    def trunk(self, features: torch.Tensor) -> torch.Tensor:
+        """The arrangement on the latent grid: trunk output and noise channels, joined."""
         n_head = features.shape[1] - self.noise_channels
-        return self.render(self.stem(features[:, :n_head]), features[:, n_head:])
+        return torch.cat([self.stem(features[:, :n_head]), features[:, n_head:]], dim=1)
+
+    def render_field(self, field: torch.Tensor) -> torch.Tensor:
+        """Pixels of a :meth:`trunk` output (or a window of one)."""
+        n_trunk = field.shape[1] - self.noise_channels
+        return self.render(field[:, :n_trunk], field[:, n_trunk:])
 
     def forward_window(self, features: torch.Tensor, cells: int) -> torch.Tensor:
         """The trunk on the whole (wrapping) field, the rest on a random ``cells`` window.
@@ -211,27 +241,46 @@ class Generator(PeriodicLatentGenerator):
 
 
 class Discriminator(nn.Module):
-    """Images [N, C, H, W] -> a map of patch logits [N, H/2^k, W/2^k] (k = len(d_channels))."""
+    """Images [N, C, H, W] -> patch logits: a map [N, H/2^k, W/2^k] (k = len(d_channels)).
+
+    With ``d_fine_head = j`` a second head also judges the features after ``j`` stride-2
+    layers, whose patches are a few pixels wide (38 px at j = 3), and the two maps are
+    returned flattened and joined, [N, h_j * w_j + h * w]. The coarse logits see nearly a
+    whole 128 px crop, so few of them judge the grain; the fine head's many small patches
+    give the generator a dense signal about detail (pix2pixHD's multi-scale critics, Wang et
+    al. 2018, arXiv:1711.11585, sharing one trunk here).
+    """
 
     def __init__(self, cfg: Config) -> None:
         super().__init__()
         self.cfg = cfg
+        self.standardize = Standardize(cfg.channels) if cfg.d_standardize else nn.Identity()
         width = cfg.channels
+        fine: list[nn.Module] = []
         layers: list[nn.Module] = []
-        for out_channels in cfg.d_channels:
-            layers += [
-                nn.Conv2d(width, out_channels, 4, stride=2, padding=1),
-                nn.LeakyReLU(cfg.leaky_slope),
-            ]
+        for i, out_channels in enumerate(cfg.d_channels):
+            (fine if i < cfg.d_fine_head else layers).extend(
+                [
+                    nn.Conv2d(width, out_channels, 4, stride=2, padding=1),
+                    nn.LeakyReLU(cfg.leaky_slope),
+                ]
+            )
             width = out_channels
+            if i + 1 == cfg.d_fine_head:
+                self.fine_head = nn.Conv2d(width, 1, 3, padding=1)
         for _ in range(cfg.d_blocks):
             layers += [nn.Conv2d(width, width, 3, padding=1), nn.LeakyReLU(cfg.leaky_slope)]
         layers.append(nn.Conv2d(width, 1, 3, padding=1))
+        self.fine = nn.Sequential(*fine)
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_shape(x, [None, self.cfg.channels, None, None], "deep_spatial_gan.Discriminator x")
-        return self.net(x).squeeze(1)  # [N, h, w]: one logit per patch
+        x = self.standardize(x)
+        if not self.cfg.d_fine_head:
+            return self.net(x).squeeze(1)  # [N, h, w]: one logit per patch
+        x = self.fine(x)
+        return torch.cat([self.fine_head(x).flatten(1), self.net(x).flatten(1)], dim=1)
 
 
 MODELS.register("deep_spatial_gan")(GANSpec(Config, Generator, Discriminator, kind="texture_gan"))

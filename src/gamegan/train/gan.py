@@ -25,6 +25,7 @@ from gamegan.io.checkpoint import (
     optimizer_tensors,
 )
 from gamegan.io.png import make_grid, to_uint8, write_png
+from gamegan.nn.layers import Standardize
 from gamegan.runtime import Distributed, autocast, make_generator
 from gamegan.train import rng
 from gamegan.train.build import Resolved
@@ -43,9 +44,7 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
             b_ema.copy_(b)
 
 
-def standing_statistics(
-    G: nn.Module, sample_z, n_batches: int, device: torch.device
-) -> nn.Module:
+def standing_statistics(G: nn.Module, sample_z, n_batches: int, device: torch.device) -> nn.Module:
     """A copy of ``G`` whose BatchNorm statistics are measured on its own outputs.
 
     The EMA generator's weights are an average, but the BatchNorm running statistics it
@@ -115,6 +114,9 @@ class GANTrainer:
         torch.manual_seed(t.seed)
         self.G = resolved.spec.generator(resolved.model_cfg).to(device)
         self.D = resolved.spec.discriminator(resolved.model_cfg).to(device)
+        for module in self.D.modules():  # a critic that standardises its input: the data's stats
+            if isinstance(module, Standardize):
+                module.fit(images.to(device))
         self.G_ema = None
         if t.ema_decay > 0:
             self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
