@@ -266,9 +266,9 @@ def test_cli_prints_layout_and_check_table(brick):
     path, output = brick
     assert path.is_file() and path.stat().st_size > 100_000
     assert not path.with_name(path.name + ".tmp").exists()
-    assert "z float32 [batch, 48, h, w]" in output
+    assert "z float32 [batch, 388, h, w]" in output
     assert "texture float32 [batch, 1, 16*h, 16*w]" in output and "(x + 1) / 2" in output
-    rows = re.findall(r"^  \[1, 48, (\d), (\d)\]\s+\[1, 1, \d+, \d+\]\s+(\S+)", output, re.M)
+    rows = re.findall(r"^  \[1, 388, (\d), (\d)\]\s+\[1, 1, \d+, \d+\]\s+(\S+)", output, re.M)
     assert [(r, c) for r, c, _ in rows] == [("4", "4"), ("3", "5"), ("8", "2")]
     assert all(float(d) < 1e-4 for _, _, d in rows)
 

@@ -494,6 +494,7 @@ def _texture_layout(G: torch.nn.Module, tileable: bool | None):
         "z_local": zl,
         "z_global": zg,
         "n_periodic": p,
+        "noise_channels": noise,
         "upsampling": u,
         "channels": channels,
         "read_at_origin": "the global and phase channels are read at cell (0, 0) only",
