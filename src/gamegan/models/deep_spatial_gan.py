@@ -183,15 +183,15 @@ class TextureNet(nn.Module):
         window is rendered exactly as inside the whole field. Its position comes from the
         global RNG, which training states save.
         """
-        n_head = features.shape[1] - self.noise_channels
-        trunk = self.stem(features[:, :n_head])  # [N, trunk_channels, rows, cols]
-        rows, cols = trunk.shape[-2:]
+        field = self.trunk(features)  # [N, trunk_channels + noise_channels, rows, cols]
+        rows, cols = field.shape[-2:]
+        m = self.render_margin_cells
         top, left = (int(i) for i in torch.randint(0, 1 << 30, (2,)))
-        ri = torch.arange(top - 1, top + cells + 1, device=trunk.device) % rows
-        ci = torch.arange(left - 1, left + cells + 1, device=trunk.device) % cols
-        x = self.render(trunk[:, :, ri][:, :, :, ci], features[:, n_head:][:, :, ri][:, :, :, ci])
-        u = x.shape[-1] // (cells + 2)
-        return x[..., u : u * (cells + 1), u : u * (cells + 1)]
+        ri = torch.arange(top - m, top + cells + m, device=field.device) % rows
+        ci = torch.arange(left - m, left + cells + m, device=field.device) % cols
+        x = self.render_field(field[:, :, ri][:, :, :, ci])
+        u = x.shape[-1] // (cells + 2 * m)
+        return x[..., u * m : u * (cells + m), u * m : u * (cells + m)]
 
     def render(self, x: torch.Tensor, noise_fields: torch.Tensor) -> torch.Tensor:
         """Upsampling stages and the output layer, with each stage's unfolded noise."""

@@ -44,7 +44,9 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
             b_ema.copy_(b)
 
 
-def standing_statistics(G: nn.Module, sample_z, n_batches: int, device: torch.device) -> nn.Module:
+def standing_statistics(
+    G: nn.Module, sample_z, n_batches: int, device: torch.device
+) -> nn.Module:
     """A copy of ``G`` whose BatchNorm statistics are measured on its own outputs.
 
     The EMA generator's weights are an average, but the BatchNorm running statistics it
@@ -114,9 +116,6 @@ class GANTrainer:
         torch.manual_seed(t.seed)
         self.G = resolved.spec.generator(resolved.model_cfg).to(device)
         self.D = resolved.spec.discriminator(resolved.model_cfg).to(device)
-        for module in self.D.modules():  # a critic that standardises its input: the data's stats
-            if isinstance(module, Standardize):
-                module.fit(images.to(device))
         self.G_ema = None
         if t.ema_decay > 0:
             self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
@@ -127,6 +126,9 @@ class GANTrainer:
         self.opt_G = build_optimizer(cfg.optim_g, self.G.parameters())
         self.opt_D = build_optimizer(cfg.optim_d, self.D.parameters())
         self.images = images.to(device)  # uint8 [N, C, H, W], converted per batch
+        for module in self.D.modules():  # a critic that standardises its input: the data's stats
+            if isinstance(module, Standardize):
+                module.fit(self.images)
         self.sampler = EpochSampler(len(images), t.seed)
         self.z_generator = make_generator(t.seed * 1000 + dist_info.rank + 7, device)
         self.fixed_z = self.G.sample_z(
