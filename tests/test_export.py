@@ -62,7 +62,12 @@ def app_with_export():
     """The export command under a group (like the real CLI) without touching ``gamegan.cli.app``."""
     from gamegan.cli import export as export_cli
 
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+    app = typer.Typer(
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},  # as gamegan.cli.app
+    )
 
     @app.callback()
     def main() -> None:

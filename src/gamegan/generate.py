@@ -181,12 +181,16 @@ def parse_size(text: str) -> tuple[int, int]:
         numbers *= 2
     if len(numbers) != 2 or min(numbers) < 1:
         raise ConfigError(f"--size {text!r}: expected WIDTHxHEIGHT in pixels, e.g. 1024x512")
+    if min(numbers) < MIN_TEXTURE_SIDE:
+        # The seam scores printed for every texture need a few pixels on each side.
+        raise ConfigError(f"--size {text!r}: at least {MIN_TEXTURE_SIDE} pixels per side")
     if max(numbers) > MAX_TEXTURE_SIDE:
         raise ConfigError(f"--size {text!r}: at most {MAX_TEXTURE_SIDE} pixels per side")
     return numbers[0], numbers[1]
 
 
 MAX_TEXTURE_SIDE = 16384
+MIN_TEXTURE_SIDE = 8
 TILE_CELLS = 32  # latent cells per windowed pass (512 px at 16x): bounds memory at any size
 
 

@@ -15,7 +15,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},  # sub-commands inherit it
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from gamegan import __version__
+
+        typer.echo(f"gamegan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version."
+    ),
+) -> None:
+    pass
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

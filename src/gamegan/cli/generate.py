@@ -76,26 +76,33 @@ def generate(
     """Generate images, textures of any size, or music; the same seed gives the same result."""
     from gamegan import generate as gen
 
+    if out is not None and not out.parent.is_dir():
+        raise fail(f"--out {out}: folder {out.parent} does not exist (gamegan does not make it)")
     loaded = gen.load_generator(source, device=device)
-    if loaded.kind in gen.MUSIC_KINDS:
-        if bars is not None and steps is not None:
-            raise fail("give --bars or --steps, not both")
-        _music(loaded, count or 1, seed, out or Path("song.mid"), bars, steps, temperature,
-               top_k, wav)
-    elif loaded.metadata.get("kind") == "texture_gan":
-        _textures(
-            loaded,
-            count or 1,
-            seed,
-            out or Path("texture.png"),
-            size,
-            tileable,
-            heightmap,
-            normal_strength,
-            preview,
-        )
-    else:
-        _images(loaded, count or 25, seed, out or Path("samples.png"))
+    try:
+        if loaded.kind in gen.MUSIC_KINDS:
+            if bars is not None and steps is not None:
+                raise fail("give --bars or --steps, not both")
+            _music(
+                loaded, count or 1, seed, out or Path("song.mid"), bars, steps, temperature,
+                top_k, wav,
+            )  # fmt: skip
+        elif loaded.metadata.get("kind") == "texture_gan":
+            _textures(
+                loaded,
+                count or 1,
+                seed,
+                out or Path("texture.png"),
+                size,
+                tileable,
+                heightmap,
+                normal_strength,
+                preview,
+            )
+        else:
+            _images(loaded, count or 25, seed, out or Path("samples.png"))
+    except OSError as err:  # an unwritable folder, a full disk: one line, no traceback
+        raise fail(f"--out {out}: cannot write there ({err.strerror or err})") from None
 
 
 generate.__doc__ = (generate.__doc__ or "") + "\n" + EXAMPLES
@@ -112,13 +119,12 @@ def _images(loaded, count: int, seed: int, out: Path) -> None:
     if out.suffix.lower() == ".png":
         cols = math.ceil(math.sqrt(count))
         rows = math.ceil(count / cols)
-        out.parent.mkdir(parents=True, exist_ok=True)
         write_png(out, make_grid(pictures, rows, cols))
         typer.echo(f"wrote a {rows}x{cols} grid of {count} images ({seeds}) to {out}")
         return
     if out.exists() and not out.is_dir():
         raise fail(f"--out {out}: exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    out.mkdir(exist_ok=True)  # a folder of PNGs, in a folder that must exist
     for i, picture in enumerate(pictures):
         picture = picture[..., 0] if picture.shape[-1] == 1 else picture
         write_png(out / f"seed{seed + i:06d}.png", picture)
@@ -137,7 +143,6 @@ def _textures(loaded, count, seed, out, size, tileable, heightmap, strength, pre
     width, height = gen.parse_size(size)
     if out.suffix.lower() != ".png":
         raise fail(f"--out {out}: textures are written as PNG; give a name ending in .png")
-    out.parent.mkdir(parents=True, exist_ok=True)
     for i in range(count):
         start = time.perf_counter()
         image = gen.texture(loaded, width=width, height=height, tileable=tileable, seed=seed + i)
@@ -176,7 +181,6 @@ def _music(loaded, count, seed, out, bars, steps, temperature, top_k, wav) -> No
         from gamegan.io.audio import find_soundfont
 
         find_soundfont()  # a missing soundfont fails before any music is made
-    out.parent.mkdir(parents=True, exist_ok=True)
     for i in range(count):
         start = time.perf_counter()
         scores = gen.music(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import typer
@@ -134,7 +135,7 @@ def train(
             f"Continue with: gamegan train --resume {result.run_dir}",
             err=True,
         )
-        raise typer.Exit(130)
+        raise typer.Exit(128 + (result.signal or signal.SIGINT))  # 130 for Ctrl-C, 143 for TERM
 
 
 train.__doc__ = (train.__doc__ or "") + "\n" + EXAMPLES

@@ -7,6 +7,7 @@ stopping the run, and every decode is complete so a truncated file cannot slip t
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import struct
@@ -181,7 +182,13 @@ def read_image(path: str | Path) -> tuple[Image.Image, str]:
         raise SkipImage(f"possible decompression bomb: {err}") from None
     except UnidentifiedImageError:
         raise SkipImage("not a readable image (Pillow cannot identify it)") from None
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error) as err:
+    except PermissionError:
+        raise SkipImage("permission denied") from None
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise SkipImage("a symbolic link that points to itself (link loop)") from None
+        raise SkipImage(f"corrupt or truncated ({err})") from None
+    except (SyntaxError, ValueError, EOFError, struct.error, zlib.error) as err:
         raise SkipImage(f"corrupt or truncated ({err})") from None
     except MemoryError:
         raise SkipImage("too large to decode in memory") from None

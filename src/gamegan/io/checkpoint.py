@@ -7,6 +7,7 @@ the file is (``gamegan.snapshot/1`` or ``gamegan.state/1``).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import struct
@@ -22,7 +23,10 @@ STATE_FORMAT = "gamegan.state/1"
 
 
 def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict) -> Path:
-    """Write tensors and metadata to ``path`` atomically (``path.tmp`` then rename).
+    """Write tensors and metadata to ``path`` atomically (a hidden temp file, then rename).
+
+    A full disk raises :class:`CheckpointError` and leaves ``path`` and older files as they
+    were, so the previous good state stays loadable.
 
     Parameters
     ----------
@@ -40,16 +44,34 @@ def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: d
     """
     from safetensors.torch import save_file
 
+    from gamegan.io.rundir import temp_path
+
     path = Path(path)
     cpu = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
     meta = {k: v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()}
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(cpu, str(tmp), metadata=meta)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # safetensors creates 0600 files; use the usual mode
-    os.replace(tmp, path)
+    tmp = temp_path(path)
+    try:
+        save_file(cpu, str(tmp), metadata=meta)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # safetensors creates 0600 files; use the usual mode
+        os.replace(tmp, path)
+    except Exception as err:
+        tmp.unlink(missing_ok=True)
+        if is_disk_full(err):
+            raise CheckpointError(
+                f"{path}: no space left on the device; the file was not written and older "
+                "checkpoints are intact. Free some space and resume"
+            ) from None
+        raise
     return path
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """True for ENOSPC, and for safetensors' own error, which carries only a message."""
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return "No space left" in str(err)
 
 
 def check_safetensors(path: str | Path) -> None:
@@ -57,7 +79,11 @@ def check_safetensors(path: str | Path) -> None:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
-    with open(path, "rb") as f:
+    try:
+        f = open(path, "rb")
+    except PermissionError:
+        raise CheckpointError(f"{path}: permission denied") from None
+    with f:
         head = f.read(8)
         size = path.stat().st_size
         # A safetensors file starts with its header's length, whose first byte may be anything
@@ -72,7 +98,8 @@ def check_safetensors(path: str | Path) -> None:
             else:
                 try:
                     json.loads(f.read(n))
-                except (UnicodeDecodeError, ValueError):
+                except (UnicodeDecodeError, ValueError, RecursionError):
+                    # RecursionError: a header of deeply nested arrays, made to crash a reader.
                     problem = "header is not JSON"
         if problem is None:
             return

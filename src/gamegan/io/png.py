@@ -66,7 +66,9 @@ def read_png(path: str | os.PathLike) -> np.ndarray:
 
 
 def write_png(path: str | os.PathLike, array: np.ndarray) -> None:
-    """Write an array as a PNG file, atomically (``path.tmp`` then rename).
+    """Write an array as a PNG file, atomically (a hidden temp file, then rename).
+
+    A temp file that a killed earlier write of the same ``path`` left behind is removed.
 
     Parameters
     ----------
@@ -109,8 +111,11 @@ def write_png(path: str | os.PathLike, array: np.ndarray) -> None:
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError(f"write_png: empty image of shape {array.shape}")
 
+    from gamegan.io.rundir import remove_stale_temp_of, temp_path
+
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
+    remove_stale_temp_of(path)
+    tmp = temp_path(path)
     try:
         img.save(tmp, format="PNG")
         os.replace(tmp, path)

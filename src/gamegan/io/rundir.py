@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,10 @@ from gamegan.errors import CheckpointError, ConfigError
 _NUMBERED = re.compile(r"^(\d{5})-")
 _STATE = re.compile(r"^state-(\d+)\.safetensors$")
 _SNAPSHOT = re.compile(r"^snapshot-(\d+)\.safetensors$")
+# Temp files of our own atomic writes: ``.NAME.gamegan.tmp`` (and ``NAME.tmp`` of older
+# versions); a kill during a write leaves one behind, nothing else matches.
+_TEMP = re.compile(r"^(\..+\.gamegan\.tmp|.+\.(safetensors|json)\.tmp)$")
+LOCK_NAME = ".lock"
 
 
 def next_run_dir(runs_root: str | Path, desc: str) -> Path:
@@ -36,7 +41,7 @@ def next_run_dir(runs_root: str | Path, desc: str) -> Path:
 def create_run_dir(path: str | Path) -> Path:
     """Create a fresh run folder; an existing non-empty folder is never overwritten."""
     path = Path(path)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+    if path.exists() and (not path.is_dir() or not _is_blank(path)):
         raise ConfigError(
             f"--out {path}: already exists and is not empty; "
             f"resume it with `gamegan train --resume {path}` or choose another folder"
@@ -45,12 +50,98 @@ def create_run_dir(path: str | Path) -> Path:
     return path
 
 
+def _is_blank(path: Path) -> bool:
+    """Empty, or what a run killed before writing config.json leaves (samples/, the lock)."""
+    for child in path.iterdir():
+        if child.name == LOCK_NAME or (child.name == "samples" and not any(child.iterdir())):
+            continue
+        return False
+    return True
+
+
+def temp_path(path: str | Path) -> Path:
+    """The hidden temp file an atomic write of ``path`` goes through, in the same folder."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.gamegan.tmp")
+
+
+def remove_stale_temp_files(run_dir: str | Path) -> list[Path]:
+    """Delete temp files that a killed write left in a run folder; returns what was removed.
+
+    Only called by the process that holds the run's lock, so no write is in progress.
+    """
+    removed = []
+    for child in Path(run_dir).iterdir():
+        if _TEMP.match(child.name) and child.is_file():
+            child.unlink(missing_ok=True)
+            removed.append(child)
+    return removed
+
+
+def remove_stale_temp_of(path: str | Path) -> None:
+    """Delete the temp files a killed write of ``path`` left (``NAME.tmp`` of older versions)."""
+    path = Path(path)
+    for stale in (temp_path(path), path.with_name(path.name + ".tmp")):
+        if stale.is_file():
+            stale.unlink(missing_ok=True)
+
+
+class RunLock:
+    """An OS lock on ``RUN_DIR/.lock``: one process at a time trains in a run folder.
+
+    The operating system drops the lock when the process ends, however it ends (a kill
+    included), so a stale lock file never blocks a later resume.
+    """
+
+    def __init__(self, run_dir: str | Path) -> None:
+        self.path = Path(run_dir) / LOCK_NAME
+        self._file = open(self.path, "a+")
+        try:
+            _lock(self._file)
+        except OSError:
+            try:
+                self._file.seek(0)
+                holder = self._file.read().strip()
+            except OSError:  # Windows: the holder's locked byte cannot be read
+                holder = ""
+            self._file.close()
+            who = f" (process {holder})" if holder.isdigit() else ""
+            raise ConfigError(
+                f"{run_dir}: another gamegan process{who} is training in this folder; "
+                "wait for it to finish or stop it first"
+            ) from None
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write(str(os.getpid()))
+        self._file.flush()
+
+    def release(self) -> None:
+        if not self._file.closed:
+            self._file.close()  # closing the file releases the lock
+
+
+def _lock(file) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        file.seek(0)
+        msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 def write_json(path: str | Path, data: Any) -> None:
     """Write JSON atomically."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    tmp = temp_path(path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def read_config_json(run_dir: str | Path) -> dict:

@@ -73,10 +73,17 @@ def write_raw(path: str | Path, samples: np.ndarray) -> Path:
         raise ValueError(
             f"write_raw needs a uint16 [H, W] array, got {samples.dtype} {samples.shape}"
         )
+    from gamegan.io.rundir import remove_stale_temp_of, temp_path
+
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    samples.astype("<u2").tofile(tmp)
-    os.replace(tmp, path)
+    remove_stale_temp_of(path)
+    tmp = temp_path(path)
+    try:
+        samples.astype("<u2").tofile(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

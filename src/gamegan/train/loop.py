@@ -106,11 +106,13 @@ def run(
     log: Log,
     progress: bool | None = None,
     on_step: Callable[[int], None] | None = None,
+    on_stop: Callable[[int], None] | None = None,
 ) -> str:
     """Train until ``total_iterations``; returns ``"done"`` or ``"interrupted"``.
 
     The state is saved at every checkpoint, at the end and on a stop signal, so a kill loses
     at most the iterations since the last save, and a resume continues bit for bit.
+    ``on_stop`` gets the number of the signal that stopped the run (the exit code says which).
     """
     main = dist_info.is_main
     start = trainer.iteration
@@ -185,6 +187,8 @@ def run(
                     save()
                     last_saved = it
                 status = "interrupted"
+                if on_stop is not None:
+                    on_stop(stop.signal or signal.SIGINT)  # another rank's signal: SIGINT
                 break
         else:
             if last_saved != trainer.iteration:  # nothing was left to train: still save

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,10 +20,12 @@ from gamegan.config import RunConfig, from_dict, to_dict, validate
 from gamegan.errors import CheckpointError, ConfigError, DataError
 from gamegan.io.checkpoint import STATE_FORMAT, load_tensors
 from gamegan.io.rundir import (
+    RunLock,
     create_run_dir,
-    latest_file,
     next_run_dir,
+    numbered_files,
     read_config_json,
+    remove_stale_temp_files,
     write_json,
 )
 from gamegan.models.base import MUSIC_KINDS
@@ -39,12 +42,16 @@ from gamegan.train.build import Resolved, is_sequence_model, resolve
 
 @dataclass(frozen=True)
 class TrainResult:
-    """Where a run lives and how it ended (``done``, ``interrupted`` or ``dry-run``)."""
+    """Where a run lives and how it ended (``done``, ``interrupted`` or ``dry-run``).
+
+    ``signal`` is the signal that interrupted it (SIGINT or SIGTERM), for the exit code.
+    """
 
     run_dir: Path
     iteration: int
     status: str
     config: RunConfig
+    signal: int | None = None
 
 
 def load_run_data(resolved: Resolved, codec=None):
@@ -171,6 +178,43 @@ def _fit_crop(resolved: Resolved) -> tuple[Resolved, str]:
     return resolve(cfg), note
 
 
+def available_memory(device: torch.device) -> int | None:
+    """Bytes free on ``device`` (RAM for the CPU), or None where the OS does not say."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        import psutil  # not a dependency: used when installed, it knows every OS
+
+        return int(psutil.virtual_memory().available)
+    except ImportError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # Windows, or a libc without the names
+        return None
+
+
+def _check_batch_memory(resolved: Resolved, device: torch.device, dist_info) -> None:
+    """Refuse a batch whose images alone (float32) do not fit in free memory.
+
+    The networks' activations need several times more, so this only catches the hopeless
+    cases (a mistyped ``--batch-size``) before a run folder is made, not every tight one.
+    """
+    model_cfg = resolved.model_cfg
+    if resolved.spec.kind in MUSIC_KINDS or not hasattr(model_cfg, "channels"):
+        return
+    side, channels = model_cfg.resolution, model_cfg.channels
+    per_process = -(-resolved.cfg.train.batch_size // dist_info.world_size)
+    needed = per_process * side * side * channels * 4
+    free = available_memory(device)
+    if free is not None and needed > free:
+        raise ConfigError(
+            f"--batch-size {resolved.cfg.train.batch_size}: one batch of {side}x{side}x"
+            f"{channels} images needs at least {needed / 1e9:.1f} GB, but only "
+            f"{free / 1e9:.1f} GB of memory is free on {device}; use a smaller batch"
+        )
+
+
 def _describe(cfg: RunConfig) -> str:
     return cfg.preset or f"{cfg.model.name}-{cfg.loss.name}"
 
@@ -230,6 +274,7 @@ def train(
         resolved, crop_note = _fit_crop(resolved)
     dist_info = distributed_from_env()
     device = pick_device(resolved.cfg.train.device)  # before any folder: a bad flag leaves none
+    _check_batch_memory(resolved, device, dist_info)
     if dry_run:
         target = Path(out) if out else next_run_dir(runs_dir, _describe(resolved.cfg))
         return TrainResult(target, 0, "dry-run", resolved.cfg)
@@ -237,13 +282,18 @@ def train(
     data = load_run_data(resolved)  # bad data fails before the run folder exists
     if crop_note:
         data = replace(data, source=f"{data.source}; {crop_note}")
-    run_dir = None
+    run_dir = lock = None
     if dist_info.is_main:
         run_dir = create_run_dir(Path(out) if out else next_run_dir(runs_dir, _describe(cfg)))
-        write_json(
-            run_dir / "config.json", {**to_dict(resolved.cfg), "gamegan_version": __version__}
-        )
-    return _run(resolved, data, run_dir, dist_info, device, None, progress, quiet)
+        lock = RunLock(run_dir)
+        try:
+            write_json(
+                run_dir / "config.json", {**to_dict(resolved.cfg), "gamegan_version": __version__}
+            )
+        except BaseException:
+            lock.release()
+            raise
+    return _run(resolved, data, run_dir, dist_info, device, None, progress, quiet, lock)
 
 
 def resume(
@@ -255,6 +305,10 @@ def resume(
     quiet: bool = False,
 ) -> TrainResult:
     """Continue a run from its newest state, bit for bit as if never stopped.
+
+    A run stopped before its first checkpoint (it has ``config.json`` but no state yet)
+    starts again from iteration 0 with its own config. Only one process at a time may train
+    in a run folder.
 
     Parameters
     ----------
@@ -282,26 +336,48 @@ def resume(
     if device is not None:
         changes["device"] = device
     cfg = validate(replace(cfg, train=replace(cfg.train, **changes)))
-    state_path = latest_file(run_dir, "state")
+    dist_info = distributed_from_env()
+    lock = RunLock(run_dir) if dist_info.is_main else None
+    try:
+        if lock is not None:
+            remove_stale_temp_files(run_dir)
+        state = _newest_state(run_dir, cfg, iterations)
+        resolved = resolve(cfg)
+        dev = pick_device(resolved.cfg.train.device)
+        codec = None
+        if state is not None and state[1].get("codec") is not None:
+            if hasattr(resolved.spec, "codec"):
+                codec = resolved.spec.codec.from_dict(state[1]["codec"])
+        data = load_run_data(resolved, codec)
+        if dist_info.is_main:
+            write_json(
+                run_dir / "config.json", {**to_dict(resolved.cfg), "gamegan_version": __version__}
+            )
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    return _run(resolved, data, run_dir, dist_info, dev, state, progress, quiet, lock)
+
+
+def _newest_state(run_dir: Path, cfg: RunConfig, iterations: int | None):
+    """``(tensors, meta, path)`` of a run's newest state, or None before its first checkpoint."""
+    states = numbered_files(run_dir, "state")
+    if not states:
+        return None
+    state_path = states[-1][1]
     tensors, meta = load_tensors(state_path, expected_format=STATE_FORMAT)
     if meta.get("model") != cfg.model.name:
         raise CheckpointError(
             f"{state_path}: holds model {meta.get('model')!r}, not {cfg.model.name!r}"
         )
-    resolved = resolve(cfg)
-    dist_info = distributed_from_env()
-    dev = pick_device(resolved.cfg.train.device)
-    codec = None
-    if meta.get("codec") is not None and hasattr(resolved.spec, "codec"):
-        codec = resolved.spec.codec.from_dict(meta["codec"])
-    data = load_run_data(resolved, codec)
-    if dist_info.is_main:
-        write_json(
-            run_dir / "config.json", {**to_dict(resolved.cfg), "gamegan_version": __version__}
+    at = int(meta.get("iteration", 0))
+    if iterations is not None and iterations < at:
+        raise ConfigError(
+            f"--iterations {iterations}: {run_dir} is already at iteration {at}; "
+            f"give a total of at least {at}"
         )
-    return _run(
-        resolved, data, run_dir, dist_info, dev, (tensors, meta, state_path), progress, quiet
-    )
+    return tensors, meta, state_path
 
 
 def _metrics_hook(trainer, run_dir: Path, t, log):
@@ -344,12 +420,14 @@ def _metrics_hook(trainer, run_dir: Path, t, log):
     return hook
 
 
-def _run(resolved, data, run_dir, dist_info, device, state, progress, quiet) -> TrainResult:
+def _run(
+    resolved, data, run_dir, dist_info, device, state, progress, quiet, lock=None
+) -> TrainResult:
     cfg = resolved.cfg
     t = cfg.train
-    set_threads(t.threads, dist_info)
-    device = init_distributed(dist_info, device)
     try:
+        set_threads(t.threads, dist_info)
+        device = init_distributed(dist_info, device)
         run_dir = _broadcast_path(run_dir, dist_info)
         if is_sequence_model(resolved.spec):
             from gamegan.train.sequence import SequenceTrainer
@@ -359,10 +437,14 @@ def _run(resolved, data, run_dir, dist_info, device, state, progress, quiet) -> 
             from gamegan.train.gan import GANTrainer
 
             trainer = GANTrainer(resolved, data.images, device=device, dist_info=dist_info)
+        restarted = state is None and (run_dir / "log.txt").exists()
         log = loop.Log(
             run_dir / "log.txt" if dist_info.is_main else None, quiet=quiet or not dist_info.is_main
         )
         if state is None:
+            if restarted:
+                log("no training state yet: starting again from iteration 0 with this config")
+            (run_dir / "samples").mkdir(exist_ok=True)
             log(f"gamegan {__version__}: {run_dir}")
             log(
                 f"data: {data.source}"
@@ -386,6 +468,7 @@ def _run(resolved, data, run_dir, dist_info, device, state, progress, quiet) -> 
         threads = torch.get_num_threads()
         log(f"device: {device}, processes: {dist_info.world_size}, threads: {threads}")
         on_step = None
+        stopped_by: list[int] = []
         if t.metrics_every and dist_info.is_main:
             on_step = _metrics_hook(trainer, run_dir, t, log)
         status = loop.run(
@@ -402,11 +485,16 @@ def _run(resolved, data, run_dir, dist_info, device, state, progress, quiet) -> 
             log=log,
             progress=progress,
             on_step=on_step,
+            on_stop=stopped_by.append,
         )
         log(f"{status} at iteration {trainer.iteration}: {run_dir}")
         log.close()
-        return TrainResult(run_dir, trainer.iteration, status, cfg)
+        return TrainResult(
+            run_dir, trainer.iteration, status, cfg, stopped_by[0] if stopped_by else None
+        )
     finally:
+        if lock is not None:
+            lock.release()
         if dist_info.enabled:
             import torch.distributed as dist
 

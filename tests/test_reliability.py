@@ -1,0 +1,266 @@
+"""Faults a user meets: kills, a second process, a full disk, stale temp files, bad totals.
+
+docs/reliability.md lists each fault with the test here that proves what happens.
+"""
+
+import errno
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import safetensors.torch
+import torch
+
+from conftest import TINY_DCGAN
+from gamegan.api import resume, train
+from gamegan.errors import CheckpointError, ConfigError
+from gamegan.io.checkpoint import STATE_FORMAT, load_tensors
+from gamegan.io.png import read_png, write_png
+from gamegan.io.rundir import RunLock
+from gamegan.io.stats import read_stats
+
+OVERRIDES = (*TINY_DCGAN, "train.log_every=1", "train.tensorboard=False")
+
+
+def tiny_run(tmp_path, mnist_dir, name="run", **flags):
+    flags = {"iterations": 4, "sample_every": 0, "checkpoint_every": 2, **flags}
+    return train(
+        "dcgan-mnist",
+        out=tmp_path / name,
+        data_dir=mnist_dir,
+        overrides=OVERRIDES,
+        progress=False,
+        quiet=True,
+        **flags,
+    )
+
+
+def cli(*words, **kwargs):
+    return subprocess.Popen(
+        [sys.executable, "-m", "gamegan", *words],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
+
+
+def test_run_killed_before_first_checkpoint_resumes_from_zero(tmp_path, mnist_dir):
+    # What a crash before the first checkpoint leaves: config.json and a log, no state.
+    run = tiny_run(tmp_path, mnist_dir, "killed").run_dir
+    for path in [*run.glob("state-*"), *run.glob("snapshot-*")]:
+        path.unlink()
+    result = resume(run, progress=False, quiet=True)
+    assert result.status == "done" and result.iteration == 4
+    assert [row["iteration"] for row in read_stats(run)] == [1, 2, 3, 4]  # read as one run
+    assert "no training state yet: starting again from iteration 0" in (run / "log.txt").read_text()
+    # ... and it trained exactly as an uninterrupted run with the same config.
+    fresh = tiny_run(tmp_path, mnist_dir, "fresh").run_dir
+    a, _ = load_tensors(run / "state-000004.safetensors", expected_format=STATE_FORMAT)
+    b, _ = load_tensors(fresh / "state-000004.safetensors", expected_format=STATE_FORMAT)
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_killed_before_config_json_the_folder_can_be_reused(tmp_path, mnist_dir):
+    (tmp_path / "half" / "samples").mkdir(parents=True)  # what create_run_dir made first
+    (tmp_path / "half" / ".lock").write_text("123")
+    assert tiny_run(tmp_path, mnist_dir, "half", iterations=1).status == "done"
+
+
+def test_one_process_at_a_time_holds_a_run_folder(tmp_path, mnist_dir):
+    run = tiny_run(tmp_path, mnist_dir, iterations=2).run_dir
+    config = (run / "config.json").read_bytes()
+    held = RunLock(run)  # another open of the lock, as a second process makes
+    try:
+        with pytest.raises(ConfigError, match="another gamegan process .* is training"):
+            RunLock(run)
+        with pytest.raises(ConfigError, match="another gamegan process"):
+            resume(run, iterations=4, progress=False, quiet=True)
+        # A second process on the command line: one line, non-zero exit, nothing rewritten.
+        proc = cli("train", "--resume", str(run), "--iterations", "4", "--no-progress")
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 2
+        assert err.strip().count("\n") == 0 and "another gamegan process" in err, err
+        assert (run / "config.json").read_bytes() == config
+        assert not (run / "state-000004.safetensors").exists()
+    finally:
+        held.release()
+    assert resume(run, iterations=4, progress=False, quiet=True).iteration == 4
+
+
+def test_stale_temp_files_are_removed_when_a_run_is_opened(tmp_path, mnist_dir):
+    run = tiny_run(tmp_path, mnist_dir, iterations=2).run_dir
+    stale = [
+        run / ".state-000004.safetensors.gamegan.tmp",  # a kill inside a checkpoint write
+        run / ".snapshot-000004.safetensors.gamegan.tmp",
+        run / "state-000004.safetensors.tmp",  # the name older versions used
+    ]
+    for path in stale:
+        path.write_bytes(b"\0" * 1000)
+    mine = run / "notes.tmp"
+    mine.write_text("not ours")
+    resume(run, iterations=3, progress=False, quiet=True)
+    assert not any(path.exists() for path in stale)
+    assert mine.read_text() == "not ours"
+    assert [p.name for p in run.iterdir() if p.name.endswith(".tmp")] == ["notes.tmp"]
+
+
+def test_write_png_removes_a_killed_write_of_the_same_file(tmp_path):
+    target = tmp_path / "tex.png"
+    for stale in (tmp_path / "tex.png.tmp", tmp_path / ".tex.png.gamegan.tmp"):
+        stale.write_bytes(b"half a png")
+    other = tmp_path / "other.png.tmp"
+    other.write_bytes(b"another target's")
+    image = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    write_png(target, image)
+    assert np.array_equal(read_png(target), image)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.png.tmp", "tex.png"]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(errno.ENOSPC, "No space left on device"),
+        safetensors.SafetensorError("Error while serializing: IoError(No space left on device)"),
+    ],
+    ids=["ENOSPC", "SafetensorError"],
+)
+def test_full_disk_stops_with_one_line_and_keeps_the_last_state(
+    tmp_path, mnist_dir, monkeypatch, error
+):
+    real_save = safetensors.torch.save_file
+
+    def save_file(tensors, filename, metadata=None):
+        if "000004" in filename:
+            with open(filename, "wb") as f:  # the disk fills half-way through the write
+                f.write(b"\0" * 100)
+            raise error
+        return real_save(tensors, filename, metadata=metadata)
+
+    monkeypatch.setattr(safetensors.torch, "save_file", save_file)
+    with pytest.raises(CheckpointError, match="no space left on the device") as caught:
+        tiny_run(tmp_path, mnist_dir)
+    assert "\n" not in str(caught.value)
+    run = tmp_path / "run"
+    assert sorted(p.name for p in run.iterdir() if "state" in p.name) == [
+        "state-000002.safetensors"
+    ]
+    _, meta = load_tensors(run / "state-000002.safetensors", expected_format=STATE_FORMAT)
+    assert meta["iteration"] == 2
+    monkeypatch.setattr(safetensors.torch, "save_file", real_save)
+    assert resume(run, progress=False, quiet=True).iteration == 4  # the lock was released
+
+
+def test_resume_to_fewer_iterations_than_done_is_refused(tmp_path, mnist_dir):
+    run = tiny_run(tmp_path, mnist_dir).run_dir
+    config = (run / "config.json").read_bytes()
+    with pytest.raises(ConfigError, match="already at iteration 4"):
+        resume(run, iterations=2, progress=False, quiet=True)
+    assert (run / "config.json").read_bytes() == config
+    assert json.loads(config)["train"]["iterations"] == 4
+
+
+def test_sigterm_saves_state_and_exits_143(tmp_path, mnist_dir):
+    run = tmp_path / "terminated"
+    sets = sum((["--set", o] for o in OVERRIDES), [])
+    proc = cli(
+        "train", "dcgan-mnist", "--data-dir", str(mnist_dir), "--out", str(run),
+        "--iterations", "100000", "--checkpoint-every", "0", "--sample-every", "0",
+        "--no-progress", *sets,
+    )  # fmt: skip
+    deadline = time.time() + 60
+    while time.time() < deadline and not (run / "stats.jsonl").exists():
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err and "gamegan train --resume" in err
+    assert len(list(run.glob("state-*.safetensors"))) == 1
+
+
+def test_a_hopeless_batch_size_is_refused_before_the_run_folder(tmp_path, mnist_dir):
+    with pytest.raises(ConfigError, match=r"--batch-size 100000000: .* GB .* smaller batch"):
+        tiny_run(tmp_path, mnist_dir, batch_size=100_000_000)
+    assert not (tmp_path / "run").exists()
+
+
+def generate(*words):
+    """``gamegan generate WORDS`` in this process: (exit code, output), as ``main`` ends."""
+    from typer.testing import CliRunner
+
+    from gamegan.cli import app
+    from gamegan.errors import GameganError
+
+    result = CliRunner().invoke(app, ["generate", *words])
+    assert result.exception is None or isinstance(result.exception, (SystemExit, GameganError))
+    if isinstance(result.exception, GameganError):  # main() prints it as one line, exit 2
+        return 2, f"error: {result.exception}\n"
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize("size", ["1x1", "3x3", "2048x2"])
+def test_generate_refuses_tiny_sizes_before_writing(tmp_path, size):
+    code, output = generate("brick", "--size", size, "--out", str(tmp_path / "t.png"))
+    assert code == 2 and f"--size '{size}': at least 8 pixels" in output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_generate_into_a_missing_or_unwritable_folder_is_one_line(tmp_path):
+    missing = tmp_path / "no" / "dir" / "x.png"
+    code, output = generate("brick", "--size", "16x16", "--out", str(missing))
+    assert code == 2 and "does not exist" in output
+    assert not (tmp_path / "no").exists()
+    code, output = generate("brick", "--size", "16x16", "--out", "/proc/x.png")
+    assert code == 2 and "--out /proc/x.png: cannot write there" in output, output
+    assert output.count("\n") == 1
+
+
+def test_nested_or_unreadable_checkpoint_headers_get_clear_errors(tmp_path, monkeypatch):
+    import gamegan.io.checkpoint as checkpoint
+
+    header = b"[" * 200_000 + b"]" * 200_000 + b" "  # its length does not start with 0x80
+    bomb = tmp_path / "bomb.safetensors"
+    bomb.write_bytes(len(header).to_bytes(8, "little") + header)
+    with pytest.raises(CheckpointError, match="not a safetensors file"):
+        checkpoint.read_metadata(bomb)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(checkpoint, "open", denied, raising=False)
+    with pytest.raises(CheckpointError, match="permission denied"):
+        checkpoint.read_metadata(bomb)
+
+
+def test_unreadable_images_say_why(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from gamegan.data.image_folder import SkipImage, read_image
+
+    path = tmp_path / "a.png"
+    write_png(path, np.zeros((4, 4), np.uint8))
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Image, "open", denied)
+    with pytest.raises(SkipImage, match="permission denied"):
+        read_image(path)
+
+
+def test_version_and_short_help():
+    from typer.testing import CliRunner
+
+    from gamegan import __version__
+    from gamegan.cli import app
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output == f"gamegan {__version__}\n"
+    for words in ([], ["train"], ["data", "download"]):
+        result = CliRunner().invoke(app, [*words, "-h"])
+        assert result.exit_code == 0 and "Usage: gamegan" in result.output
