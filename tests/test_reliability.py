@@ -264,3 +264,58 @@ def test_version_and_short_help():
     for words in ([], ["train"], ["data", "download"]):
         result = CliRunner().invoke(app, [*words, "-h"])
         assert result.exit_code == 0 and "Usage: gamegan" in result.output
+
+
+# The last-resort handler
+
+
+def test_an_unexpected_exception_is_one_line_and_a_crash_log(tmp_path, monkeypatch, capsys):
+    import gamegan.cli as cli_module
+    from gamegan.io import rundir
+
+    def boom():
+        raise RuntimeError("something\nbroke inside")
+
+    monkeypatch.setattr(cli_module, "app", boom)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(rundir, "last_locked_run_dir", None)
+    with pytest.raises(SystemExit) as exit_info:
+        cli_module.main()
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("gamegan: internal error: RuntimeError: something broke inside; ")
+    assert "(user cache folder)" in err
+    (log,) = (tmp_path / "cache" / "gamegan").glob("crash-*.log")
+    assert str(log) in err
+    assert "Traceback" in log.read_text() and "in boom" in log.read_text()
+
+    # While a run folder is (or was) locked by this process, the log goes there.
+    run = tmp_path / "run"
+    run.mkdir()
+    monkeypatch.setattr(rundir, "last_locked_run_dir", run)
+    with pytest.raises(SystemExit):
+        cli_module.main()
+    err = capsys.readouterr().err
+    (log,) = run.glob("crash-*.log")
+    assert f"the traceback is in {log} (run folder)" in err
+
+
+def test_user_errors_and_interrupts_are_not_internal_errors(monkeypatch, capsys):
+    import gamegan.cli as cli_module
+
+    def user_error():
+        raise ConfigError("--size 1x1: too small")
+
+    monkeypatch.setattr(cli_module, "app", user_error)
+    with pytest.raises(SystemExit) as exit_info:
+        cli_module.main()
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == "error: --size 1x1: too small\n"
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module, "app", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        cli_module.main()

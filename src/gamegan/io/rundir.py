@@ -24,6 +24,11 @@ _SNAPSHOT = re.compile(r"^snapshot-(\d+)\.safetensors$")
 _TEMP = re.compile(r"^(\..+\.gamegan\.tmp|.+\.(safetensors|json)\.tmp)$")
 LOCK_NAME = ".lock"
 
+# The run folder this process last locked: the CLI's last-resort handler writes a crash's
+# traceback there (see gamegan.cli.main). Kept after the lock is released, since a crash
+# unwinds through the release.
+last_locked_run_dir: Path | None = None
+
 
 def next_run_dir(runs_root: str | Path, desc: str) -> Path:
     """The path of the next numbered run under ``runs_root`` (not created)."""
@@ -114,6 +119,8 @@ class RunLock:
         self._file.truncate()
         self._file.write(str(os.getpid()))
         self._file.flush()
+        global last_locked_run_dir
+        last_locked_run_dir = Path(run_dir)
 
     def release(self) -> None:
         if not self._file.closed:
