@@ -319,3 +319,25 @@ def test_user_errors_and_interrupts_are_not_internal_errors(monkeypatch, capsys)
     monkeypatch.setattr(cli_module, "app", interrupted)
     with pytest.raises(KeyboardInterrupt):
         cli_module.main()
+
+
+def test_a_corrupt_newest_state_falls_back_to_the_previous_good_one(tmp_path, mnist_dir):
+    run = tiny_run(tmp_path, mnist_dir, "corrupt").run_dir
+    newest = run / "state-000004.safetensors"
+    assert (run / "state-000002.safetensors").is_file()
+    data = newest.read_bytes()
+    newest.write_bytes(data[: len(data) // 2])  # what a crash of the machine mid-write leaves
+    result = resume(run, iterations=6, progress=False, quiet=True)
+    assert result.status == "done" and result.iteration == 6
+    log = (run / "log.txt").read_text()
+    assert (
+        "newest state unreadable, resuming from the previous good one, state-000002.safetensors"
+        in log
+    )
+    assert "resumed state-000002.safetensors at iteration 2" in log
+
+    # With no readable state at all, one clear error and nothing trained.
+    for path in run.glob("state-*"):
+        path.write_bytes(b"\0" * 16)
+    with pytest.raises(CheckpointError, match="no readable training state"):
+        resume(run, iterations=8, progress=False, quiet=True)

@@ -361,12 +361,33 @@ def resume(
 
 
 def _newest_state(run_dir: Path, cfg: RunConfig, iterations: int | None):
-    """``(tensors, meta, path)`` of a run's newest state, or None before its first checkpoint."""
+    """``(tensors, meta, path, notes)`` of a run's newest good state, or None before the first.
+
+    A newest state that cannot be read (truncated by a crash of the disk or the machine) is
+    passed over for the previous one, which ``keep_states`` keeps; ``notes`` says so for the
+    log. When none can be read, a clear error names each.
+    """
     states = numbered_files(run_dir, "state")
     if not states:
         return None
-    state_path = states[-1][1]
-    tensors, meta = load_tensors(state_path, expected_format=STATE_FORMAT)
+    notes, bad = [], []
+    for _, state_path in reversed(states):
+        try:
+            tensors, meta = load_tensors(state_path, expected_format=STATE_FORMAT)
+        except CheckpointError as err:
+            bad.append(str(err))
+            continue
+        break
+    else:
+        raise CheckpointError(
+            f"{run_dir}: no readable training state ({'; '.join(bad)}); "
+            "the run cannot continue from its states"
+        )
+    if bad:
+        notes.append(
+            f"newest state unreadable, resuming from the previous good one, {state_path.name} "
+            f"({'; '.join(bad)})"
+        )
     if meta.get("model") != cfg.model.name:
         raise CheckpointError(
             f"{state_path}: holds model {meta.get('model')!r}, not {cfg.model.name!r}"
@@ -377,7 +398,7 @@ def _newest_state(run_dir: Path, cfg: RunConfig, iterations: int | None):
             f"--iterations {iterations}: {run_dir} is already at iteration {at}; "
             f"give a total of at least {at}"
         )
-    return tensors, meta, state_path
+    return tensors, meta, state_path, notes
 
 
 def _metrics_hook(trainer, run_dir: Path, t, log):
@@ -456,7 +477,9 @@ def _run(
             if dist_info.is_main:
                 trainer.write_reals(run_dir / "samples" / "reals.png")
         else:
-            tensors, meta, path = state
+            tensors, meta, path, notes = state
+            for note in notes:
+                log(note)
             if int(meta.get("world_size", 1)) != dist_info.world_size:
                 log(
                     f"note: state saved by {meta.get('world_size')} process(es), resumed on "
