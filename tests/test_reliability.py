@@ -341,3 +341,23 @@ def test_a_corrupt_newest_state_falls_back_to_the_previous_good_one(tmp_path, mn
         path.write_bytes(b"\0" * 16)
     with pytest.raises(CheckpointError, match="no readable training state"):
         resume(run, iterations=8, progress=False, quiet=True)
+
+
+def test_generate_from_a_run_uses_only_the_runs_own_model(tmp_path, mnist_dir):
+    from gamegan.generate import load_generator, resolve_snapshot
+    from gamegan.io.checkpoint import SNAPSHOT_FORMAT, save_tensors
+
+    run = tiny_run(tmp_path, mnist_dir, "own").run_dir
+    own = resolve_snapshot(run)
+    assert own.name == "snapshot-000004.safetensors"
+    # Another model's snapshot dropped into the folder, newer than the run's own.
+    foreign = run / "snapshot-000099.safetensors"
+    save_tensors(foreign, {"w": torch.zeros(1)}, {"format": SNAPSHOT_FORMAT, "model": "mlp_gan"})
+    assert resolve_snapshot(run) == own
+    assert load_generator(run).path == own
+    # The file itself may still be given explicitly.
+    assert resolve_snapshot(foreign) == foreign
+    for path in run.glob("snapshot-00000*"):
+        path.unlink()
+    with pytest.raises(CheckpointError, match="no snapshot of the run's model 'dcgan'"):
+        resolve_snapshot(run)

@@ -59,7 +59,7 @@ def resolve_snapshot(run_or_snapshot: str | Path) -> Path:
     """A snapshot file, the newest snapshot of a run folder, or a bundled model's file."""
     path = Path(run_or_snapshot)
     if path.is_dir():
-        return latest_file(path, "snapshot")
+        return run_snapshot(path)
     if not path.exists():
         if str(run_or_snapshot) in PRETRAINED:
             return pretrained_path(str(run_or_snapshot))
@@ -67,6 +67,50 @@ def resolve_snapshot(run_or_snapshot: str | Path) -> Path:
             f"{path}: no such run folder or snapshot file (bundled models: {', '.join(PRETRAINED)})"
         )
     return path
+
+
+def run_snapshot(run_dir: str | Path) -> Path:
+    """The newest snapshot of a run folder that holds the run's own model.
+
+    A snapshot of another model copied into the folder is never taken for the run's, even when
+    it is the newest file there. A folder without ``config.json`` (a folder of snapshots) gives
+    its newest snapshot.
+
+    Parameters
+    ----------
+    run_dir : path
+        A run folder.
+
+    Returns
+    -------
+    Path
+        The snapshot file.
+
+    Raises
+    ------
+    CheckpointError
+        If the folder holds no snapshot of the run's model.
+    """
+    from gamegan.io.checkpoint import read_metadata
+    from gamegan.io.rundir import numbered_files, read_config_json
+
+    run_dir = Path(run_dir)
+    newest = latest_file(run_dir, "snapshot")
+    if not (run_dir / "config.json").is_file():
+        return newest
+    model = (read_config_json(run_dir).get("model") or {}).get("name")
+    if model is None:
+        return newest
+    others = []
+    for _, path in reversed(numbered_files(run_dir, "snapshot")):
+        found = read_metadata(path).get("model")
+        if found == model:
+            return path
+        others.append(f"{path.name} holds {found!r}")
+    raise CheckpointError(
+        f"{run_dir}: no snapshot of the run's model {model!r} ({'; '.join(others[:3])}); "
+        "give the snapshot file itself to use another model's"
+    )
 
 
 def _loaded(source: str | Path | LoadedGenerator, device: str) -> LoadedGenerator:
