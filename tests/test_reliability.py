@@ -361,3 +361,38 @@ def test_generate_from_a_run_uses_only_the_runs_own_model(tmp_path, mnist_dir):
         path.unlink()
     with pytest.raises(CheckpointError, match="no snapshot of the run's model 'dcgan'"):
         resolve_snapshot(run)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/fd")
+def test_atomic_writes_fsync_the_temp_file_before_the_rename(tmp_path, monkeypatch):
+    import os
+
+    from gamegan.io.checkpoint import save_tensors
+    from gamegan.io.rundir import write_json
+    from gamegan.io.terrain import write_raw
+
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        return real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("replace", str(src)))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    writes = [
+        (tmp_path / "a.safetensors", lambda p: save_tensors(p, {"x": torch.zeros(2)}, {})),
+        (tmp_path / "b.json", lambda p: write_json(p, {"b": 1})),
+        (tmp_path / "c.png", lambda p: write_png(p, np.zeros((8, 8), np.uint8))),
+        (tmp_path / "d.raw", lambda p: write_raw(p, np.zeros((8, 8), np.uint16))),
+    ]
+    for path, write in writes:
+        events.clear()
+        write(path)
+        tmp = str(tmp_path / f".{path.name}.gamegan.tmp")
+        assert events == [("fsync", tmp), ("replace", tmp), ("fsync", str(tmp_path))], path
+        assert path.is_file()

@@ -44,7 +44,7 @@ def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: d
     """
     from safetensors.torch import save_file
 
-    from gamegan.io.rundir import temp_path
+    from gamegan.io.rundir import replace_synced, temp_path
 
     path = Path(path)
     cpu = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
@@ -55,7 +55,7 @@ def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: d
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # safetensors creates 0600 files; use the usual mode
-        os.replace(tmp, path)
+        replace_synced(tmp, path)
     except Exception as err:
         tmp.unlink(missing_ok=True)
         if is_disk_full(err):

@@ -111,14 +111,14 @@ def write_png(path: str | os.PathLike, array: np.ndarray) -> None:
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError(f"write_png: empty image of shape {array.shape}")
 
-    from gamegan.io.rundir import remove_stale_temp_of, temp_path
+    from gamegan.io.rundir import remove_stale_temp_of, replace_synced, temp_path
 
     path = Path(path)
     remove_stale_temp_of(path)
     tmp = temp_path(path)
     try:
         img.save(tmp, format="PNG")
-        os.replace(tmp, path)
+        replace_synced(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

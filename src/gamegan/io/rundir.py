@@ -70,6 +70,32 @@ def temp_path(path: str | Path) -> Path:
     return path.with_name(f".{path.name}.gamegan.tmp")
 
 
+def replace_synced(tmp: str | Path, path: str | Path) -> None:
+    """Rename a fully written temp file over ``path``, durably.
+
+    The temp file's data is flushed to the disk (``fsync``) before the rename, so a crash of
+    the machine can never leave ``path`` naming a file whose blocks were not written yet; on
+    POSIX the folder is flushed after it, so that the rename itself survives a power cut.
+    """
+    fd = os.open(tmp, os.O_RDWR if sys.platform == "win32" else os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    if sys.platform != "win32":
+        try:
+            dir_fd = os.open(Path(path).parent, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(dir_fd)
+        except OSError:  # some file systems do not sync folders; the rename is still atomic
+            pass
+        finally:
+            os.close(dir_fd)
+
+
 def remove_stale_temp_files(run_dir: str | Path) -> list[Path]:
     """Delete temp files that a killed write left in a run folder; returns what was removed.
 
@@ -145,7 +171,7 @@ def write_json(path: str | Path, data: Any) -> None:
     tmp = temp_path(path)
     try:
         tmp.write_text(json.dumps(data, indent=2) + "\n")
-        os.replace(tmp, path)
+        replace_synced(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

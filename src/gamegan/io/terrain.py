@@ -6,7 +6,6 @@ with a side of 2^n + 1 (513, 1025, 2049, ...); both also take 16-bit grayscale P
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -73,14 +72,14 @@ def write_raw(path: str | Path, samples: np.ndarray) -> Path:
         raise ValueError(
             f"write_raw needs a uint16 [H, W] array, got {samples.dtype} {samples.shape}"
         )
-    from gamegan.io.rundir import remove_stale_temp_of, temp_path
+    from gamegan.io.rundir import remove_stale_temp_of, replace_synced, temp_path
 
     path = Path(path)
     remove_stale_temp_of(path)
     tmp = temp_path(path)
     try:
         samples.astype("<u2").tofile(tmp)
-        os.replace(tmp, path)
+        replace_synced(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
