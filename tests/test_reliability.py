@@ -396,3 +396,18 @@ def test_atomic_writes_fsync_the_temp_file_before_the_rename(tmp_path, monkeypat
         tmp = str(tmp_path / f".{path.name}.gamegan.tmp")
         assert events == [("fsync", tmp), ("replace", tmp), ("fsync", str(tmp_path))], path
         assert path.is_file()
+
+
+def test_every_command_defaults_to_the_same_device():
+    from typer.main import get_command
+
+    from gamegan.cli import app
+
+    commands = get_command(app).commands
+    defaults = {
+        name: next(p.default for p in commands[name].params if p.name == "device")
+        for name in ("generate", "eval")
+    }
+    assert defaults == {"generate": "auto", "eval": "auto"}
+    # train's None means "the run's own device", which is "auto" in every preset's config.
+    assert next(p.default for p in commands["train"].params if p.name == "device") is None

@@ -50,7 +50,9 @@ def evaluate(
         help="Comma-separated subset of swd, color, classifier, tiling, heldout "
         "(default: all that apply).",
     ),
-    device: str = typer.Option("cpu", help="auto, cpu or cuda[:N] (runs the generator)."),
+    device: str = typer.Option(
+        "auto", help="auto (CUDA when present), cpu or cuda[:N] (runs the generator)."
+    ),
     snapshot: Path = typer.Option(
         None,
         help="Evaluate this snapshot instead of the newest, e.g. snapshot-best.safetensors "

@@ -71,7 +71,7 @@ def generate(
     wav: bool = typer.Option(
         False, "--wav", help="Music: also render a WAV with a General MIDI soundfont."
     ),
-    device: str = typer.Option("cpu", help="auto, cpu or cuda[:N]."),
+    device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda[:N]."),
 ) -> None:
     """Generate images, textures of any size, or music; the same seed gives the same result."""
     from gamegan import generate as gen
