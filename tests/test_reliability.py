@@ -411,3 +411,27 @@ def test_every_command_defaults_to_the_same_device():
     assert defaults == {"generate": "auto", "eval": "auto"}
     # train's None means "the run's own device", which is "auto" in every preset's config.
     assert next(p.default for p in commands["train"].params if p.name == "device") is None
+
+
+def test_the_log_counts_skipped_files_once(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        write_png(folder / f"{i}.png", rng.integers(0, 256, (32, 32), dtype=np.uint8))
+    (folder / "broken.png").write_bytes(b"not a png")
+    (folder / "notes.txt").write_text("not an image")
+    run = train(
+        "dcgan-mnist",
+        out=tmp_path / "run",
+        data=str(folder),
+        overrides=OVERRIDES,
+        progress=False,
+        quiet=True,
+        iterations=1,
+        sample_every=0,
+        checkpoint_every=0,
+    ).run_dir
+    (line,) = [row for row in (run / "log.txt").read_text().splitlines() if "data: " in row]
+    said = line.split("photos", 1)[1]  # the temp path itself holds the test's name
+    assert said.count("skipped") == 1 and "2 files skipped" in said, line

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -441,6 +442,14 @@ def _metrics_hook(trainer, run_dir: Path, t, log):
     return hook
 
 
+def _data_line(data) -> str:
+    """The log's ``data:`` line; the skipped files are counted once (some sources count them)."""
+    line = f"data: {data.source}"
+    if data.skipped and not re.search(r"\d+ (files )?skipped\b", data.source):
+        line += f" ({len(data.skipped)} files skipped)"
+    return line
+
+
 def _run(
     resolved, data, run_dir, dist_info, device, state, progress, quiet, lock=None
 ) -> TrainResult:
@@ -467,10 +476,7 @@ def _run(
                 log("no training state yet: starting again from iteration 0 with this config")
             (run_dir / "samples").mkdir(exist_ok=True)
             log(f"gamegan {__version__}: {run_dir}")
-            log(
-                f"data: {data.source}"
-                + (f" ({len(data.skipped)} files skipped)" if data.skipped else "")
-            )
+            log(_data_line(data))
             for name, reason in data.skipped[:20]:
                 log(f"  skipped {name}: {reason}")
             log(f"config: {json.dumps(to_dict(cfg))}")
