@@ -541,6 +541,13 @@ def test_uploads_are_refused(served):
     assert served.max_file_size == 1024 * 1024  # the limit behind the refusal
 
 
+def test_a_huge_request_body_is_refused_with_413(served):
+    from gamegan.app.gradio_app import MAX_BODY
+
+    status, _ = _fetch(f"{served.local_url}gradio_api/queue/join", data=b"[" * (MAX_BODY + 1))
+    assert status == 413
+
+
 def test_every_file_is_in_a_request_folder(served, web):
     entries = list(web.outputs.root.iterdir())
     assert entries
@@ -559,3 +566,76 @@ def test_nothing_outside_localhost_was_contacted(served, lookups):
     assert served.share_url is None and served.share is False
     assert served.analytics_enabled is False and os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
     assert served.server_name == "127.0.0.1"
+
+
+def test_request_bodies_over_the_limit_get_413(tmp_path):
+    import asyncio
+
+    from gamegan.app.gradio_app import BodyLimit
+
+    reached = []
+
+    async def inner(scope, receive, send):
+        while True:
+            message = await receive()
+            if not message.get("more_body"):
+                break
+        reached.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    def call(headers, chunks):
+        sent = []
+        messages = [
+            {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+            for i, c in enumerate(chunks)
+        ]
+
+        async def receive():
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": "/x", "headers": headers}
+        asyncio.run(BodyLimit(inner, max_bytes=1000)(scope, receive, send))
+        return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+    assert call([(b"content-length", b"10")], [b"x" * 10]) == (200, b"ok")
+    status, body = call([(b"content-length", b"200000000")], [b"x" * 10])
+    assert status == 413 and b"at most" in body
+    status, _ = call([], [b"x" * 600, b"x" * 600])  # chunked, no declared length
+    assert status == 413
+    assert reached == ["/x"]  # only the small request reached the app
+
+
+def test_the_output_folder_is_pruned_by_age_and_size(tmp_path):
+    import time
+
+    from gamegan.app.gradio_app import Outputs
+
+    outputs = Outputs(tmp_path / "out", max_bytes=3000, max_age=3600, keep_recent=60)
+    now = time.time()
+
+    def request_folder(name, age, size):
+        folder = outputs.root / f"20261201-000000-texture-{name}"
+        folder.mkdir()
+        (folder / "tex.png").write_bytes(b"x" * size)
+        os.utime(folder, (now - age, now - age))
+        return folder
+
+    stale = request_folder("stale", 7200, 10)  # older than max_age
+    oldest = request_folder("oldest", 1800, 1500)
+    older = request_folder("older", 1200, 1500)
+    recent = request_folder("recent", 10, 1500)  # just made: kept whatever the size
+    other = outputs.root / "examples"  # not a request folder: never touched
+    other.mkdir()
+    os.utime(other, (now - 99999, now - 99999))
+    assert outputs.prune(now) == [stale, oldest]
+    assert sorted(p.name for p in outputs.root.iterdir()) == sorted(
+        [older.name, recent.name, "examples"]
+    )
+    # Each request prunes before it makes its folder.
+    os.utime(older, (now - 7200, now - 7200))
+    made = outputs.new_folder("music")
+    assert not older.exists() and made.is_dir() and recent.is_dir()

@@ -15,6 +15,8 @@ sounds, and the tests of this module cover the wiring and the safety rules:
   requests never share a file, and one queue runs a bounded number of generations at a time,
   since each one holds the CPU.
 - A model is chosen by a key the app made; nothing a browser sends is ever opened as a path.
+- A request body is at most :data:`MAX_BODY` bytes (:class:`BodyLimit` answers 413), and the
+  output folder is pruned at each request by age and total size (:meth:`Outputs.prune`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import logging
 import math
 import os
 import re
+import shutil
 import tempfile
 import threading
 import time
@@ -48,6 +51,13 @@ MAX_TEMPERATURE = 5.0
 MAX_TOP_K = 64
 MAX_UPLOAD = "1mb"  # the page takes no uploads and refuses the route; a second line of defence
 QUEUE_SIZE = 32  # waiting requests beyond this are turned away instead of piling up
+MAX_BODY = 2 * 1024 * 1024  # bytes of one request body: the page's own requests are a few kB
+# The output folder is pruned at each request: request folders older than MAX_OUTPUT_AGE
+# seconds go, then the oldest until the whole holds at most MAX_OUTPUT_BYTES. A folder younger
+# than KEEP_RECENT seconds is never removed, so a page can still fetch what it just made.
+MAX_OUTPUT_BYTES = 500 * 1024 * 1024
+MAX_OUTPUT_AGE = 24 * 3600
+KEEP_RECENT = 10 * 60
 
 TEXTURE_KINDS = ("texture_gan",)
 IMAGE_KINDS = ("image_gan",)
@@ -146,7 +156,15 @@ class Outputs:
         The folder (created if missing). Default: a new temporary folder.
     """
 
-    def __init__(self, root: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike | None = None,
+        *,
+        max_bytes: int = MAX_OUTPUT_BYTES,
+        max_age: float = MAX_OUTPUT_AGE,
+        keep_recent: float = KEEP_RECENT,
+    ) -> None:
+        self.max_bytes, self.max_age, self.keep_recent = max_bytes, max_age, keep_recent
         if root is None:
             root = tempfile.mkdtemp(prefix="gamegan-app-")
         path = Path(root).expanduser()
@@ -159,13 +177,61 @@ class Outputs:
         self.root = path.resolve()
 
     def new_folder(self, what: str) -> Path:
-        """A new, empty subfolder, made atomically by ``mkdtemp``: no two requests share one."""
+        """A new, empty subfolder, made atomically by ``mkdtemp``: no two requests share one.
+
+        The output folder is pruned first (:meth:`prune`).
+        """
+        self.prune()
         stamp = time.strftime("%Y%m%d-%H%M%S")
         return Path(tempfile.mkdtemp(prefix=f"{stamp}-{what}-", dir=self.root))
+
+    def prune(self, now: float | None = None) -> list[Path]:
+        """Remove old request folders; returns those removed.
+
+        Only the request folders this class makes (``DATE-TIME-WHAT-XXXX``) are touched:
+        those older than ``max_age`` seconds, then the oldest until all of them together hold
+        at most ``max_bytes``. Folders younger than ``keep_recent`` seconds always stay.
+        """
+        now = time.time() if now is None else now
+        folders = []
+        for child in self.root.iterdir():
+            if _REQUEST_FOLDER.match(child.name) and child.is_dir() and not child.is_symlink():
+                try:
+                    folders.append((child.stat().st_mtime, child, _folder_bytes(child)))
+                except OSError:  # removed meanwhile by another request's prune
+                    continue
+        folders.sort()
+        removed = []
+        total = sum(size for _, _, size in folders)
+        for mtime, folder, size in folders:
+            age = now - mtime
+            if age < self.keep_recent:
+                break  # sorted by age: every later folder is younger still
+            if age > self.max_age or total > self.max_bytes:
+                shutil.rmtree(folder, ignore_errors=True)
+                total -= size
+                removed.append(folder)
+        if removed:
+            log.info("pruned %d old request folder(s) from %s", len(removed), self.root)
+        return removed
 
     def contains(self, path: str | os.PathLike) -> bool:
         """Whether ``path`` (resolved, links followed) lies inside the output folder."""
         return Path(path).resolve().is_relative_to(self.root)
+
+
+_REQUEST_FOLDER = re.compile(r"^\d{8}-\d{6}-[a-z]+-[^/]+$")
+
+
+def _folder_bytes(folder: Path) -> int:
+    total = 0
+    for path in folder.rglob("*"):
+        try:
+            if path.is_file() and not path.is_symlink():
+                total += path.stat().st_size
+        except OSError:
+            continue
+    return total
 
 
 def refusal(url_path: str, root: Path) -> str | None:
@@ -210,6 +276,67 @@ class OutputOnly:
                 await PlainTextResponse(reason, status_code=403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """ASGI middleware that answers 413 to a request whose body exceeds ``max_bytes``.
+
+    A declared ``Content-Length`` over the limit is refused before anything is read; a body
+    sent without one (chunked) is counted as it arrives and refused when it passes the limit.
+    """
+
+    def __init__(self, app: Any, max_bytes: int = MAX_BODY) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name.lower() == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_bytes:
+                    await self._refuse(scope, receive, send)
+                    return
+        seen = 0
+        started = False
+
+        async def counted_receive() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message.get("type") == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracked_send(message: dict) -> None:
+            nonlocal started
+            if message.get("type") == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: dict, receive: Callable, send: Callable) -> None:
+        from starlette.responses import PlainTextResponse
+
+        limit = f"{self.max_bytes / 2**20:g} MB"
+        await PlainTextResponse(
+            f"request body too large: this gamegan app takes at most {limit}", status_code=413
+        )(scope, receive, send)
 
 
 def audio_status() -> tuple[bool, str]:
@@ -763,7 +890,12 @@ class GameganApp:
             pwa=False,
             run_history=False,  # it can connect to Hugging Face storage
             footer_links=["settings"],
-            app_kwargs={"middleware": [Middleware(OutputOnly, root=self.outputs.root)]},
+            app_kwargs={
+                "middleware": [
+                    Middleware(BodyLimit, max_bytes=MAX_BODY),
+                    Middleware(OutputOnly, root=self.outputs.root),
+                ]
+            },
         )
         if not quiet:
             print(f"serving {blocks.local_url} (Ctrl+C stops)", flush=True)
