@@ -9,6 +9,7 @@ import http.server
 import io
 import os
 import pickle
+import re
 import socket
 import subprocess
 import sys
@@ -534,3 +535,26 @@ def test_inspect_datasets(tmp_path):
         inspect_path("mnist", data_dir=tmp_path / "empty")
     with pytest.raises(DataError, match="no such file or folder"):
         inspect_path(tmp_path / "nope")
+
+
+def test_data_download_shows_progress(tmp_path, file_server, monkeypatch):
+    from typer.testing import CliRunner
+
+    import gamegan.data.download as download_module
+    from gamegan.cli import app
+
+    served, base, _ = file_server
+    write_mnist_idx(served, n=10)
+    sources = {
+        p.name: ((f"{base}/{p.name}",), hashlib.md5(p.read_bytes()).hexdigest())
+        for p in sorted(served.iterdir())
+    }
+    monkeypatch.setattr(download_module, "official_sources", lambda name: sources)
+    words = ["data", "download", "mnist", "--dir", str(tmp_path / "dest"), "--progress"]
+    result = CliRunner().invoke(app, words)
+    assert result.exit_code == 0, result.output
+    for name in sources:
+        assert re.search(rf"{re.escape(name)}: 100%", result.output), result.output
+    assert "ok  " in result.output
+    result = CliRunner().invoke(app, [*words[:-1], "--no-progress"])  # present: nothing fetched
+    assert "100%" not in result.output
