@@ -612,7 +612,12 @@ def test_request_bodies_over_the_limit_get_413(tmp_path):
             sent.append(message)
 
         scope = {"type": "http", "method": "POST", "path": "/x", "headers": headers}
-        asyncio.run(BodyLimit(inner, max_bytes=1000)(scope, receive, send))
+        # A thread of its own: Playwright's sync API may hold an event loop in this one.
+        thread = threading.Thread(
+            target=asyncio.run, args=(BodyLimit(inner, max_bytes=1000)(scope, receive, send),)
+        )
+        thread.start()
+        thread.join()
         return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
     assert call([(b"content-length", b"10")], [b"x" * 10]) == (200, b"ok")
