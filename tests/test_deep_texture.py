@@ -260,7 +260,8 @@ def test_trained_textures_wrap_exactly_at_any_size(stripes_run, width, height):
 
 def test_resume_is_bit_exact_with_training_windows(tmp_path):
     """The window positions come from the global RNG, which the state saves; a critic that
-    standardises its input measures the training crops once, and the state carries that."""
+    standardises its input measures the training crops once, and the state carries that; the
+    spectrum term is refitted from the same crops on resume."""
     from PIL import Image
 
     from gamegan.api import resume
@@ -277,7 +278,7 @@ def test_resume_is_bit_exact_with_training_windows(tmp_path):
             batch_size=4,
             checkpoint_every=3,
             sample_every=0,
-            overrides=(*DEEP_TINY, "model.d_standardize=True"),
+            overrides=(*DEEP_TINY, "model.d_standardize=True", "train.spectrum_weight=1.0"),
             quiet=True,
             progress=False,
         ).run_dir

@@ -96,6 +96,7 @@ class TrainConfig:
     keep_states: int = 3  # newest training states kept on disk (snapshots are all kept)
     seed: int = 0
     ema_decay: float = 0.0  # EMA of G's weights per iteration; 0 = off
+    spectrum_weight: float = 0.0  # image GANs: G also matches the crops' mean power spectrum
     device: str = "auto"
     precision: str = "fp32"  # bf16 = autocast to bfloat16 (meant for CUDA)
     threads: int = 0  # torch CPU threads; 0 = torch's default
@@ -276,6 +277,7 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check(t.checkpoint_every >= 0, "--checkpoint-every must be 0 (only at the end) or more")
     _check(t.keep_states >= 1, "train.keep_states must be at least 1")
     _check(0.0 <= t.ema_decay < 1.0, "train.ema_decay must be in [0, 1)")
+    _check(t.spectrum_weight >= 0.0, "train.spectrum_weight must be >= 0")
     _check(t.threads >= 0, "train.threads must be 0 (torch default) or more")
     _check(
         t.device in DEVICES or t.device.startswith("cuda:"),

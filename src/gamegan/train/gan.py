@@ -16,6 +16,7 @@ from torch import nn
 from gamegan import __version__
 from gamegan.config import to_dict
 from gamegan.data.samplers import EpochSampler
+from gamegan.gan.spectrum import SpectrumMatch
 from gamegan.io.checkpoint import (
     SNAPSHOT_FORMAT,
     STATE_FORMAT,
@@ -129,6 +130,10 @@ class GANTrainer:
         for module in self.D.modules():  # a critic that standardises its input: the data's stats
             if isinstance(module, Standardize):
                 module.fit(self.images)
+        self.spectrum = None  # the generator's spectrum term (train.spectrum_weight)
+        if t.spectrum_weight > 0:
+            self.spectrum = SpectrumMatch().to(device)
+            self.spectrum.fit(self.images)
         self.sampler = EpochSampler(len(images), t.seed)
         self.z_generator = make_generator(t.seed * 1000 + dist_info.rank + 7, device)
         self.fixed_z = self.G.sample_z(
@@ -186,8 +191,13 @@ class GANTrainer:
         self.D.requires_grad_(False)
         with autocast(self.device, self.precision):
             g_loss = objective.g_loss(self.D(x_fake))
+        g_total = g_loss
+        if self.spectrum is not None:
+            spectrum_loss = self.spectrum(x_fake)  # in float32, outside autocast
+            g_total = g_loss + self.cfg.train.spectrum_weight * spectrum_loss
+            stats["Loss/G/spectrum"] = spectrum_loss.detach()
         self.opt_G.zero_grad(set_to_none=True)
-        g_loss.backward()
+        g_total.backward()
         self.opt_G.step()
         self.D.requires_grad_(True)
         stats["Loss/G"] = g_loss.detach().float()
