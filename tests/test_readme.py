@@ -40,3 +40,13 @@ def test_main_job_bundled_models_ship_with_the_package():
     assert used and set(used) <= set(PRETRAINED)
     for name in used:
         assert pretrained_path(name).stat().st_size < 8 * 2**20  # a few MB at most
+
+
+def test_install_notes_hold_on_any_machine():
+    """torch==2.13.0 is the CPU wheel only on some mirrors: say how to get each build."""
+    text = " ".join((ROOT / "README.md").read_text().split())
+    assert "it is the CPU wheel" not in text
+    assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in text
+    assert "from PyPI on Linux it is the CUDA build" in text
+    assert r"`.venv\Scripts\activate`" in text
+    assert "gamegan --install-completion" in text

@@ -4,7 +4,9 @@ docs/reliability.md lists each fault with the test here that proves what happens
 """
 
 import errno
+import functools
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -218,6 +220,65 @@ def test_generate_into_a_missing_or_unwritable_folder_is_one_line(tmp_path):
     code, output = generate("brick", "--size", "16x16", "--out", "/proc/x.png")
     assert code == 2 and "--out /proc/x.png: cannot write there" in output, output
     assert output.count("\n") == 1
+
+
+def test_generate_into_a_full_disk_is_one_line_and_leaves_no_half_written_file(
+    tmp_path, monkeypatch
+):
+    from PIL import Image
+
+    real_save = Image.Image.save
+
+    def save(self, fp, *args, **kwargs):
+        if "-tiled" in str(fp):  # the texture is written; the disk fills during the preview
+            with open(fp, "wb") as f:
+                f.write(b"\x89PNG\r\n half a file")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(self, fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", save)
+    out = tmp_path / "t.png"
+    code, output = generate("brick", "--size", "32x32", "--out", str(out))
+    assert code == 2, output
+    full = "no space left on the device; no half-written file was left"
+    assert output == f"error: --out {out}: {full}\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.png"]  # finished before: whole
+    assert read_png(out).shape == (32, 32)
+
+
+def test_large_textures_show_a_progress_bar_per_window(tmp_path, monkeypatch):
+    import gamegan.generate as gen
+
+    real_texture = gen.texture
+    words = ["brick", "--size", "128x64", "--no-preview", "--out", str(tmp_path / "t.png")]
+    # 1-cell windows: the 8x4 latent cells of a 128x64 texture make 32 windows, as many as
+    # a 4096x2048 texture's at the default 32 cells (512 px).
+    monkeypatch.setattr(gen, "texture", functools.partial(real_texture, tile_cells=1))
+    code, output = generate(*words, "--progress")
+    assert code == 0, output
+    assert re.search(r"seed 0: 100%\|.*\| 32/32 \[", output), output
+    code, output = generate(*words, "--no-progress")
+    assert code == 0 and "32/32" not in output, output
+    # 8 windows (below MIN_PROGRESS_WINDOWS, as a 1024x1024 texture's 4) take no bar.
+    monkeypatch.setattr(gen, "texture", functools.partial(real_texture, tile_cells=2))
+    code, output = generate(*words, "--progress")
+    assert code == 0 and "%|" not in output, output
+
+
+def test_shell_completion(monkeypatch):
+    from typer.testing import CliRunner
+
+    from gamegan.cli import app
+
+    # Typer detects the shell from the parent processes; the test names it instead.
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
+    result = CliRunner().invoke(app, ["--show-completion", "bash"])
+    assert result.exit_code == 0, result.output
+    assert "complete -o default -F _gamegan_completion gamegan" in result.output
+    # What the script asks on a Tab after "gamegan gen": the program completes the word.
+    env = {"_GAMEGAN_COMPLETE": "complete_bash", "COMP_WORDS": "gamegan gen", "COMP_CWORD": "1"}
+    result = CliRunner().invoke(app, [], env=env)
+    assert result.exit_code == 0 and result.output.split() == ["generate"], result.output
 
 
 def test_nested_or_unreadable_checkpoint_headers_get_clear_errors(tmp_path, monkeypatch):

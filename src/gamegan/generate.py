@@ -236,6 +236,9 @@ def parse_size(text: str) -> tuple[int, int]:
 MAX_TEXTURE_SIDE = 16384
 MIN_TEXTURE_SIDE = 8
 TILE_CELLS = 32  # latent cells per windowed pass (512 px at 16x): bounds memory at any size
+# Textures of fewer windows (below 2048x2048 at the default 512 px windows) take a few seconds
+# at most, so they get no progress bar even when one is asked for.
+MIN_PROGRESS_WINDOWS = 16
 
 
 def _wrap_or_clamp(
@@ -249,17 +252,42 @@ def _wrap_or_clamp(
     return torch.arange(lo, hi), start - lo
 
 
-def _synthesize(G: torch.nn.Module, z: torch.Tensor, tile_cells: int) -> torch.Tensor:
+def _synthesize(
+    G: torch.nn.Module, z: torch.Tensor, tile_cells: int, progress: str | None = None
+) -> torch.Tensor:
     """Run the texture generator on a latent field, in overlapping windows when it is large.
 
     Each window carries a margin wider than the generator's receptive field, so the stitched
-    result equals a single pass (up to float rounding) while memory stays bounded.
+    result equals a single pass (up to float rounding) while memory stays bounded. With
+    ``progress`` (the bar's label), a tqdm bar on stderr counts the windows when there are at
+    least ``MIN_PROGRESS_WINDOWS`` of them.
     """
     features = G.features(z)  # [1, F, rows, cols]: sinusoids at their true positions
     rows, cols = features.shape[-2:]
-    u, margin = G.upsampling, G.margin_cells  # margin: cells that can reach a pixel
     if rows <= tile_cells and cols <= tile_cells:
         return G.net(features)
+    n_windows = -(-rows // tile_cells) * -(-cols // tile_cells)
+    bar = None
+    if progress is not None and n_windows >= MIN_PROGRESS_WINDOWS:
+        import sys
+
+        from tqdm import tqdm
+
+        # Made before the trunk runs, so that a large texture shows its bar at once.
+        bar = tqdm(
+            total=n_windows, desc=progress, unit="window", dynamic_ncols=True, file=sys.stderr
+        )
+    try:
+        return _synthesize_windows(G, features, tile_cells, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _synthesize_windows(G, features, tile_cells, bar) -> torch.Tensor:
+    """The windowed passes of :func:`_synthesize`; ``bar`` (or None) counts the windows."""
+    rows, cols = features.shape[-2:]
+    u, margin = G.upsampling, G.margin_cells  # margin: cells that can reach a pixel
     net = G.net
     if hasattr(net, "trunk"):
         # A network whose trunk works on the latent grid (deep_spatial_gan) runs it once on the
@@ -288,6 +316,8 @@ def _synthesize(G: torch.nn.Module, z: torch.Tensor, tile_cells: int) -> torch.T
             out[:, :, r0 * u : r1 * u, c0 * u : c1 * u] = piece[
                 :, :, top : top + (r1 - r0) * u, left : left + (c1 - c0) * u
             ]
+            if bar is not None:
+                bar.update()
     return out
 
 
@@ -314,6 +344,7 @@ def texture(
     seed: int = 0,
     device: str = "cpu",
     tile_cells: int = TILE_CELLS,
+    progress: bool = False,
 ) -> np.ndarray:
     """One texture of any size from a texture GAN snapshot.
 
@@ -332,6 +363,9 @@ def texture(
         Where to run the generator.
     tile_cells : int
         Latent cells per pass; larger runs fewer, bigger passes.
+    progress : bool
+        Show a progress bar on stderr, one step per window, when the texture takes at least
+        ``MIN_PROGRESS_WINDOWS`` windows (16 of 512 px: 2048x2048 and larger).
 
     Returns
     -------
@@ -355,14 +389,24 @@ def texture(
     if tileable and height % u == 1 and width % u == 1 and min(height, width) > u:
         # Terrain sizes (2^n + 1): a seamless 2^n tile plus its first row and column.
         inner = texture(
-            loaded, width=width - 1, height=height - 1, seed=seed, tile_cells=tile_cells
+            loaded,
+            width=width - 1,
+            height=height - 1,
+            seed=seed,
+            tile_cells=tile_cells,
+            progress=progress,
         )
         return add_wrap_edge(inner)
     gen_h, gen_w = -(-height // u) * u, -(-width // u) * u
     G.set_tileable(tileable)
     z = G.sample_z(1, make_generator(seed), "cpu", height=gen_h, width=gen_w)
     with torch.no_grad():
-        x = _synthesize(G, z.to(next(G.parameters()).device), tile_cells)
+        x = _synthesize(
+            G,
+            z.to(next(G.parameters()).device),
+            tile_cells,
+            progress=f"seed {seed}" if progress else None,
+        )
     image = ((x[0].float().permute(1, 2, 0).cpu().numpy() + 1.0) / 2.0).clip(0.0, 1.0)
     if (gen_h, gen_w) != (height, width):
         image = _periodic_resize(image, height, width) if tileable else image[:height, :width]

@@ -12,7 +12,6 @@ app = typer.Typer(
     name="gamegan",
     help="Game content with GANs: the 'GANs in games' chapter, rebuilt on PyTorch.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},  # sub-commands inherit it

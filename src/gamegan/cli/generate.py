@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import sys
 from pathlib import Path
 
 import typer
@@ -72,6 +74,12 @@ def generate(
         False, "--wav", help="Music: also render a WAV with a General MIDI soundfont."
     ),
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda[:N]."),
+    progress: bool = typer.Option(
+        None,
+        "--progress/--no-progress",
+        help="Textures of 16 or more 512 px windows (2048x2048 and up): a progress bar "
+        "[default: on a terminal].",
+    ),
 ) -> None:
     """Generate images, textures of any size, or music; the same seed gives the same result."""
     from gamegan import generate as gen
@@ -98,11 +106,18 @@ def generate(
                 heightmap,
                 normal_strength,
                 preview,
+                sys.stderr.isatty() if progress is None else progress,
             )
         else:
             _images(loaded, count or 25, seed, out or Path("samples.png"))
     except OSError as err:  # an unwritable folder, a full disk: one line, no traceback
-        raise fail(f"--out {out}: cannot write there ({err.strerror or err})") from None
+        where = f"--out {out}" if out is not None else "the output file"
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            # Every file is written to a temp file and renamed, so the one being written is
+            # gone and those written before it are whole.
+            full = "no space left on the device; no half-written file was left"
+            raise fail(f"{where}: {full}") from None
+        raise fail(f"{where}: cannot write there ({err.strerror or err})") from None
 
 
 generate.__doc__ = (generate.__doc__ or "") + "\n" + EXAMPLES
@@ -131,7 +146,9 @@ def _images(loaded, count: int, seed: int, out: Path) -> None:
     typer.echo(f"wrote {count} images ({seeds}) to {out}/")
 
 
-def _textures(loaded, count, seed, out, size, tileable, heightmap, strength, preview) -> None:
+def _textures(
+    loaded, count, seed, out, size, tileable, heightmap, strength, preview, progress
+) -> None:
     import time
 
     import numpy as np
@@ -145,7 +162,14 @@ def _textures(loaded, count, seed, out, size, tileable, heightmap, strength, pre
         raise fail(f"--out {out}: textures are written as PNG; give a name ending in .png")
     for i in range(count):
         start = time.perf_counter()
-        image = gen.texture(loaded, width=width, height=height, tileable=tileable, seed=seed + i)
+        image = gen.texture(
+            loaded,
+            width=width,
+            height=height,
+            tileable=tileable,
+            seed=seed + i,
+            progress=progress,
+        )
         seconds = time.perf_counter() - start
         base = out.with_suffix("") if count == 1 else out.with_name(f"{out.stem}-{seed + i:06d}")
         files = gen.write_texture_files(
