@@ -312,6 +312,13 @@ def test_unreadable_images_say_why(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "open", denied)
     with pytest.raises(SkipImage, match="permission denied"):
         read_image(path)
+    monkeypatch.undo()
+
+    loop_a, loop_b = tmp_path / "loop-a.png", tmp_path / "loop-b.png"
+    loop_a.symlink_to(loop_b)
+    loop_b.symlink_to(loop_a)
+    with pytest.raises(SkipImage, match="link loop"):
+        read_image(loop_a)
 
 
 def test_version_and_short_help():
