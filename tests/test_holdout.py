@@ -251,6 +251,7 @@ def test_eval_reports_the_heldout_comparison_and_writes_the_picture(holdout_run)
         "heldout/swd/avg",
         "heldout/swd/bandpass",
         "heldout/spectrum",
+        "heldout/color/hist_l1",
         "heldout/tiling/edge_error",
         "heldout/tiling/seam_score",
     ]

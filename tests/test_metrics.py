@@ -153,6 +153,20 @@ def test_color_distance_zero_for_identical_and_one_for_disjoint():
 # Frechet and kernel distances
 
 
+
+def test_color_histograms_of_image_lists_count_every_pixel_once():
+    from gamegan.metrics import color
+
+    small = np.zeros((5, 5, 3), np.uint8)  # 25 black pixels
+    large = np.full((10, 10, 3), 255, np.uint8)  # 100 white pixels
+    h = color.color_histograms([small, large], n_bins=2)
+    assert torch.allclose(h, torch.tensor([[0.2, 0.8]] * 3, dtype=torch.float64))
+    batch = np.stack([large, large])
+    assert color.color_histogram_distance([large], batch)["color/hist_l1"] == 0.0
+    assert color.color_histogram_distance([small, large], [large])["color/hist_l1"] == (
+        pytest.approx(0.2)
+    )
+
 def gaussian_features(n, mean, cov, seed=0):
     """Samples whose sample mean and covariance equal ``mean`` and ``cov`` exactly."""
     rng = np.random.default_rng(seed)

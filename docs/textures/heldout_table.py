@@ -75,6 +75,7 @@ def row(photo: str, run: Path) -> str:
     return (
         f"| {photo} | {minutes:.1f} | {three('heldout/swd/avg', '.0f')} | "
         f"{three('heldout/swd/bandpass', '.0f')} | {three('heldout/spectrum', '.3f')} | "
+        f"{three('heldout/color/hist_l1', '.3f')} | "
         f"{m['heldout/swd/avg']['value'] / m['heldout/swd/avg']['baseline']:.2f} | {seam:.2f} |"
     )
 
@@ -106,9 +107,9 @@ def main() -> None:
             f"Measured {datetime.date.today()} with `python docs/textures/heldout_table.py` "
             f"(`--threads {args.threads}`). Each cell: GAN / image quilting / real-vs-real.",
             "",
-            "| photo | train min | SWD avg | SWD band-pass | log-spectrum | SWD ratio to "
-            "real-vs-real | seam score |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
+            "| photo | train min | SWD avg | SWD band-pass | log-spectrum | colour histogram "
+            "| SWD ratio to real-vs-real | seam score |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
             *rows,
         ]
     )

@@ -466,7 +466,7 @@ def _heldout_rows(sets: dict, seed: int, log) -> list[dict[str, Any]]:
 
     reference = sets["held_out"]
     rows: list[dict[str, Any]] = []
-    for name, kwargs in (("swd_images", {"seed": seed}), ("spectrum", {})):
+    for name, kwargs in (("swd_images", {"seed": seed}), ("spectrum", {}), ("color", {})):
         log(f"computing held-out {name}")
         value = metric_lib.compute(name, real=reference, fake=sets["gan"], **kwargs)
         base = metric_lib.compute(name, real=reference, fake=sets["kept"], **kwargs)

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from gamegan.metrics import METRICS, as_nchw
+from gamegan.metrics import METRICS, as_image_list, as_nchw
 
 __all__ = ["color_histograms", "color_histogram_distance"]
 
@@ -20,9 +20,11 @@ def color_histograms(images: Any, *, n_bins: int = 32) -> torch.Tensor:
 
     Parameters
     ----------
-    images : numpy.ndarray or torch.Tensor
+    images : list or numpy.ndarray or torch.Tensor
         ``[N, H, W, C]`` or ``[N, C, H, W]`` with values in 0-255 (uint8, or floats on that
-        scale; values outside are clipped into the end bins).
+        scale; values outside are clipped into the end bins), or a list of single images of
+        any sizes (as :func:`~gamegan.metrics.as_image_list` takes them): every pixel counts
+        once.
     n_bins : int
         Equal-width bins over 0-256.
 
@@ -31,12 +33,18 @@ def color_histograms(images: Any, *, n_bins: int = 32) -> torch.Tensor:
     torch.Tensor
         float64 ``[C, n_bins]``.
     """
-    x = as_nchw(images)
-    c = x.shape[1]
-    bins = (x * (n_bins / 256)).floor().clamp(0, n_bins - 1).long()  # [N, C, H, W]
-    offsets = (torch.arange(c) * n_bins).view(1, c, 1, 1)
-    counts = torch.bincount((bins + offsets).flatten(), minlength=c * n_bins)
-    counts = counts.view(c, n_bins).to(torch.float64)
+    batches = (
+        [x[None] for x in as_image_list(images)]
+        if isinstance(images, (list, tuple))
+        else [as_nchw(images)]
+    )
+    c = batches[0].shape[1]
+    counts = torch.zeros(c * n_bins, dtype=torch.float64)
+    for x in batches:
+        bins = (x * (n_bins / 256)).floor().clamp(0, n_bins - 1).long()  # [N, C, H, W]
+        offsets = (torch.arange(c) * n_bins).view(1, c, 1, 1)
+        counts += torch.bincount((bins + offsets).flatten(), minlength=c * n_bins)
+    counts = counts.view(c, n_bins)
     return counts / counts.sum(dim=1, keepdim=True)
 
 
@@ -46,9 +54,10 @@ def color_histogram_distance(real: Any, fake: Any, *, n_bins: int = 32) -> dict[
 
     Parameters
     ----------
-    real, fake : numpy.ndarray or torch.Tensor
-        Image batches ``[N, H, W, C]`` or ``[N, C, H, W]`` with values in 0-255 and the same
-        number of channels (1 for gray: then this is the intensity histogram). Counts and
+    real, fake : list or numpy.ndarray or torch.Tensor
+        Image batches ``[N, H, W, C]`` or ``[N, C, H, W]``, or lists of images of any sizes
+        (as :func:`color_histograms` takes them), with values in 0-255 and the same number of
+        channels (1 for gray: then this is the intensity histogram). Counts and
         sizes may differ.
     n_bins : int
         Bins per channel (32: 8 grey levels each).
