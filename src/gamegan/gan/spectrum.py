@@ -25,15 +25,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gamegan.errors import ConfigError
+from gamegan.metrics.spectrum import LUMA  # the metric's gray conversion, so the two agree
 
-_LUMA = (0.299, 0.587, 0.114)  # BT.601, as the metric's gray conversion
 _FIT_CHUNK = 256  # crops per FFT while fitting the target
 
 
 def _gray(x: Tensor) -> Tensor:
     """``[N, C, H, W]`` -> ``[N, H, W]`` luminance (alpha and extra channels left out)."""
     if x.shape[1] >= 3:
-        return _LUMA[0] * x[:, 0] + _LUMA[1] * x[:, 1] + _LUMA[2] * x[:, 2]
+        return LUMA[0] * x[:, 0] + LUMA[1] * x[:, 1] + LUMA[2] * x[:, 2]
     return x[:, 0]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from gamegan.metrics import METRICS, as_image_list, as_nchw
+from gamegan.metrics import METRICS, as_image_list
 
 __all__ = ["color_histograms", "color_histogram_distance"]
 
@@ -33,16 +33,12 @@ def color_histograms(images: Any, *, n_bins: int = 32) -> torch.Tensor:
     torch.Tensor
         float64 ``[C, n_bins]``.
     """
-    batches = (
-        [x[None] for x in as_image_list(images)]
-        if isinstance(images, (list, tuple))
-        else [as_nchw(images)]
-    )
-    c = batches[0].shape[1]
+    images = as_image_list(images)  # a batch too: every image counts its own pixels
+    c = images[0].shape[0]
+    offsets = (torch.arange(c) * n_bins).view(c, 1, 1)
     counts = torch.zeros(c * n_bins, dtype=torch.float64)
-    for x in batches:
-        bins = (x * (n_bins / 256)).floor().clamp(0, n_bins - 1).long()  # [N, C, H, W]
-        offsets = (torch.arange(c) * n_bins).view(1, c, 1, 1)
+    for x in images:
+        bins = (x * (n_bins / 256)).floor().clamp(0, n_bins - 1).long()  # [C, H, W]
         counts += torch.bincount((bins + offsets).flatten(), minlength=c * n_bins)
     counts = counts.view(c, n_bins)
     return counts / counts.sum(dim=1, keepdim=True)

@@ -21,7 +21,7 @@ from gamegan.metrics import METRICS, as_image_list
 __all__ = ["log_spectrum_distance", "mean_power_spectrum", "spectrum_window"]
 
 # ITU-R BT.601 luma weights, the ones Pillow's convert("L") uses.
-_LUMA = (0.299, 0.587, 0.114)
+LUMA = (0.299, 0.587, 0.114)
 
 
 def _gray(image: torch.Tensor) -> np.ndarray:
@@ -30,7 +30,7 @@ def _gray(image: torch.Tensor) -> np.ndarray:
     if c in (1, 2):  # gray, or gray + alpha
         return x[0]
     if c in (3, 4):  # RGB, or RGBA: the alpha channel is left out
-        return _LUMA[0] * x[0] + _LUMA[1] * x[1] + _LUMA[2] * x[2]
+        return LUMA[0] * x[0] + LUMA[1] * x[1] + LUMA[2] * x[2]
     raise ValueError(f"expected 1-4 channels, got {c}")
 
 
