@@ -1,4 +1,4 @@
-"""gamegan.io.audio (Score -> WAV) and gamegan.music.picture (Score -> piano-roll image)."""
+"""gamegan.io.audio (Score -> WAV, OGG) and gamegan.music.picture (Score -> piano-roll image)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import pytest
 
 from gamegan.errors import AudioError
 from gamegan.io import audio
-from gamegan.io.audio import available_backends, find_soundfont, render_wav
+from gamegan.io.audio import available_backends, find_soundfont, render_audio
 from gamegan.io.png import read_png
 from gamegan.music.picture import PALETTE, draw_pianoroll, write_pianoroll_png
 from gamegan.music.score import Note, Part, Score
 
 HAS_FLUIDSYNTH = shutil.which("fluidsynth") is not None
 HAS_TINYSOUNDFONT = importlib.util.find_spec("tinysoundfont") is not None
+SYNTHESIZER_PACKAGES = ("midirenderer", "tinysoundfont")
 
 
 def two_part_score(tempo: float = 120.0) -> Score:
@@ -44,13 +45,13 @@ def soundfont():
 
 @pytest.fixture
 def nothing_installed(monkeypatch):
-    """Neither the fluidsynth command nor the tinysoundfont package can be found."""
+    """Neither the fluidsynth command nor a synthesizer package can be found."""
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
     monkeypatch.setattr(
         importlib.util,
         "find_spec",
-        lambda name, *a, **k: None if name == "tinysoundfont" else find_spec(name, *a, **k),
+        lambda name, *a, **k: None if name in SYNTHESIZER_PACKAGES else find_spec(name, *a, **k),
     )
 
 
@@ -74,7 +75,7 @@ def no_soundfont(monkeypatch, tmp_path):
 @pytest.mark.skipif(not HAS_FLUIDSYNTH, reason="the fluidsynth command is not on PATH")
 def test_fluidsynth_writes_a_wav_of_the_music_length(tmp_path, soundfont):
     score = two_part_score()
-    out = render_wav(score, tmp_path / "a.wav", sample_rate=22050, backend="fluidsynth")
+    out = render_audio(score, tmp_path / "a.wav", sample_rate=22050, backend="fluidsynth")
     assert out == tmp_path / "a.wav"
     frames, rate = read_wav(out)
     assert rate == 22050
@@ -87,7 +88,7 @@ def test_fluidsynth_writes_a_wav_of_the_music_length(tmp_path, soundfont):
 @pytest.mark.skipif(not HAS_TINYSOUNDFONT, reason="tinysoundfont is not installed")
 def test_tinysoundfont_writes_a_wav_of_the_music_length_plus_tail(tmp_path, soundfont):
     score = two_part_score(tempo=90.0)
-    out = render_wav(score, tmp_path / "a.wav", sample_rate=22050, backend="tinysoundfont")
+    out = render_audio(score, tmp_path / "a.wav", sample_rate=22050, backend="tinysoundfont")
     frames, rate = read_wav(out)
     assert rate == 22050
     assert len(frames) == pytest.approx((score.seconds + audio.TAIL_SECONDS) * rate, abs=2)
@@ -97,7 +98,7 @@ def test_tinysoundfont_writes_a_wav_of_the_music_length_plus_tail(tmp_path, soun
     assert np.abs(frames[-quarter:]).max() < np.abs(frames[:quarter]).max()
     # Sample-accurate onsets: nothing sounds before a note that starts late.
     late = Score((Part((Note(2.0, 60, 1.0, 100),)),), tempo=120.0)  # onset at 1 s
-    frames, rate = read_wav(render_wav(late, tmp_path / "b.wav", backend="tinysoundfont"))
+    frames, rate = read_wav(render_audio(late, tmp_path / "b.wav", backend="tinysoundfont"))
     assert not frames[: rate - 10].any()
     assert frames[rate : rate + rate // 10].any()
 
@@ -105,12 +106,58 @@ def test_tinysoundfont_writes_a_wav_of_the_music_length_plus_tail(tmp_path, soun
 @pytest.mark.skipif(not HAS_TINYSOUNDFONT, reason="tinysoundfont is not installed")
 def test_tinysoundfont_plays_drums(tmp_path, soundfont):
     kit = Part(tuple(Note(i * 0.5, 36 + 2 * (i % 3), 0.25, 100) for i in range(8)), is_drum=True)
-    frames, _ = read_wav(render_wav(Score((kit,)), tmp_path / "d.wav", backend="tinysoundfont"))
+    frames, _ = read_wav(render_audio(Score((kit,)), tmp_path / "d.wav", backend="tinysoundfont"))
     assert np.abs(frames).max() > 1000
 
 
+def test_audio_needs_nothing_but_the_pip_dependencies(tmp_path):
+    """midirenderer and soundfile are requirements of the package and pretty_midi carries the
+    soundfont, so a plain ``pip install gamegan`` renders WAV and OGG: no system package."""
+    from importlib.metadata import requires
+
+    declared = {r.split(">")[0].split("=")[0].split("[")[0].strip() for r in requires("gamegan")}
+    assert {"midirenderer", "soundfile", "pretty_midi"} <= declared
+    assert "midirenderer" in available_backends()
+    assert find_soundfont().is_file()  # pretty_midi's TimGM6mb.sf2 where nothing else is
+    score = two_part_score(tempo=90.0)
+    frames, rate = read_wav(
+        render_audio(score, tmp_path / "a.wav", sample_rate=22050, backend="midirenderer")
+    )
+    assert rate == 22050
+    assert len(frames) == pytest.approx((score.seconds + audio.TAIL_SECONDS) * rate, abs=3)
+    quarter = int(60.0 / score.tempo * rate)
+    assert np.abs(frames[:quarter]).max() > 3000  # the gain brings it near FluidSynth's level
+    assert np.abs(frames[-quarter // 4 :]).max() < np.abs(frames[:quarter]).max() / 4  # release
+    # A note that starts late is silent before its onset (the resampler's ringing aside).
+    late = Score((Part((Note(2.0, 60, 1.0, 100),)),), tempo=120.0)  # onset at 1 s
+    frames, rate = read_wav(render_audio(late, tmp_path / "b.wav", backend="midirenderer"))
+    assert np.abs(frames[: rate - 200]).max() < 10
+    assert np.abs(frames[rate : rate + rate // 10]).max() > 1000
+
+
+def test_ogg_is_the_same_music_compressed(tmp_path):
+    import soundfile
+
+    score = two_part_score()
+    frames = audio.synthesize(score, sample_rate=44100)
+    wav = audio.write_audio(frames, tmp_path / "a.wav", 44100)
+    ogg = audio.write_audio(frames, tmp_path / "a.ogg", 44100)
+    info = soundfile.info(str(ogg))
+    assert (info.format, info.subtype) == ("OGG", "VORBIS")
+    assert (info.samplerate, info.channels) == (44100, 2)
+    decoded, _ = soundfile.read(str(ogg), dtype="float32")
+    assert len(decoded) == len(frames)  # sample-exact length: loops stay in time
+    original = frames.astype(np.float32) / 32768.0
+    error = np.sqrt(np.mean((decoded - original) ** 2)) / np.sqrt(np.mean(original**2))
+    assert error < 0.1, error  # lossy, but the same music
+    assert ogg.stat().st_size < wav.stat().st_size / 4
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+    with pytest.raises(ValueError, match="must end"):
+        audio.write_audio(frames, tmp_path / "a.mp3", 44100)
+
+
 def test_empty_score_is_a_short_silence_even_without_a_synthesizer(tmp_path, nothing_installed):
-    frames, rate = read_wav(render_wav(Score(), tmp_path / "e.wav", sample_rate=8000))
+    frames, rate = read_wav(render_audio(Score(), tmp_path / "e.wav", sample_rate=8000))
     assert rate == 8000 and len(frames) == 8000 * audio.TAIL_SECONDS
     assert not frames.any()
 
@@ -121,23 +168,23 @@ def test_empty_score_is_a_short_silence_even_without_a_synthesizer(tmp_path, not
 def test_no_backend_gives_the_install_hint(tmp_path, nothing_installed):
     assert available_backends() == []
     with pytest.raises(AudioError, match="apt install fluidsynth") as err:
-        render_wav(two_part_score(), tmp_path / "a.wav")
+        render_audio(two_part_score(), tmp_path / "a.wav")
     assert "brew install fluid-synth" in str(err.value)
-    assert "pip install --no-deps tinysoundfont" in str(err.value)
+    assert "pip install midirenderer" in str(err.value)
     assert not (tmp_path / "a.wav").exists()
 
 
-@pytest.mark.parametrize("backend", ["fluidsynth", "tinysoundfont"])
+@pytest.mark.parametrize("backend", audio.BACKENDS)
 def test_forced_backend_that_is_missing(tmp_path, nothing_installed, backend):
     with pytest.raises(AudioError, match=f"with {backend}"):
-        render_wav(two_part_score(), tmp_path / "a.wav", backend=backend)
+        render_audio(two_part_score(), tmp_path / "a.wav", backend=backend)
 
 
 def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="backend"):
-        render_wav(two_part_score(), tmp_path / "a.wav", backend="timidity")
+        render_audio(two_part_score(), tmp_path / "a.wav", backend="timidity")
     with pytest.raises(ValueError, match="sample_rate"):
-        render_wav(two_part_score(), tmp_path / "a.wav", sample_rate=100)
+        render_audio(two_part_score(), tmp_path / "a.wav", sample_rate=100)
 
 
 def test_missing_soundfont_names_the_variable_and_the_paths(no_soundfont, tmp_path):
@@ -147,10 +194,9 @@ def test_missing_soundfont_names_the_variable_and_the_paths(no_soundfont, tmp_pa
     assert "pretty_midi" in str(err.value)
 
 
-@pytest.mark.skipif(not (HAS_FLUIDSYNTH or HAS_TINYSOUNDFONT), reason="no synthesizer")
 def test_missing_soundfont_stops_rendering(no_soundfont, tmp_path):
     with pytest.raises(AudioError, match="no General MIDI soundfont"):
-        render_wav(two_part_score(), tmp_path / "a.wav")
+        render_audio(two_part_score(), tmp_path / "a.wav")
 
 
 def test_soundfont_search_order(no_soundfont, monkeypatch, tmp_path):
@@ -169,12 +215,11 @@ def test_soundfont_search_order(no_soundfont, monkeypatch, tmp_path):
         find_soundfont()
 
 
-@pytest.mark.skipif(not (HAS_FLUIDSYNTH or HAS_TINYSOUNDFONT), reason="no synthesizer")
 def test_a_file_that_is_not_a_soundfont(tmp_path):
     fake = tmp_path / "fake.sf2"
     fake.write_bytes(b"not a soundfont at all")
     with pytest.raises(AudioError, match="not a SoundFont"):
-        render_wav(two_part_score(), tmp_path / "a.wav", soundfont=fake)
+        render_audio(two_part_score(), tmp_path / "a.wav", soundfont=fake)
 
 
 # pictures

@@ -158,26 +158,22 @@ def test_sequence_validation_and_plateau(chorales, tmp_path):
     assert gen.music(run / "snapshot-best.safetensors", n_bars=2, seed=0)
 
 
-def test_generate_cli_writes_midi_picture_and_wav(chorales, tmp_path):
-    import shutil
+def test_generate_cli_writes_midi_picture_wav_and_ogg(chorales, tmp_path):
+    import soundfile
 
     run = _train("note-lstm", chorales, tmp_path / "run", iterations=3).run_dir
     out = tmp_path / "song.mid"
     args = ["generate", str(run), "--bars", "4", "--seed", "2", "--out", str(out)]
-    from gamegan.io import audio
-
-    has_audio = bool(audio.available_backends()) and shutil.which("fluidsynth") is not None
-    if has_audio:
-        args.append("--wav")
-    result = CliRunner().invoke(app, args)
+    result = CliRunner().invoke(app, [*args, "--wav", "--ogg"])
     assert result.exit_code == 0, result.output
     assert "repeated-note ratio" in result.output
     score = read_midi(out)
     assert score.n_notes > 0 and score.n_bars <= 4
     assert out.with_suffix(".png").stat().st_size > 0
-    if has_audio:
-        with wave.open(str(out.with_suffix(".wav"))) as w:
-            assert w.getnframes() > w.getframerate()  # longer than a second
+    with wave.open(str(out.with_suffix(".wav"))) as w:
+        assert w.getnframes() > w.getframerate()  # longer than a second
+        n_frames = w.getnframes()
+    assert soundfile.info(str(out.with_suffix(".ogg"))).frames == n_frames
 
 
 def test_generate_cli_rejects_bad_music_flags(chorales, tmp_path):

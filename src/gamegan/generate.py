@@ -482,13 +482,15 @@ def write_texture_files(
 # music
 
 
-def write_music_files(score, base: str | Path, *, wav: bool = False) -> dict[str, Path]:
+def write_music_files(
+    score, base: str | Path, *, wav: bool = False, ogg: bool = False
+) -> dict[str, Path]:
     """Write one score the way ``gamegan generate`` does; returns ``{role: path}``.
 
-    ``BASE.mid`` (type 1, a track per voice), ``BASE.png`` (its piano roll) and with ``wav``
-    ``BASE.wav`` (raises :class:`gamegan.errors.AudioError` when no synthesizer is there,
-    after the MIDI and the picture are written). The CLI and the web app both write
-    through this.
+    ``BASE.mid`` (type 1, a track per voice), ``BASE.png`` (its piano roll), and with ``wav``
+    and ``ogg`` the audio, synthesized once, as ``BASE.wav`` and ``BASE.ogg`` (raises
+    :class:`gamegan.errors.AudioError` when no synthesizer is there, after the MIDI and the
+    picture are written). The CLI and the web app both write through this.
     """
     from gamegan.io.midi import write_midi
     from gamegan.music.picture import write_pianoroll_png
@@ -498,11 +500,26 @@ def write_music_files(score, base: str | Path, *, wav: bool = False) -> dict[str
         "midi": write_midi(score, base.with_name(base.name + ".mid")),
         "pianoroll": write_pianoroll_png(score, base.with_name(base.name + ".png")),
     }
-    if wav:
-        from gamegan.io.audio import render_wav
-
-        files["wav"] = render_wav(score, base.with_name(base.name + ".wav"))
+    formats = [name for name, wanted in (("wav", wav), ("ogg", ogg)) if wanted]
+    files.update(write_music_audio(score, base, formats))
     return files
+
+
+def write_music_audio(
+    score, base: str | Path, formats: list[str], sample_rate: int = 44100
+) -> dict[str, Path]:
+    """Synthesize a score once and write it as ``BASE.FORMAT`` for each of ``formats``
+    (``wav``, ``ogg``); raises :class:`gamegan.errors.AudioError` when no synthesizer is there."""
+    if not formats:
+        return {}
+    from gamegan.io.audio import synthesize, write_audio
+
+    base = Path(base)
+    frames = synthesize(score, sample_rate=sample_rate)
+    return {
+        f: write_audio(frames, base.with_name(f"{base.name}.{f}"), sample_rate) for f in formats
+    }
+
 
 MAX_BARS = 1000
 MAX_STEPS = 100_000

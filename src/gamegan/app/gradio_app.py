@@ -340,7 +340,7 @@ class BodyLimit:
 
 
 def audio_status() -> tuple[bool, str]:
-    """Whether WAV rendering can work here, and a sentence saying with what or why not."""
+    """Whether audio rendering can work here, and a sentence saying with what or why not."""
     from gamegan.io.audio import INSTALL_HINT, available_backends, find_soundfont
 
     backends = available_backends()
@@ -528,7 +528,6 @@ class GameganApp:
         progress: Callable | None = None,
     ) -> tuple[str | None, str, list[str], str]:
         """WAV (None when it cannot be rendered here), piano roll, downloads, summary."""
-        from gamegan.io.audio import render_wav
         from gamegan.metrics.music_stats import repeated_note_ratio
 
         report = _reporter(progress)
@@ -556,8 +555,9 @@ class GameganApp:
         wav, no_audio = None, ""
         report(0.7, "rendering audio")
         try:
-            wav = render_wav(score, stem.with_suffix(".wav"))
-            downloads.insert(1, wav)
+            audio = gen.write_music_audio(score, stem, ["wav", "ogg"])
+            wav = audio["wav"]
+            downloads[1:1] = [wav, audio["ogg"]]
         except AudioError as err:
             no_audio = str(err)
             _gradio().Warning(f"No audio: {no_audio}. The MIDI file is still ready.")

@@ -73,6 +73,9 @@ def generate(
     wav: bool = typer.Option(
         False, "--wav", help="Music: also render a WAV with a General MIDI soundfont."
     ),
+    ogg: bool = typer.Option(
+        False, "--ogg", help="Music: also write the audio as OGG Vorbis (what engines stream)."
+    ),
     device: str = typer.Option("auto", help="auto (CUDA when present), cpu or cuda[:N]."),
     progress: bool = typer.Option(
         None,
@@ -93,7 +96,7 @@ def generate(
                 raise fail("give --bars or --steps, not both")
             _music(
                 loaded, count or 1, seed, out or Path("song.mid"), bars, steps, temperature,
-                top_k, wav,
+                top_k, wav, ogg,
             )  # fmt: skip
         elif loaded.metadata.get("kind") == "texture_gan":
             _textures(
@@ -193,7 +196,7 @@ def _textures(
             typer.echo(f"  wrote {path}")
 
 
-def _music(loaded, count, seed, out, bars, steps, temperature, top_k, wav) -> None:
+def _music(loaded, count, seed, out, bars, steps, temperature, top_k, wav, ogg) -> None:
     import time
 
     from gamegan import generate as gen
@@ -201,10 +204,13 @@ def _music(loaded, count, seed, out, bars, steps, temperature, top_k, wav) -> No
 
     if out.suffix.lower() not in (".mid", ".midi"):
         raise fail(f"--out {out}: music is written as MIDI; give a name ending in .mid")
-    if wav:
-        from gamegan.io.audio import find_soundfont
+    if wav or ogg:
+        from gamegan.io.audio import INSTALL_HINT, available_backends, find_soundfont
 
-        find_soundfont()  # a missing soundfont fails before any music is made
+        # a missing synthesizer or soundfont fails before any music is made
+        if not available_backends():
+            raise fail(f"cannot write audio: {INSTALL_HINT}")
+        find_soundfont()
     for i in range(count):
         start = time.perf_counter()
         scores = gen.music(
@@ -219,7 +225,7 @@ def _music(loaded, count, seed, out, bars, steps, temperature, top_k, wav) -> No
         typer.echo(f"seed {seed + i}: {len(scores)} piece(s) in {seconds:.2f} s")
         for j, score in enumerate(scores):
             stem = base if j == 0 else base.with_name(f"{base.name}-{j + 1}")
-            written = gen.write_music_files(score, stem, wav=wav).values()
+            written = gen.write_music_files(score, stem, wav=wav, ogg=ogg).values()
             typer.echo(
                 f"  {score.n_bars} bars, {score.seconds:.1f} s, {score.n_notes} notes, "
                 f"repeated-note ratio {repeated_note_ratio(score):.2f}"

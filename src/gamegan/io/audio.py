@@ -1,10 +1,17 @@
-"""Score -> WAV through a General MIDI soundfont, with FluidSynth or TinySoundFont.
+"""Score -> WAV or OGG through a General MIDI soundfont.
 
-FluidSynth (the ``fluidsynth`` command, run as a subprocess on a temporary MIDI file) is the
-primary backend: it is what Debian, Ubuntu and Homebrew package, and its reverb and chorus
-sound best. ``tinysoundfont`` (a small pip wheel, no system package) is the fallback and renders
-straight from the score's notes, so audio works on machines where nothing can be installed
-system-wide. Both need a General MIDI ``.sf2``; :func:`find_soundfont` says where it looks.
+Three synthesizers, best first. FluidSynth (the ``fluidsynth`` command, run as a subprocess on
+a temporary MIDI file) is what Debian, Ubuntu and Homebrew package, and its reverb and chorus
+sound best. ``midirenderer`` (a dependency: an MIT-licensed Rust wheel with no dependencies of
+its own, for Linux, macOS and Windows on x86-64 and ARM) makes audio work after a plain
+``pip install``, with no system package. ``tinysoundfont`` is still used where it is installed
+(its wheel requires PyAudio, which has no Linux wheel, hence ``--no-deps``). All need a General
+MIDI ``.sf2``; :func:`find_soundfont` says where it looks, ending with the ``TimGM6mb.sf2``
+that the ``pretty_midi`` dependency carries.
+
+:func:`synthesize` turns a score into stereo samples; :func:`write_audio` writes them as a WAV
+(16-bit PCM, the standard library's ``wave``) or an OGG Vorbis file (``soundfile``, whose
+wheels carry libsndfile with Vorbis and Opus on every platform); :func:`render_audio` does both.
 
 An empty score renders as :data:`TAIL_SECONDS` of silence, without touching any synthesizer:
 generated music can legitimately be empty, and a pipeline writing one WAV per sample should not
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import glob
 import importlib.util
+import io
 import os
 import shutil
 import subprocess
@@ -27,10 +35,22 @@ import numpy as np
 from gamegan.errors import AudioError
 from gamegan.music.score import Score
 
-__all__ = ["BACKENDS", "available_backends", "find_soundfont", "render_wav"]
+__all__ = [
+    "AUDIO_SUFFIXES",
+    "BACKENDS",
+    "available_backends",
+    "find_soundfont",
+    "render_audio",
+    "synthesize",
+    "write_audio",
+]
 
-BACKENDS = ("fluidsynth", "tinysoundfont")
-TAIL_SECONDS = 1.0  # release tail after the last note (tinysoundfont; empty scores)
+BACKENDS = ("fluidsynth", "midirenderer", "tinysoundfont")
+AUDIO_SUFFIXES = (".wav", ".ogg")
+TAIL_SECONDS = 1.0  # release tail after the last note (midirenderer, tinysoundfont; empty scores)
+MIDIRENDERER_RATE = 48000  # midirenderer renders at 48 kHz; other rates are resampled
+MIDIRENDERER_GAIN = 3.0  # its output peaks near 0.1-0.2 for a chorale; like FluidSynth's 0.6
+OGG_QUALITY = 0.6  # Vorbis quality 0-1 (libsndfile's VBR scale): about 190 kbit/s stereo
 DRUM_CHANNEL = 9  # General MIDI percussion channel
 FLUIDSYNTH_GAIN = 0.6  # FluidSynth's default 0.2 is quiet for 1-4 parts; 0.6 stays unclipped
 SOUNDFONT_PATHS = (
@@ -41,7 +61,7 @@ SOUNDFONT_PATHS = (
 SOUNDFONT_DIRS = ("/usr/share/soundfonts",)
 INSTALL_HINT = (
     "install FluidSynth (Debian/Ubuntu: apt install fluidsynth; macOS: brew install "
-    "fluid-synth) or `pip install --no-deps tinysoundfont`"
+    "fluid-synth) or `pip install midirenderer` (a dependency of gamegan)"
 )
 
 
@@ -50,8 +70,9 @@ def available_backends() -> list[str]:
     found = []
     if shutil.which("fluidsynth") is not None:
         found.append("fluidsynth")
-    if importlib.util.find_spec("tinysoundfont") is not None:
-        found.append("tinysoundfont")
+    for package in ("midirenderer", "tinysoundfont"):
+        if importlib.util.find_spec(package) is not None:
+            found.append(package)
     return found
 
 
@@ -122,34 +143,33 @@ def _check_soundfont(path: Path) -> None:
         raise AudioError(f"{path} is not a SoundFont 2 (.sf2/.sf3) file")
 
 
-def render_wav(
+def synthesize(
     score: Score,
-    path: str | os.PathLike,
     *,
     sample_rate: int = 44100,
     soundfont: str | os.PathLike | None = None,
     backend: str = "auto",
-) -> Path:
-    """Render a score to a 16-bit stereo WAV file.
+) -> np.ndarray:
+    """Play a score on a General MIDI soundfont.
 
     Parameters
     ----------
     score : Score
         The music; each part plays its General MIDI ``program`` (drum parts on channel 10).
-    path : str or PathLike
-        Destination ``.wav``; its folder must exist. Written atomically (``.tmp`` then rename).
     sample_rate : int, optional
         Samples per second, 8000-96000.
     soundfont : str or PathLike, optional
         A General MIDI ``.sf2``; default: :func:`find_soundfont`.
-    backend : {"auto", "fluidsynth", "tinysoundfont"}, optional
+    backend : {"auto", "fluidsynth", "midirenderer", "tinysoundfont"}, optional
         ``auto`` takes the first of :func:`available_backends`.
 
     Returns
     -------
-    Path
-        ``path``. Its length is the music's seconds plus a release tail (FluidSynth renders
-        until every voice has died away, about 1-3 s; tinysoundfont adds 1 s).
+    numpy.ndarray
+        ``int16 [n, 2]`` stereo frames: the music's seconds plus a release tail (FluidSynth
+        renders until every voice has died away, about 1-3 s; the others add
+        :data:`TAIL_SECONDS`). An empty score is :data:`TAIL_SECONDS` of silence, made without
+        any synthesizer: generated music can legitimately be empty.
 
     Raises
     ------
@@ -161,44 +181,94 @@ def render_wav(
     """
     if backend not in ("auto", *BACKENDS):
         raise ValueError(
-            f"render_wav: backend must be 'auto' or one of {BACKENDS}, got {backend!r}"
+            f"synthesize: backend must be 'auto' or one of {BACKENDS}, got {backend!r}"
         )
     if not 8000 <= int(sample_rate) <= 96000:
-        raise ValueError(f"render_wav: sample_rate must be 8000-96000 Hz, got {sample_rate}")
+        raise ValueError(f"synthesize: sample_rate must be 8000-96000 Hz, got {sample_rate}")
     sample_rate = int(sample_rate)
-    path = Path(path)
     if score.n_notes == 0:
-        silence = np.zeros((int(TAIL_SECONDS * sample_rate), 2), dtype=np.int16)
-        _write_wav_atomic(path, silence, sample_rate)
-        return path
+        return np.zeros((int(TAIL_SECONDS * sample_rate), 2), dtype=np.int16)
 
     found = available_backends()
     if backend == "auto":
         if not found:
-            raise AudioError(f"cannot write WAV: {INSTALL_HINT}")
+            raise AudioError(f"cannot write audio: {INSTALL_HINT}")
         backend = found[0]
     elif backend not in found:
         hint = (
             "the `fluidsynth` command is not on PATH (Debian/Ubuntu: apt install "
             "fluidsynth; macOS: brew install fluid-synth)"
             if backend == "fluidsynth"
-            else "the tinysoundfont package is not installed "
-            "(`pip install --no-deps tinysoundfont`)"
+            else f"the {backend} package is not installed (`pip install "
+            + ("--no-deps " if backend == "tinysoundfont" else "")
+            + f"{backend}`)"
         )
-        raise AudioError(f"cannot write WAV with {backend}: {hint}")
+        raise AudioError(f"cannot write audio with {backend}: {hint}")
     sf_path = find_soundfont(soundfont)
     _check_soundfont(sf_path)
-    if backend == "fluidsynth":
-        _render_fluidsynth(score, path, sample_rate, sf_path)
-    else:
-        _render_tinysoundfont(score, path, sample_rate, sf_path)
+    render = {
+        "fluidsynth": _render_fluidsynth,
+        "midirenderer": _render_midirenderer,
+        "tinysoundfont": _render_tinysoundfont,
+    }[backend]
+    return render(score, sample_rate, sf_path)
+
+
+def write_audio(frames: np.ndarray, path: str | os.PathLike, sample_rate: int) -> Path:
+    """Write ``int16 [n, 2]`` frames as a 16-bit WAV or an OGG Vorbis file, by ``path``'s suffix.
+
+    Written atomically (a hidden temp file in the same folder, then a rename); the folder must
+    exist.
+    """
+    from gamegan.io.rundir import replace_synced, temp_path
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in AUDIO_SUFFIXES:
+        raise ValueError(f"write_audio: {path.name}: the name must end in one of {AUDIO_SUFFIXES}")
+    frames = np.ascontiguousarray(frames, dtype="<i2")
+    tmp = temp_path(path)
+    try:
+        if suffix == ".wav":
+            with wave.open(str(tmp), "wb") as w:
+                w.setnchannels(2)
+                w.setsampwidth(2)
+                w.setframerate(int(sample_rate))
+                w.writeframes(frames.tobytes())
+        else:
+            import soundfile
+
+            # libsndfile's compression level runs the other way: 0 is the best quality.
+            soundfile.write(
+                str(tmp), frames, int(sample_rate), subtype="VORBIS", format="OGG",
+                compression_level=1.0 - OGG_QUALITY,
+            )  # fmt: skip
+        replace_synced(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
+
+
+def render_audio(
+    score: Score,
+    path: str | os.PathLike,
+    *,
+    sample_rate: int = 44100,
+    soundfont: str | os.PathLike | None = None,
+    backend: str = "auto",
+) -> Path:
+    """:func:`synthesize` a score and :func:`write_audio` it to ``path`` (``.wav`` or ``.ogg``)."""
+    if Path(path).suffix.lower() not in AUDIO_SUFFIXES:
+        raise ValueError(f"render_audio: {Path(path).name}: the name must end in {AUDIO_SUFFIXES}")
+    frames = synthesize(score, sample_rate=sample_rate, soundfont=soundfont, backend=backend)
+    return write_audio(frames, path, sample_rate)
 
 
 # FluidSynth backend
 
 
-def _render_fluidsynth(score: Score, path: Path, sample_rate: int, sf_path: Path) -> None:
+def _render_fluidsynth(score: Score, sample_rate: int, sf_path: Path) -> np.ndarray:
     """Write a temporary MIDI file and let ``fluidsynth -F`` render it faster than real time."""
     exe = shutil.which("fluidsynth")
     with tempfile.TemporaryDirectory(prefix="gamegan-audio-") as tmp:
@@ -222,7 +292,7 @@ def _render_fluidsynth(score: Score, path: Path, sample_rate: int, sf_path: Path
         )
         if proc.returncode != 0 or not wav_path.is_file():
             detail = errors or proc.stderr.strip() or f"exit status {proc.returncode}"
-            raise AudioError(f"fluidsynth failed to render {path.name}: {detail}")
+            raise AudioError(f"fluidsynth failed to render the score: {detail}")
         try:
             with wave.open(str(wav_path), "rb") as w:
                 n_channels, n_frames = w.getnchannels(), w.getnframes()
@@ -231,8 +301,8 @@ def _render_fluidsynth(score: Score, path: Path, sample_rate: int, sf_path: Path
             raise AudioError(f"fluidsynth wrote an unreadable WAV ({err})") from None
         if n_channels != 2 or n_frames == 0 or not np.any(data):
             detail = f": {errors}" if errors else ""
-            raise AudioError(f"fluidsynth rendered silence for {path.name} with {sf_path}{detail}")
-        _replace(wav_path, path)
+            raise AudioError(f"fluidsynth rendered silence with {sf_path}{detail}")
+    return data.reshape(-1, 2).copy()
 
 
 def _channels(score: Score) -> list[int]:
@@ -261,7 +331,7 @@ def _write_midi(score: Score, path: Path) -> None:
 # tinysoundfont backend
 
 
-def _render_tinysoundfont(score: Score, path: Path, sample_rate: int, sf_path: Path) -> None:
+def _render_tinysoundfont(score: Score, sample_rate: int, sf_path: Path) -> np.ndarray:
     """Play the notes on an offline ``tinysoundfont.Synth``, event by event, sample-accurately."""
     import tinysoundfont
 
@@ -317,38 +387,60 @@ def _render_tinysoundfont(score: Score, path: Path, sample_rate: int, sf_path: P
     if n_frames > pos:
         synth.generate_simple(n_frames - pos, buffer=memoryview(audio[pos:]).cast("B"))
 
-    peak = float(np.max(np.abs(audio)))
-    if peak == 0.0 and events:
+    if not np.any(audio) and events:
         raise AudioError(f"tinysoundfont rendered silence with {sf_path}")
-    if peak > 0.99:  # scale down rather than clip
-        audio *= 0.99 / peak
-    _write_wav_atomic(path, np.round(audio * 32767.0).astype(np.int16), sample_rate)
+    return _to_int16(audio)
 
 
-# files
+# midirenderer backend
 
 
-def _write_wav_atomic(path: Path, frames: np.ndarray, sample_rate: int) -> None:
-    """Write ``int16 [n, 2]`` frames as a stereo PCM WAV via ``path.tmp``."""
-    tmp = path.with_name(path.name + ".tmp")
+def _render_midirenderer(score: Score, sample_rate: int, sf_path: Path) -> np.ndarray:
+    """Render the score's MIDI file at 48 kHz, a silent event holding the release tail."""
+    import midirenderer
+    import mido
+
+    with tempfile.TemporaryDirectory(prefix="gamegan-audio-") as tmp:
+        midi_path = Path(tmp) / "score.mid"
+        _write_midi(score, midi_path)
+        midi = mido.MidiFile(midi_path)
+    # midirenderer stops at the file's last event; a text event TAIL_SECONDS later lets the
+    # last notes ring out as the other backends do.
+    last_tick = max(sum(msg.time for msg in track) for track in midi.tracks)
+    tail_ticks = round(TAIL_SECONDS * score.tempo / 60.0 * midi.ticks_per_beat)
+    midi.tracks.append(
+        mido.MidiTrack([mido.MetaMessage("text", text="release tail", time=last_tick + tail_ticks)])
+    )
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
     try:
-        with wave.open(str(tmp), "wb") as w:
-            w.setnchannels(2)
-            w.setsampwidth(2)
-            w.setframerate(sample_rate)
-            w.writeframes(np.ascontiguousarray(frames, dtype="<i2").tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        rendered = midirenderer.render_wave_from(sf_path.read_bytes(), buffer.getvalue())
+        with wave.open(io.BytesIO(rendered), "rb") as w:
+            rate, n_channels = w.getframerate(), w.getnchannels()
+            data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    except (ValueError, RuntimeError, wave.Error, EOFError) as err:
+        raise AudioError(f"midirenderer cannot render with {sf_path} ({err})") from None
+    audio = data.reshape(-1, n_channels).astype(np.float32) / 32768.0
+    if n_channels == 1:
+        audio = np.repeat(audio, 2, axis=1)
+    if not np.any(audio):
+        raise AudioError(f"midirenderer rendered silence with {sf_path}")
+    if rate != sample_rate:
+        from math import gcd
+
+        from scipy.signal import resample_poly
+
+        g = gcd(sample_rate, rate)
+        audio = resample_poly(audio, sample_rate // g, rate // g, axis=0).astype(np.float32)
+    return _to_int16(audio * MIDIRENDERER_GAIN)
 
 
-def _replace(src: Path, dst: Path) -> None:
-    """Move a rendered file into place; a copy then rename when they are on different disks."""
-    tmp = dst.with_name(dst.name + ".tmp")
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+# samples
+
+
+def _to_int16(audio: np.ndarray) -> np.ndarray:
+    """Float samples in [-1, 1] as int16, scaled down rather than clipped when they exceed it."""
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if peak > 0.99:
+        audio = audio * (0.99 / peak)
+    return np.round(audio * 32767.0).astype(np.int16)
