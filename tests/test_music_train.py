@@ -245,3 +245,22 @@ def test_bundled_music_models_generate_at_once(name, kind):
     from gamegan.metrics.music_stats import repeated_note_ratio
 
     assert repeated_note_ratio(score) < 0.5  # no one-note collapse
+
+
+def test_tempo_and_programs_change_only_the_arrangement():
+    from gamegan import generate as gen
+
+    plain = gen.music("chorale", n_bars=2, seed=4)[0]
+    arranged = gen.music("chorale", n_bars=2, seed=4, tempo=100, programs=[48, 48, 48, 32])[0]
+    assert arranged.tempo == 100 and plain.tempo != 100
+    assert [p.program for p in arranged.parts] == [48, 48, 48, 32]
+    assert [p.notes for p in arranged.parts] == [p.notes for p in plain.parts]
+    assert arranged.seconds == pytest.approx(plain.end * 60 / 100)
+    organ = gen.music("chorale", n_bars=2, seed=4, programs=[19])[0]
+    assert {p.program for p in organ.parts} == {19}
+    with pytest.raises(ConfigError, match="one per voice"):
+        gen.music("chorale", n_bars=2, programs=[1, 2])
+    with pytest.raises(ConfigError, match="--tempo"):
+        gen.music("chorale", n_bars=2, tempo=5)
+    with pytest.raises(ConfigError, match="0-127"):
+        gen.music("chorale", n_bars=2, programs=[128])

@@ -6,6 +6,7 @@ no run folder and no pickled code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -523,6 +524,7 @@ def write_music_audio(
 
 MAX_BARS = 1000
 MAX_STEPS = 100_000
+MIN_TEMPO, MAX_TEMPO = 20, 400
 
 
 def music(
@@ -533,6 +535,8 @@ def music(
     n_steps: int | None = None,
     temperature: float = 1.0,
     top_k: int = 0,
+    tempo: float | None = None,
+    programs: Sequence[int] | None = None,
     device: str = "cpu",
 ) -> list:
     """Music from a music snapshot: a list of :class:`gamegan.music.score.Score`.
@@ -553,6 +557,11 @@ def music(
     temperature, top_k : float, int
         Sequence models: sampling temperature (0 = greedy argmax, the chapter's choice that
         collapses into one repeated note) and top-k cut (0 = off). The GAN ignores them.
+    tempo : float, optional
+        Quarter notes per minute, 20-400; default: the model's (the tempo of its training data
+        for the GAN, 120 for the sequence models). Only the MIDI tempo and the audio change.
+    programs : sequence of int, optional
+        General MIDI programs (0-127): one for every voice, or one per voice in order.
     device : str
         Where to run the model.
 
@@ -572,13 +581,42 @@ def music(
         raise ConfigError(f"--temperature {temperature}: must be 0 (greedy) or more")
     if top_k < 0:
         raise ConfigError(f"--top-k {top_k}: must be 0 (off) or more")
+    if tempo is not None and not MIN_TEMPO <= tempo <= MAX_TEMPO:
+        raise ConfigError(f"--tempo {tempo:g}: choose {MIN_TEMPO} to {MAX_TEMPO} beats per minute")
+    programs = None if programs is None else [int(p) for p in programs]
+    if programs is not None and (not programs or not all(0 <= p <= 127 for p in programs)):
+        raise ConfigError(f"--program {programs}: General MIDI programs are 0-127")
     if n_bars is None and n_steps is None:
         n_bars = 16
     if loaded.kind == "music_gan":
-        return [_gan_music(loaded, seed=seed, n_bars=n_bars, n_steps=n_steps)]
-    return _sequence_music(
-        loaded, seed=seed, n_bars=n_bars, n_steps=n_steps, temperature=temperature, top_k=top_k
-    )
+        scores = [_gan_music(loaded, seed=seed, n_bars=n_bars, n_steps=n_steps)]
+    else:
+        scores = _sequence_music(
+            loaded, seed=seed, n_bars=n_bars, n_steps=n_steps, temperature=temperature,
+            top_k=top_k,
+        )  # fmt: skip
+    return [_arranged(score, tempo, programs) for score in scores]
+
+
+def _arranged(score, tempo: float | None, programs: list[int] | None):
+    """The score at another tempo and with other instruments (drum parts keep theirs)."""
+    from dataclasses import replace
+
+    if tempo is not None:
+        score = replace(score, tempo=float(tempo))
+    if programs is not None:
+        pitched = [i for i, part in enumerate(score.parts) if not part.is_drum]
+        if len(programs) not in (1, len(pitched)):
+            raise ConfigError(
+                f"--program {','.join(map(str, programs))}: give one program or one per voice "
+                f"({len(pitched)} voices here)"
+            )
+        chosen = programs * len(pitched) if len(programs) == 1 else programs
+        parts = list(score.parts)
+        for i, program in zip(pitched, chosen, strict=True):
+            parts[i] = replace(parts[i], program=program)
+        score = replace(score, parts=tuple(parts))
+    return score
 
 
 def _gan_music(loaded: LoadedGenerator, *, seed: int, n_bars: int | None, n_steps: int | None):

@@ -73,6 +73,14 @@ def generate(
     wav: bool = typer.Option(
         False, "--wav", help="Music: also render a WAV with a General MIDI soundfont."
     ),
+    tempo: float = typer.Option(
+        None, help="Music: quarter notes per minute (20-400) [default: the model's]."
+    ),
+    program: str = typer.Option(
+        None,
+        help="Music: General MIDI program(s), one for all voices or one per voice, "
+        "comma-separated (e.g. 0 piano, 19 church organ, 48 strings; 52,52,52,32).",
+    ),
     ogg: bool = typer.Option(
         False, "--ogg", help="Music: also write the audio as OGG Vorbis (what engines stream)."
     ),
@@ -96,7 +104,7 @@ def generate(
                 raise fail("give --bars or --steps, not both")
             _music(
                 loaded, count or 1, seed, out or Path("song.mid"), bars, steps, temperature,
-                top_k, wav, ogg,
+                top_k, wav, ogg, tempo, _programs(program),
             )  # fmt: skip
         elif loaded.metadata.get("kind") == "texture_gan":
             _textures(
@@ -196,7 +204,19 @@ def _textures(
             typer.echo(f"  wrote {path}")
 
 
-def _music(loaded, count, seed, out, bars, steps, temperature, top_k, wav, ogg) -> None:
+def _programs(text: str | None) -> list[int] | None:
+    """``--program 52,52,52,32`` as a list of ints."""
+    if text is None:
+        return None
+    try:
+        return [int(item) for item in text.split(",")]
+    except ValueError:
+        raise fail(f"--program {text}: give General MIDI numbers 0-127, comma-separated") from None
+
+
+def _music(
+    loaded, count, seed, out, bars, steps, temperature, top_k, wav, ogg, tempo, programs
+) -> None:
     import time
 
     from gamegan import generate as gen
@@ -215,7 +235,7 @@ def _music(loaded, count, seed, out, bars, steps, temperature, top_k, wav, ogg) 
         start = time.perf_counter()
         scores = gen.music(
             loaded, seed=seed + i, n_bars=bars, n_steps=steps, temperature=temperature,
-            top_k=top_k,
+            top_k=top_k, tempo=tempo, programs=programs,
         )
         seconds = time.perf_counter() - start
         base = out.with_suffix("") if count == 1 else out.with_name(f"{out.stem}-{seed + i:06d}")
