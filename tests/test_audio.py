@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import wave
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -154,6 +155,26 @@ def test_ogg_is_the_same_music_compressed(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
     with pytest.raises(ValueError, match="must end"):
         audio.write_audio(frames, tmp_path / "a.mp3", 44100)
+
+
+def test_a_loop_is_its_exact_length_and_its_seam_does_not_click(tmp_path):
+    import soundfile
+
+    # Ocarina (nearly a sine) holding a low fifth through the loop's end: cut there, the
+    # waveform jumps; folded, the seam is like any other step.
+    fifth = Part(tuple(Note(0.0, p, 8.0, 90) for p in (48, 55)), program=79)
+    loop = Score((fifth,), tempo=120.0, loop_end=8.0)  # 4 s
+    frames = audio.synthesize(loop, sample_rate=22050)
+    assert len(frames) == 4 * 22050
+    assert audio.loop_seam_jump(frames) < 1.0
+    plain = audio.synthesize(replace(loop, loop_end=0.0), sample_rate=22050)
+    assert len(plain) > len(frames)  # the release tail that was folded in
+    assert audio.loop_seam_jump(plain[: len(frames)]) > 5.0
+    ogg = audio.write_audio(frames, tmp_path / "loop.ogg", 22050)
+    assert soundfile.info(str(ogg)).frames == len(frames)
+    # An empty loop is silence of the loop's length; fold_loop pads short audio.
+    assert len(audio.synthesize(Score(loop_end=8.0), sample_rate=8000)) == 4 * 8000
+    assert audio.fold_loop(np.ones((3, 2), np.int16), 5).shape == (5, 2)
 
 
 def test_empty_score_is_a_short_silence_even_without_a_synthesizer(tmp_path, nothing_installed):

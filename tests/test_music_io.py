@@ -141,3 +141,24 @@ def test_key_signatures(tmp_path, data, key):
 def test_write_rejects_bad_type(tmp_path):
     with pytest.raises(ValueError, match="midi_type"):
         write_midi(sample_score(), tmp_path / "x.mid", midi_type=2)
+
+
+def test_a_loop_carries_markers_and_ends_at_the_loop_point(tmp_path):
+    import mido
+
+    melody = Part(tuple(Note(i * 1.0, 60 + i, 1.0, 80) for i in range(7)), program=19)
+    loop = Score((melody,), tempo=100.0, loop_end=8.0)  # two bars; the last beat is a rest
+    path = write_midi(loop, tmp_path / "loop.mid")
+    midi = mido.MidiFile(path)
+    markers = [(m.text, t) for m, t in _absolute(midi.tracks[0]) if m.type == "marker"]
+    assert markers == [("loopStart", 0), ("loopEnd", 8 * midi.ticks_per_beat)]
+    assert midi.length == pytest.approx(8 * 60 / 100)  # the file is the loop, rest included
+    assert read_midi(path).loop_end == 8.0
+    assert read_midi(write_midi(Score((melody,)), tmp_path / "plain.mid")).loop_end == 0.0
+
+
+def _absolute(track):
+    tick = 0
+    for msg in track:
+        tick += msg.time
+        yield msg, tick

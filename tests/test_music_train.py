@@ -264,3 +264,12 @@ def test_tempo_and_programs_change_only_the_arrangement():
         gen.music("chorale", n_bars=2, tempo=5)
     with pytest.raises(ConfigError, match="0-127"):
         gen.music("chorale", n_bars=2, programs=[128])
+
+
+def test_loop_is_whole_bars_and_needs_bars():
+    from gamegan import generate as gen
+
+    (loop,) = gen.music("chorale", n_bars=3, seed=1, loop=True)
+    assert loop.loop_end == 3 * loop.bar_beats and loop.end <= loop.loop_end
+    with pytest.raises(ConfigError, match="--bars"):
+        gen.music("chorale", n_steps=64, loop=True)

@@ -537,6 +537,7 @@ def music(
     top_k: int = 0,
     tempo: float | None = None,
     programs: Sequence[int] | None = None,
+    loop: bool = False,
     device: str = "cpu",
 ) -> list:
     """Music from a music snapshot: a list of :class:`gamegan.music.score.Score`.
@@ -562,6 +563,10 @@ def music(
         for the GAN, 120 for the sequence models). Only the MIDI tempo and the audio change.
     programs : sequence of int, optional
         General MIDI programs (0-127): one for every voice, or one per voice in order.
+    loop : bool
+        A seamless loop of exactly ``n_bars`` bars: notes are cut at its end, the MIDI file
+        carries ``loopStart``/``loopEnd`` markers and ends there, and audio made from it folds
+        the release tail into the start (``Score.loop_end``). Needs ``n_bars``, not ``n_steps``.
     device : str
         Where to run the model.
 
@@ -588,6 +593,8 @@ def music(
         raise ConfigError(f"--program {programs}: General MIDI programs are 0-127")
     if n_bars is None and n_steps is None:
         n_bars = 16
+    if loop and n_bars is None:
+        raise ConfigError("--loop makes a whole number of bars: give --bars, not --steps")
     if loaded.kind == "music_gan":
         scores = [_gan_music(loaded, seed=seed, n_bars=n_bars, n_steps=n_steps)]
     else:
@@ -595,7 +602,12 @@ def music(
             loaded, seed=seed, n_bars=n_bars, n_steps=n_steps, temperature=temperature,
             top_k=top_k,
         )  # fmt: skip
-    return [_arranged(score, tempo, programs) for score in scores]
+    scores = [_arranged(score, tempo, programs) for score in scores]
+    if loop:
+        from dataclasses import replace
+
+        scores = [replace(s, loop_end=n_bars * s.bar_beats) for s in scores]
+    return scores
 
 
 def _arranged(score, tempo: float | None, programs: list[int] | None):

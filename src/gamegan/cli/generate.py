@@ -81,6 +81,12 @@ def generate(
         help="Music: General MIDI program(s), one for all voices or one per voice, "
         "comma-separated (e.g. 0 piano, 19 church organ, 48 strings; 52,52,52,32).",
     ),
+    loop: bool = typer.Option(
+        False,
+        "--loop",
+        help="Music: a seamless loop of exactly --bars bars (MIDI loop markers; the audio's "
+        "release tail folded into its start).",
+    ),
     ogg: bool = typer.Option(
         False, "--ogg", help="Music: also write the audio as OGG Vorbis (what engines stream)."
     ),
@@ -104,7 +110,7 @@ def generate(
                 raise fail("give --bars or --steps, not both")
             _music(
                 loaded, count or 1, seed, out or Path("song.mid"), bars, steps, temperature,
-                top_k, wav, ogg, tempo, _programs(program),
+                top_k, wav, ogg, tempo, _programs(program), loop,
             )  # fmt: skip
         elif loaded.metadata.get("kind") == "texture_gan":
             _textures(
@@ -215,7 +221,7 @@ def _programs(text: str | None) -> list[int] | None:
 
 
 def _music(
-    loaded, count, seed, out, bars, steps, temperature, top_k, wav, ogg, tempo, programs
+    loaded, count, seed, out, bars, steps, temperature, top_k, wav, ogg, tempo, programs, loop
 ) -> None:
     import time
 
@@ -235,7 +241,7 @@ def _music(
         start = time.perf_counter()
         scores = gen.music(
             loaded, seed=seed + i, n_bars=bars, n_steps=steps, temperature=temperature,
-            top_k=top_k, tempo=tempo, programs=programs,
+            top_k=top_k, tempo=tempo, programs=programs, loop=loop,
         )
         seconds = time.perf_counter() - start
         base = out.with_suffix("") if count == 1 else out.with_name(f"{out.stem}-{seed + i:06d}")

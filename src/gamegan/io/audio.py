@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import tempfile
 import wave
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,8 @@ __all__ = [
     "BACKENDS",
     "available_backends",
     "find_soundfont",
+    "fold_loop",
+    "loop_seam_jump",
     "render_audio",
     "synthesize",
     "write_audio",
@@ -169,7 +172,9 @@ def synthesize(
         ``int16 [n, 2]`` stereo frames: the music's seconds plus a release tail (FluidSynth
         renders until every voice has died away, about 1-3 s; the others add
         :data:`TAIL_SECONDS`). An empty score is :data:`TAIL_SECONDS` of silence, made without
-        any synthesizer: generated music can legitimately be empty.
+        any synthesizer: generated music can legitimately be empty. A loop
+        (``score.loop_end > 0``) is exactly the loop's length, its tail folded into its start
+        (:func:`fold_loop`).
 
     Raises
     ------
@@ -186,6 +191,15 @@ def synthesize(
     if not 8000 <= int(sample_rate) <= 96000:
         raise ValueError(f"synthesize: sample_rate must be 8000-96000 Hz, got {sample_rate}")
     sample_rate = int(sample_rate)
+    if score.loop_end > 0:
+        loop_frames = round(score.loop_end * 60.0 / score.tempo * sample_rate)
+        if score.n_notes == 0:
+            return np.zeros((loop_frames, 2), dtype=np.int16)
+        frames = synthesize(
+            replace(score, loop_end=0.0), sample_rate=sample_rate, soundfont=soundfont,
+            backend=backend,
+        )  # fmt: skip
+        return fold_loop(frames, loop_frames)
     if score.n_notes == 0:
         return np.zeros((int(TAIL_SECONDS * sample_rate), 2), dtype=np.int16)
 
@@ -436,6 +450,36 @@ def _render_midirenderer(score: Score, sample_rate: int, sf_path: Path) -> np.nd
 
 
 # samples
+
+
+def fold_loop(frames: np.ndarray, loop_frames: int) -> np.ndarray:
+    """Audio that repeats seamlessly every ``loop_frames`` samples.
+
+    What sounds past the loop's end (the release of its last notes) is added onto its start,
+    where it would sound when the loop plays again; so sample ``loop_frames - 1`` runs into
+    sample 0 as smoothly as into the next sample of the rendering. Shorter audio is padded with
+    silence; the sum is scaled down rather than clipped.
+    """
+    if loop_frames < 1:
+        raise ValueError(f"fold_loop: loop_frames must be at least 1, got {loop_frames}")
+    audio = frames.astype(np.float32) / 32768.0
+    out = np.zeros((loop_frames, audio.shape[1]), dtype=np.float32)
+    for start in range(0, len(audio), loop_frames):
+        chunk = audio[start : start + loop_frames]
+        out[: len(chunk)] += chunk
+    return _to_int16(out)
+
+
+def loop_seam_jump(frames: np.ndarray) -> float:
+    """How audible a loop's seam is: the step from the last sample to the first, over the 99th
+    percentile of the sample-to-sample steps inside (the larger of the channels).
+
+    About 1 or less: the seam is a step like the music's own; a click is many times that.
+    """
+    audio = frames.astype(np.float64)
+    inside = np.percentile(np.abs(np.diff(audio, axis=0)), 99, axis=0)
+    seam = np.abs(audio[0] - audio[-1])
+    return float(np.max(seam / np.maximum(inside, 1.0)))
 
 
 def _to_int16(audio: np.ndarray) -> np.ndarray:

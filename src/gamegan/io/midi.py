@@ -30,6 +30,7 @@ __all__ = [
 # would only eat memory (a 100,000-quarter song lasts about 14 hours at 120 bpm).
 MAX_QUARTERS = 100_000
 MAX_NOTES = 2_000_000
+LOOP_START_MARKER, LOOP_END_MARKER = "loopStart", "loopEnd"
 MIN_TEMPO, MAX_TEMPO = 10.0, 1000.0  # bpm; outside this range a set_tempo is a corrupt value
 
 DRUM_CHANNEL = 9  # channel 10 in General MIDI's 1-based numbering
@@ -190,6 +191,7 @@ def read_midi(path: str | os.PathLike) -> Score:
     tpb = midi.ticks_per_beat
     warnings: list[str] = []
     tempo = time_signature = key = None
+    loop_end = 0.0
     title = ""
     n_notes = [0]
     tracks = []  # (reader, names, programs, track name) per track
@@ -226,6 +228,8 @@ def read_midi(path: str | os.PathLike) -> Score:
                 time_signature = (msg.numerator, msg.denominator)
             elif kind == "key_signature" and key is None:
                 key = _key_from_name(msg.key)
+            elif kind == "marker" and msg.text == LOOP_END_MARKER and not loop_end:
+                loop_end = tick / tpb
             if not msg.is_meta and hasattr(msg, "channel"):
                 prefix = None
         reader.finish(tick)
@@ -257,6 +261,7 @@ def read_midi(path: str | os.PathLike) -> Score:
         time_signature=time_signature or (4, 4),
         key=key,
         title=title,
+        loop_end=loop_end,
         extra=extra,
     )
 
@@ -353,6 +358,12 @@ def write_midi(
         names = _MAJOR_NAMES if score.key.mode == "major" else _MINOR_NAMES
         conductor.append((0, 0, mido.MetaMessage("key_signature", key=names[score.key.tonic])))
 
+    loop_tick = round(score.loop_end * ticks_per_beat) if score.loop_end > 0 else None
+    if loop_tick is not None:
+        # The markers game engines and trackers read (RPG Maker, FMOD, Wwise take these names).
+        conductor.append((0, 0, mido.MetaMessage("marker", text=LOOP_START_MARKER)))
+        conductor.append((loop_tick, 0, mido.MetaMessage("marker", text=LOOP_END_MARKER)))
+
     tracks: list[list] = [conductor]
     for part, channel in zip(score.parts, _channels(score.parts), strict=True):
         header = []
@@ -374,7 +385,9 @@ def write_midi(
     midi = mido.MidiFile(type=midi_type, ticks_per_beat=ticks_per_beat)
     for events in tracks:
         track = mido.MidiTrack(_to_delta(events))
-        track.append(mido.MetaMessage("end_of_track", time=0))
+        # A loop's every track ends exactly at the loop point, so the file is the loop's length.
+        end = 0 if loop_tick is None else max(0, loop_tick - sum(m.time for m in track))
+        track.append(mido.MetaMessage("end_of_track", time=end))
         midi.tracks.append(track)
 
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -77,6 +77,8 @@ class Score:
     time_signature: tuple[int, int] = (4, 4)
     key: Key | None = None
     title: str = ""
+    # A seamless loop: the music repeats from 0 after this many quarter notes (0: no loop).
+    loop_end: float = 0.0
     extra: dict = field(default_factory=dict, compare=False)  # provenance (file, corpus path)
 
     @property
@@ -164,6 +166,7 @@ def score_to_dict(score: Score) -> dict:
         "tempo": score.tempo,
         "time_signature": list(score.time_signature),
         "key": None if score.key is None else [score.key.tonic, score.key.mode],
+        "loop_end": score.loop_end,
         "extra": score.extra,
         "parts": [
             {
@@ -195,5 +198,6 @@ def score_from_dict(data: dict) -> Score:
         time_signature=tuple(data["time_signature"]),
         key=None if key is None else Key(int(key[0]), key[1]),
         title=data.get("title", ""),
+        loop_end=float(data.get("loop_end", 0.0)),
         extra=dict(data.get("extra") or {}),
     )
