@@ -273,3 +273,25 @@ def test_loop_is_whole_bars_and_needs_bars():
     assert loop.loop_end == 3 * loop.bar_beats and loop.end <= loop.loop_end
     with pytest.raises(ConfigError, match="--bars"):
         gen.music("chorale", n_steps=64, loop=True)
+
+
+def test_key_and_mode_choose_and_move_the_piece(tmp_path):
+    from gamegan import generate as gen
+    from gamegan.io.midi import read_midi, write_midi
+    from gamegan.music.keys import estimate_key
+
+    for mode in ("major", "minor"):
+        (piece,) = gen.music("chorale", n_bars=4, seed=2, mode=mode, key="F#")
+        assert piece.key.mode == mode and piece.key.tonic == 6
+        assert estimate_key(piece) == piece.key  # the notes are in it, not just the label
+        assert read_midi(write_midi(piece, tmp_path / f"{mode}.mid")).key == piece.key
+    plain = gen.music("chorale", n_bars=4, seed=2)[0]
+    moved = gen.music("chorale", n_bars=4, seed=2, key="Bb")[0]
+    shift = estimate_key(plain).semitones_to(10)
+    assert -5 <= shift <= 6
+    expected = [n.pitch + shift for n in plain.parts[0].notes]
+    assert [n.pitch for n in moved.parts[0].notes] == expected
+    with pytest.raises(ConfigError, match="--key H"):
+        gen.music("chorale", n_bars=4, key="H")
+    with pytest.raises(ConfigError, match="--mode dorian"):
+        gen.music("chorale", n_bars=4, mode="dorian")

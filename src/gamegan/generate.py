@@ -20,6 +20,7 @@ from gamegan.io.png import to_uint8
 from gamegan.io.rundir import latest_file
 from gamegan.io.terrain import add_wrap_edge
 from gamegan.models.base import MUSIC_KINDS
+from gamegan.music.score import MODES, Key
 from gamegan.runtime import make_generator, pick_device
 
 
@@ -525,6 +526,8 @@ def write_music_audio(
 MAX_BARS = 1000
 MAX_STEPS = 100_000
 MIN_TEMPO, MAX_TEMPO = 20, 400
+MAX_MODE_DRAWS = 64  # pieces drawn for --mode before giving up
+MODE_SEED_STRIDE = 1_000_003  # draws for --mode stay clear of --count's seed, seed + 1, ...
 
 
 def music(
@@ -538,6 +541,8 @@ def music(
     tempo: float | None = None,
     programs: Sequence[int] | None = None,
     loop: bool = False,
+    key: str | None = None,
+    mode: str | None = None,
     device: str = "cpu",
 ) -> list:
     """Music from a music snapshot: a list of :class:`gamegan.music.score.Score`.
@@ -567,6 +572,13 @@ def music(
         A seamless loop of exactly ``n_bars`` bars: notes are cut at its end, the MIDI file
         carries ``loopStart``/``loopEnd`` markers and ends there, and audio made from it folds
         the release tail into the start (``Score.loop_end``). Needs ``n_bars``, not ``n_steps``.
+    key : str, optional
+        Tonic to transpose to (``C``, ``F#``, ``Bb``, ...), by the smallest shift from the key
+        :func:`gamegan.music.keys.estimate_key` finds; the MIDI file gets the key signature.
+    mode : {"major", "minor"}, optional
+        Draw pieces (from seeds derived from ``seed``, in a fixed order) until one is in this
+        mode by :func:`~gamegan.music.keys.estimate_key`, at most :data:`MAX_MODE_DRAWS`; a model
+        that never writes in the mode gets a clear error. Needs ``n_bars``.
     device : str
         Where to run the model.
 
@@ -595,14 +607,27 @@ def music(
         n_bars = 16
     if loop and n_bars is None:
         raise ConfigError("--loop makes a whole number of bars: give --bars, not --steps")
-    if loaded.kind == "music_gan":
-        scores = [_gan_music(loaded, seed=seed, n_bars=n_bars, n_steps=n_steps)]
-    else:
-        scores = _sequence_music(
-            loaded, seed=seed, n_bars=n_bars, n_steps=n_steps, temperature=temperature,
+    if mode is not None and (mode not in MODES or n_bars is None):
+        raise ConfigError(f"--mode {mode}: choose major or minor, with --bars (not --steps)")
+    tonic = None
+    if key is not None:
+        from gamegan.music.keys import parse_tonic
+
+        try:
+            tonic = parse_tonic(key)
+        except ValueError as err:
+            raise ConfigError(f"--key {key}: {err}") from None
+
+    def compose(piece_seed: int) -> list:
+        if loaded.kind == "music_gan":
+            return [_gan_music(loaded, seed=piece_seed, n_bars=n_bars, n_steps=n_steps)]
+        return _sequence_music(
+            loaded, seed=piece_seed, n_bars=n_bars, n_steps=n_steps, temperature=temperature,
             top_k=top_k,
         )  # fmt: skip
-    scores = [_arranged(score, tempo, programs) for score in scores]
+
+    scores = compose(seed) if mode is None else [_draw_in_mode(compose, seed, mode)]
+    scores = [_arranged(score, tempo, programs, tonic) for score in scores]
     if loop:
         from dataclasses import replace
 
@@ -610,10 +635,36 @@ def music(
     return scores
 
 
-def _arranged(score, tempo: float | None, programs: list[int] | None):
-    """The score at another tempo and with other instruments (drum parts keep theirs)."""
+def _draw_in_mode(compose, seed: int, mode: str):
+    """The first piece in ``mode`` among seeds ``seed``, ``seed + MODE_SEED_STRIDE``, ..."""
     from dataclasses import replace
 
+    from gamegan.music.keys import estimate_key
+
+    for draw in range(MAX_MODE_DRAWS):
+        piece_seed = seed + draw * MODE_SEED_STRIDE
+        (score,) = compose(piece_seed)
+        found = estimate_key(score)
+        if found is not None and found.mode == mode:
+            title = f"{score.title} ({mode}: draw {draw + 1}, seed {piece_seed})"
+            return replace(score, key=found, title=title)
+    raise ConfigError(
+        f"--mode {mode}: none of {MAX_MODE_DRAWS} pieces from seed {seed} was in {mode}; this "
+        "model rarely writes in that mode (see `gamegan eval` for its share of minor pieces)"
+    )
+
+
+def _arranged(score, tempo: float | None, programs: list[int] | None, tonic: int | None = None):
+    """The score at another tempo, with other instruments (drum parts keep theirs), and moved
+    to the key whose tonic is ``tonic``."""
+    from dataclasses import replace
+
+    if tonic is not None:
+        from gamegan.music.keys import estimate_key
+
+        found = score.key or estimate_key(score)
+        if found is not None:
+            score = replace(score.transposed(found.semitones_to(tonic)), key=Key(tonic, found.mode))
     if tempo is not None:
         score = replace(score, tempo=float(tempo))
     if programs is not None:

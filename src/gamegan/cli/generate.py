@@ -87,6 +87,14 @@ def generate(
         help="Music: a seamless loop of exactly --bars bars (MIDI loop markers; the audio's "
         "release tail folded into its start).",
     ),
+    key: str = typer.Option(
+        None, help="Music: transpose to this tonic (C, F#, Bb, ...) [default: as generated]."
+    ),
+    mode: str = typer.Option(
+        None,
+        help="Music: major or minor; pieces are drawn until one is in that mode "
+        "[default: either].",
+    ),
     ogg: bool = typer.Option(
         False, "--ogg", help="Music: also write the audio as OGG Vorbis (what engines stream)."
     ),
@@ -110,7 +118,7 @@ def generate(
                 raise fail("give --bars or --steps, not both")
             _music(
                 loaded, count or 1, seed, out or Path("song.mid"), bars, steps, temperature,
-                top_k, wav, ogg, tempo, _programs(program), loop,
+                top_k, wav, ogg, tempo, _programs(program), loop, key, mode,
             )  # fmt: skip
         elif loaded.metadata.get("kind") == "texture_gan":
             _textures(
@@ -221,8 +229,9 @@ def _programs(text: str | None) -> list[int] | None:
 
 
 def _music(
-    loaded, count, seed, out, bars, steps, temperature, top_k, wav, ogg, tempo, programs, loop
-) -> None:
+    loaded, count, seed, out, bars, steps, temperature, top_k, wav, ogg, tempo, programs, loop,
+    key, mode,
+) -> None:  # fmt: skip
     import time
 
     from gamegan import generate as gen
@@ -241,7 +250,7 @@ def _music(
         start = time.perf_counter()
         scores = gen.music(
             loaded, seed=seed + i, n_bars=bars, n_steps=steps, temperature=temperature,
-            top_k=top_k, tempo=tempo, programs=programs, loop=loop,
+            top_k=top_k, tempo=tempo, programs=programs, loop=loop, key=key, mode=mode,
         )
         seconds = time.perf_counter() - start
         base = out.with_suffix("") if count == 1 else out.with_name(f"{out.stem}-{seed + i:06d}")
