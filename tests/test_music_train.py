@@ -295,3 +295,25 @@ def test_key_and_mode_choose_and_move_the_piece(tmp_path):
         gen.music("chorale", n_bars=4, key="H")
     with pytest.raises(ConfigError, match="--mode dorian"):
         gen.music("chorale", n_bars=4, mode="dorian")
+
+
+@pytest.mark.parametrize("model", ["chorale-lstm", "chorale-vae"])
+def test_primer_is_continued_in_its_key(tmp_path, model):
+    from gamegan import generate as gen
+    from gamegan.io.midi import write_midi
+    from gamegan.music.score import Key, Note, Part, Score
+
+    pitches = [62, 64, 66, 62, 62, 64, 66, 62, 66, 67, 69]  # Frere Jacques in D major
+    lengths = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]
+    onsets = [float(sum(lengths[:i])) for i in range(len(pitches))]
+    notes = tuple(Note(o, p, d, 80) for o, p, d in zip(onsets, pitches, lengths, strict=True))
+    theme = write_midi(Score((Part(notes),), tempo=100), tmp_path / "theme.mid")
+    (piece,) = gen.music(model, n_bars=6, seed=1, primer=theme)
+    played = sorted(n for part in piece.parts for n in part.notes)
+    assert [(n.onset, n.pitch) for n in played[: len(pitches)]] == list(zip(onsets, pitches, strict=True))
+    assert piece.key == Key(2, "major") and piece.n_bars == 6
+    assert any(n.onset >= 12.0 for n in played)  # and the model went on after the theme
+    with pytest.raises(ConfigError, match="cannot continue"):
+        gen.music("chorale", n_bars=2, primer=theme)
+    with pytest.raises(ConfigError, match="no such file"):
+        gen.music(model, n_bars=2, primer=tmp_path / "gone.mid")

@@ -543,6 +543,7 @@ def music(
     loop: bool = False,
     key: str | None = None,
     mode: str | None = None,
+    primer: str | Path | None = None,
     device: str = "cpu",
 ) -> list:
     """Music from a music snapshot: a list of :class:`gamegan.music.score.Score`.
@@ -579,6 +580,11 @@ def music(
         Draw pieces (from seeds derived from ``seed``, in a fixed order) until one is in this
         mode by :func:`~gamegan.music.keys.estimate_key`, at most :data:`MAX_MODE_DRAWS`; a model
         that never writes in the mode gets a clear error. Needs ``n_bars``.
+    primer : path, optional
+        A MIDI or MusicXML theme for a sequence model to continue: it is prepared as the
+        training data was (moved to C major / A minor by its key, estimated where the file has
+        none), fed to the model, and the piece (theme, then continuation) is moved back to the
+        theme's key. ``n_bars`` counts the theme's bars too.
     device : str
         Where to run the model.
 
@@ -618,12 +624,21 @@ def music(
         except ValueError as err:
             raise ConfigError(f"--key {key}: {err}") from None
 
+    theme = None
+    if primer is not None:
+        if loaded.kind == "music_gan":
+            raise ConfigError(
+                "--primer: the chorale GAN draws whole phrases from noise and cannot continue "
+                "a theme; use a sequence model (chorale-lstm, chorale-vae or your own run)"
+            )
+        theme = _read_primer(primer)
+
     def compose(piece_seed: int) -> list:
         if loaded.kind == "music_gan":
             return [_gan_music(loaded, seed=piece_seed, n_bars=n_bars, n_steps=n_steps)]
         return _sequence_music(
             loaded, seed=piece_seed, n_bars=n_bars, n_steps=n_steps, temperature=temperature,
-            top_k=top_k,
+            top_k=top_k, theme=theme,
         )  # fmt: skip
 
     scores = compose(seed) if mode is None else [_draw_in_mode(compose, seed, mode)]
@@ -715,29 +730,71 @@ def _gan_music(loaded: LoadedGenerator, *, seed: int, n_bars: int | None, n_step
     return replace(score, title=f"gamegan {loaded.metadata.get('model')} seed {seed}")
 
 
-def _sequence_music(loaded, *, seed, n_bars, n_steps, temperature, top_k):
+def _read_primer(path: str | Path):
+    """A theme file as a score with a key (estimated from its notes where the file has none)."""
+    from dataclasses import replace
+
+    from gamegan.data.music import MUSIC_EXTENSIONS, load_scores
+    from gamegan.music.keys import estimate_key
+
+    path = Path(path)
+    if path.suffix.lower() not in MUSIC_EXTENSIONS:
+        raise ConfigError(f"--primer {path}: give a MIDI or MusicXML file ({MUSIC_EXTENSIONS})")
+    if not path.is_file():
+        raise ConfigError(f"--primer {path}: no such file")
+    data = load_scores(str(path), workers=1, progress=False)
+    if data.skipped and not data.scores:
+        raise ConfigError(f"--primer {path}: {data.skipped[0][1]}")
+    if not data.scores or data.scores[0].n_notes == 0:
+        raise ConfigError(f"--primer {path}: no notes to continue")
+    theme = data.scores[0]
+    return theme if theme.key is not None else replace(theme, key=estimate_key(theme))
+
+
+def _prompt(loaded, theme):
+    """The theme as the model's events after a piece boundary, and the shift back to its key."""
+    from types import SimpleNamespace
+
+    options = SimpleNamespace(**loaded.metadata.get("model_params", {}))
+    prepared = loaded.codec.prepare(theme, options)
+    if prepared is None:
+        raise ConfigError("--primer: the theme has no pitched notes")
+    rows = loaded.codec.encode(prepared)[:-1]  # without its closing end event
+    prompt = np.concatenate([loaded.codec.start_event()[None], rows])
+    moved = getattr(options, "transpose_to_c", True) and theme.key is not None
+    back = -theme.key.semitones_to(0 if theme.key.mode == "major" else 9) if moved else 0
+    return prompt, back
+
+
+def _sequence_music(loaded, *, seed, n_bars, n_steps, temperature, top_k, theme=None):
     from dataclasses import replace
 
     from gamegan.music.score import concatenate
     from gamegan.train.sequence import generate_events
 
     title = f"gamegan {loaded.metadata.get('model')} seed {seed}"
-    if n_bars is None:
+    prompt, back = (None, 0) if theme is None else _prompt(loaded, theme)
+    if prompt is not None:
+        title += " after a theme"
+
+    def sample(steps: int) -> list:
         pieces = generate_events(
-            loaded.G, loaded.codec, n_steps=n_steps, seed=seed, temperature=temperature,
-            top_k=top_k,
-        )
+            loaded.G, loaded.codec, n_steps=steps, seed=seed, temperature=temperature,
+            top_k=top_k, prompt=prompt, keep_prompt=prompt is not None,
+        )  # fmt: skip
+        return [p.transposed(back) if back else p for p in pieces]
+
+    if n_bars is None:
+        pieces = sample(n_steps)
         return [replace(piece, title=f"{title} piece {i + 1}") for i, piece in enumerate(pieces)]
     # Sample enough events for the bars (more if the model writes short pieces), then join.
     steps = 16 * n_bars
     while True:
-        pieces = generate_events(
-            loaded.G, loaded.codec, n_steps=steps, seed=seed, temperature=temperature,
-            top_k=top_k,
-        )
+        pieces = sample(steps)
         joined = concatenate(pieces)
         beats = n_bars * joined.bar_beats
         if sum(piece.end for piece in pieces) >= beats or steps >= MAX_STEPS:
             break
         steps *= 2
-    return [replace(joined, title=title).sliced(0.0, beats)]
+    key = None if theme is None else theme.key
+    return [replace(joined, title=title, key=key or joined.key).sliced(0.0, beats)]

@@ -95,6 +95,11 @@ def generate(
         help="Music: major or minor; pieces are drawn until one is in that mode "
         "[default: either].",
     ),
+    primer: Path = typer.Option(
+        None,
+        help="Music: a MIDI or MusicXML theme for a sequence model to continue (the piece "
+        "starts with it, in its key).",
+    ),
     ogg: bool = typer.Option(
         False, "--ogg", help="Music: also write the audio as OGG Vorbis (what engines stream)."
     ),
@@ -119,6 +124,7 @@ def generate(
             _music(
                 loaded, count or 1, seed, out or Path("song.mid"), bars, steps, temperature,
                 top_k, wav, ogg, tempo, _programs(program), loop, key, mode,
+                primer,
             )  # fmt: skip
         elif loaded.metadata.get("kind") == "texture_gan":
             _textures(
@@ -230,7 +236,7 @@ def _programs(text: str | None) -> list[int] | None:
 
 def _music(
     loaded, count, seed, out, bars, steps, temperature, top_k, wav, ogg, tempo, programs, loop,
-    key, mode,
+    key, mode, primer,
 ) -> None:  # fmt: skip
     import time
 
@@ -251,6 +257,7 @@ def _music(
         scores = gen.music(
             loaded, seed=seed + i, n_bars=bars, n_steps=steps, temperature=temperature,
             top_k=top_k, tempo=tempo, programs=programs, loop=loop, key=key, mode=mode,
+            primer=primer,
         )
         seconds = time.perf_counter() - start
         base = out.with_suffix("") if count == 1 else out.with_name(f"{out.stem}-{seed + i:06d}")

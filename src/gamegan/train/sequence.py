@@ -315,10 +315,12 @@ def generate_events(
     prompt: np.ndarray | None = None,
     tempo: float | None = None,
     program: int | None = None,
+    keep_prompt: bool = False,
 ):
     """Sample ``n_steps`` events from scratch (or after ``prompt``) and decode them to scores.
 
-    The same seed, temperature and top-k always give the same music.
+    With ``keep_prompt`` the prompt's events are decoded too, so a continued theme comes out
+    with its continuation. The same seed, temperature and top-k always give the same music.
     """
     device = next(model.parameters()).device
     start = codec.start_event()[None] if prompt is None else prompt
@@ -336,4 +338,7 @@ def generate_events(
         options["tempo"] = tempo
     if program is not None:
         options["program"] = program
-    return codec.decode(events[0].cpu().numpy(), **options)
+    rows = events[0].cpu().numpy()
+    if keep_prompt:
+        rows = np.concatenate([tokens[0].cpu().numpy(), rows])
+    return codec.decode(rows, **options)
