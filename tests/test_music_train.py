@@ -310,7 +310,8 @@ def test_primer_is_continued_in_its_key(tmp_path, model):
     theme = write_midi(Score((Part(notes),), tempo=100), tmp_path / "theme.mid")
     (piece,) = gen.music(model, n_bars=6, seed=1, primer=theme)
     played = sorted(n for part in piece.parts for n in part.notes)
-    assert [(n.onset, n.pitch) for n in played[: len(pitches)]] == list(zip(onsets, pitches, strict=True))
+    start = [(n.onset, n.pitch) for n in played[: len(pitches)]]
+    assert start == list(zip(onsets, pitches, strict=True))
     assert piece.key == Key(2, "major") and piece.n_bars == 6
     assert any(n.onset >= 12.0 for n in played)  # and the model went on after the theme
     with pytest.raises(ConfigError, match="cannot continue"):
