@@ -194,6 +194,18 @@ def test_music_gives_midi_wav_ogg_and_piano_roll(web):
         assert w.getnframes() > 0
 
 
+def test_music_tempo_key_mode_and_loop(web):
+    wav, roll, files, summary = web.music_handler(
+        _key(web, "00001-note-lstm"), 2, 1.0, 0, 3, 90, "A", "minor", True
+    )
+    piece = read_midi(next(p for p in files if p.endswith(".mid")))
+    assert piece.tempo == 90 and piece.key.name == "A minor" and piece.loop_end == 8.0
+    with wave.open(wav) as w:  # exactly two bars at 90 beats per minute
+        assert w.getnframes() == round(8 * 60 / 90 * w.getframerate())
+    with pytest.raises(gr.Error, match="key"):
+        web.music_handler(_key(web, "00001-note-lstm"), 2, 1.0, 0, 3, 0, "H")
+
+
 def test_music_without_a_synthesizer_still_gives_midi(web, monkeypatch):
     from gamegan.io import audio
 

@@ -49,6 +49,8 @@ MAX_IMAGES = 64
 MAX_BARS = 64
 MAX_TEMPERATURE = 5.0
 MAX_TOP_K = 64
+AS_GENERATED, EITHER_MODE = "as generated", "either"  # the music tab's "no change" choices
+KEY_NAMES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 MAX_UPLOAD = "1mb"  # the page takes no uploads and refuses the route; a second line of defence
 QUEUE_SIZE = 32  # waiting requests beyond this are turned away instead of piling up
 MAX_BODY = 2 * 1024 * 1024  # bytes of one request body: the page's own requests are a few kB
@@ -525,9 +527,17 @@ class GameganApp:
         temperature: Any,
         top_k: Any,
         seed: Any,
+        tempo: Any = 0,
+        tonic: Any = AS_GENERATED,
+        mode: Any = EITHER_MODE,
+        loop: Any = False,
         progress: Callable | None = None,
     ) -> tuple[str | None, str, list[str], str]:
-        """WAV (None when it cannot be rendered here), piano roll, downloads, summary."""
+        """WAV (None when it cannot be rendered here), piano roll, downloads, summary.
+
+        ``tempo`` 0 keeps the model's; ``tonic`` and ``mode`` are the generate command's
+        ``--key`` and ``--mode`` (or "as generated", "either"); ``loop`` its ``--loop``.
+        """
         from gamegan.metrics.music_stats import repeated_note_ratio
 
         report = _reporter(progress)
@@ -536,13 +546,20 @@ class GameganApp:
         temperature = _number(temperature, "temperature", 0.0, MAX_TEMPERATURE)
         top_k = _whole(top_k, "top-k", 0, MAX_TOP_K)
         seed = _whole(seed, "seed", 0, MAX_SEED)
+        tempo = _number(tempo, "tempo", 0.0, gen.MAX_TEMPO)
+        if tonic not in (AS_GENERATED, *KEY_NAMES):
+            raise ConfigError(f"key: choose one of {', '.join(KEY_NAMES)}")
+        if mode not in (EITHER_MODE, "major", "minor"):
+            raise ConfigError("mode: choose major, minor or either")
         folder = self.outputs.new_folder("music")
         report(0.05, f"composing {bars} bars")
         start = time.perf_counter()
         with model.lock:
             scores = gen.music(
-                model.loaded, seed=seed, n_bars=bars, temperature=temperature, top_k=top_k
-            )
+                model.loaded, seed=seed, n_bars=bars, temperature=temperature, top_k=top_k,
+                tempo=tempo or None, key=None if tonic == AS_GENERATED else tonic,
+                mode=None if mode == EITHER_MODE else mode, loop=bool(loop),
+            )  # fmt: skip
         seconds = time.perf_counter() - start
         if not scores:  # a sequence model can close its piece at once
             raise ConfigError(f"seed {seed}: the model ended the piece at once; try another seed")
@@ -731,8 +748,12 @@ class GameganApp:
         )
 
     def _music_tab(self, gr: Any) -> None:
-        def music_event(key, bars, temperature, top_k, seed, progress=gr.Progress()):
-            return self.music_handler(key, bars, temperature, top_k, seed, progress=progress)
+        def music_event(
+            key, bars, temperature, top_k, seed, tempo, tonic, mode, loop, progress=gr.Progress()
+        ):
+            return self.music_handler(
+                key, bars, temperature, top_k, seed, tempo, tonic, mode, loop, progress=progress
+            )
 
         choices = self.choices(MUSIC_KINDS)
         if not choices:
@@ -769,6 +790,21 @@ class GameganApp:
                 seed = gr.Number(
                     0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED, elem_id="music-seed"
                 )
+                tempo = gr.Slider(
+                    0, 240, 0, step=1, label="Tempo (0 = the model's)", elem_id="music-tempo"
+                )
+                with gr.Row():
+                    tonic = gr.Dropdown(
+                        [AS_GENERATED, *KEY_NAMES], value=AS_GENERATED, label="Key",
+                        elem_id="music-key",
+                    )  # fmt: skip
+                    mode = gr.Dropdown(
+                        [EITHER_MODE, "major", "minor"], value=EITHER_MODE, label="Mode",
+                        elem_id="music-mode",
+                    )  # fmt: skip
+                loop = gr.Checkbox(
+                    False, label="Seamless loop (for background music)", elem_id="music-loop"
+                )
                 button = gr.Button("Generate music", variant="primary", elem_id="music-generate")
                 gr.Markdown(
                     f"Audio: {audio_text}."
@@ -788,7 +824,7 @@ class GameganApp:
                 )
                 roll = self._image(gr, "Piano roll", "music-roll")
                 files = gr.File(
-                    label="Downloads: MIDI, WAV, piano roll",
+                    label="Downloads: MIDI, WAV, OGG, piano roll",
                     file_count="multiple",
                     interactive=False,
                     elem_id="music-files",
@@ -796,7 +832,7 @@ class GameganApp:
         self._event(
             button,
             music_event,
-            [model, bars, temperature, top_k, seed],
+            [model, bars, temperature, top_k, seed, tempo, tonic, mode, loop],
             [audio, roll, files, info],
         )
 
