@@ -770,6 +770,7 @@ def _sequence_music(loaded, *, seed, n_bars, n_steps, temperature, top_k, theme=
     from dataclasses import replace
 
     from gamegan.music.score import concatenate
+    from gamegan.music.voices import split_voices
     from gamegan.train.sequence import generate_events
 
     title = f"gamegan {loaded.metadata.get('model')} seed {seed}"
@@ -784,8 +785,9 @@ def _sequence_music(loaded, *, seed, n_bars, n_steps, temperature, top_k, theme=
         )  # fmt: skip
         return [p.transposed(back) if back else p for p in pieces]
 
+    # A chord model writes one part; a track per voice is what a composer works with.
     if n_bars is None:
-        pieces = sample(n_steps)
+        pieces = [split_voices(piece) for piece in sample(n_steps)]
         return [replace(piece, title=f"{title} piece {i + 1}") for i, piece in enumerate(pieces)]
     # Sample enough events for the bars (more if the model writes short pieces), then join.
     steps = 16 * n_bars
@@ -797,4 +799,5 @@ def _sequence_music(loaded, *, seed, n_bars, n_steps, temperature, top_k, theme=
             break
         steps *= 2
     key = None if theme is None else theme.key
-    return [replace(joined, title=title, key=key or joined.key).sliced(0.0, beats)]
+    joined = replace(joined, title=title, key=key or joined.key).sliced(0.0, beats)
+    return [split_voices(joined)]

@@ -1,0 +1,92 @@
+"""Voices out of chords: one part of stacked notes split into parts a DAW shows as tracks.
+
+A chord model (``lstm_lm`` with ``ChordCodec``) writes every note into one part. A game
+composer wants the soprano, alto, tenor and bass on their own tracks, so each can get its own
+instrument and mix. :func:`split_voices` assigns notes to voices by voice leading: at each onset
+the new notes, from the highest down, take free voices (voices not holding a note) in order,
+each the one whose last pitch is nearest, so a voice that holds a note through a chord change
+keeps it and the others move on around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from itertools import combinations, groupby
+
+from gamegan.music.score import Note, Part, Score
+
+__all__ = ["SATB", "split_voices"]
+
+SATB = ("Soprano", "Alto", "Tenor", "Bass")
+_EPS = 1e-9
+
+
+def split_voices(score: Score, max_voices: int = 4) -> Score:
+    """The score's single pitched part split into up to ``max_voices`` parts, highest first.
+
+    The number of voices is the most notes that sound at once, capped at ``max_voices``; four
+    voices are named Soprano, Alto, Tenor and Bass. Where more notes sound than there are
+    voices, the extra ones join the voice nearest in pitch (as a chord in that track). A score
+    with other than one pitched part, or with no overlapping notes, is returned unchanged.
+    """
+    if max_voices < 1:
+        raise ValueError(f"split_voices: max_voices must be at least 1, got {max_voices}")
+    pitched = score.pitched_parts()
+    if len(pitched) != 1 or len(score.parts) != 1:
+        return score
+    (part,) = pitched
+    n_voices = min(_most_sounding(part.notes), max_voices)
+    if n_voices < 2:
+        return score
+    voices: list[list[Note]] = [[] for _ in range(n_voices)]
+    for onset, group in groupby(sorted(part.notes, key=lambda n: n.onset), key=lambda n: n.onset):
+        new = sorted(group, key=lambda n: -n.pitch)
+        free = [v for v in range(n_voices) if not voices[v] or voices[v][-1].end <= onset + _EPS]
+        for voice, note in _assign(new, free, voices):
+            voices[voice].append(note)
+    names = SATB if n_voices == 4 else tuple(f"voice {i + 1}" for i in range(n_voices))
+    parts = tuple(
+        Part(tuple(notes), name=name, program=part.program)
+        for notes, name in zip(voices, names, strict=True)
+        if notes
+    )
+    return replace(score, parts=parts)
+
+
+def _most_sounding(notes: tuple[Note, ...]) -> int:
+    """The largest number of notes sounding at one instant."""
+    events = sorted([(n.onset, 1) for n in notes] + [(n.end, -1) for n in notes])
+    most = count = 0
+    for _, change in events:  # at one instant, ends (-1) sort before starts (+1)
+        count += change
+        most = max(most, count)
+    return most
+
+
+def _assign(new: list[Note], free: list[int], voices: list[list[Note]]) -> list[tuple[int, Note]]:
+    """Voices for the notes starting together (highest first), keeping their order top-down."""
+    if not free:  # every voice is busy: each note joins the voice nearest in pitch
+        return [(_nearest(note, range(len(voices)), voices), note) for note in new]
+    if len(new) > len(free):  # more notes than free voices: the lowest extras join neighbours
+        fitted = _assign(new[: len(free)], free, voices)
+        extra = [
+            (min(fitted, key=lambda vn, note=note: abs(vn[1].pitch - note.pitch))[0], note)
+            for note in new[len(free) :]
+        ]
+        return fitted + extra
+    # Choose which free voices (kept in top-down order) the notes go to: least total leap.
+    best, best_cost = None, float("inf")
+    for chosen in combinations(free, len(new)):
+        cost = sum(_leap(voices[v], note) for v, note in zip(chosen, new, strict=True))
+        if cost < best_cost:
+            best, best_cost = chosen, cost
+    return list(zip(best, new, strict=True))
+
+
+def _leap(voice: list[Note], note: Note) -> float:
+    """How far a voice would move to the note; an unused voice costs nothing."""
+    return 0.0 if not voice else abs(voice[-1].pitch - note.pitch)
+
+
+def _nearest(note: Note, candidates, voices: list[list[Note]]) -> int:
+    return min(candidates, key=lambda v: (_leap(voices[v], note), v))
