@@ -234,3 +234,14 @@ def test_reference_round_trip(tmp_path):
     path.write_text("not json")
     with pytest.raises(DataError, match="not a readable music reference"):
         ms.read_reference("bach", path=path)
+
+
+def test_minor_share_odd_lengths_and_voices():
+    c_major = score(melody([60, 62, 64, 65, 67, 69, 71, 72, 67, 64, 60]))
+    a_minor = score(melody([57, 59, 60, 62, 64, 65, 68, 69, 64, 60, 57]))
+    assert ms.minor_share(c_major) == 0.0 and ms.minor_share(a_minor) == 1.0
+    assert ms.describe([c_major, a_minor, a_minor])["minor_share"] == pytest.approx(2 / 3)
+    odd = Score((Part((Note(0, 60, 1.0), Note(1, 62, 0.5), Note(1.5, 64, 0.7), Note(3, 65, 2.5))),))
+    assert ms.odd_length_rate(odd) == 0.5  # 0.7 and 2.5 quarter notes are not notated lengths
+    two = Score((Part((Note(0, 60, 1.0),)), Part((Note(0, 48, 1.0),)), Part()))
+    assert ms.n_voices(two) == 2.0

@@ -48,8 +48,11 @@ __all__ = [
     "empty_bar_rate",
     "histogram_overlap",
     "in_scale_rate",
+    "minor_share",
     "music_stats",
+    "n_voices",
     "note_length_histogram",
+    "odd_length_rate",
     "part_empty_bar_rates",
     "pitch_class_histogram",
     "pitch_range",
@@ -74,6 +77,9 @@ SCALARS = (
     "in_scale_rate",
     "repeated_note_ratio",
     "tonal_distance",
+    "minor_share",
+    "odd_length_rate",
+    "n_voices",
 )
 # Histogram statistics and the name of the row that compares two of them.
 HISTOGRAMS = {
@@ -90,6 +96,7 @@ MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)  # pitch classes of C major; natural minors
 NOTE_LENGTH_BINS = ("<=1/8", "1/4", "1/2", "3/4", "1", "3/2", "2", "3", ">=4")
 _NOTE_LENGTHS = np.array([0.125, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0])
 NOTE_LENGTH_EDGES = tuple(np.sqrt(_NOTE_LENGTHS[:-1] * _NOTE_LENGTHS[1:]).tolist())
+ODD_LENGTH_TOLERANCE = 1e-3  # quarter notes: a MIDI tick at 480 per quarter is 2e-3
 
 _EPS = 1e-6  # quarter notes: below any real rhythm, above float error of music21 offsets
 
@@ -479,6 +486,33 @@ def histogram_overlap(p: Any, q: Any) -> float:
     return float(np.minimum(p, q).sum())
 
 
+def minor_share(score: Score) -> float:
+    """1.0 when the notes are in a minor key, 0.0 in a major one (by
+    :func:`gamegan.music.keys.estimate_key`); averaged over pieces, the share of minor pieces.
+    ``nan`` without a key (no notes)."""
+    from gamegan.music.keys import estimate_key
+
+    key = estimate_key(score)
+    return math.nan if key is None else float(key.mode == "minor")
+
+
+def odd_length_rate(score: Score) -> float:
+    """Share of notes whose length is none of the notated ones from 1/8 to 4 quarter notes
+    (1/8, 1/4, 1/2, 3/4, 1, 3/2, 2, 3, 4): what a score shows as ties across odd fractions.
+    ``nan`` without notes."""
+    durations = np.array([note.duration for note in _notes(score)])
+    if not len(durations):
+        return math.nan
+    near = np.abs(durations[:, None] - _NOTE_LENGTHS[None, :]).min(axis=1) < ODD_LENGTH_TOLERANCE
+    return float(1.0 - near.mean())
+
+
+def n_voices(score: Score) -> float:
+    """Pitched parts with notes: the tracks a MIDI file of the score has (``nan`` for none)."""
+    parts = len(score.pitched_parts())
+    return float(parts) if parts else math.nan
+
+
 # corpus-level summaries
 
 _SCALAR_FUNCTIONS = {
@@ -490,6 +524,9 @@ _SCALAR_FUNCTIONS = {
     "in_scale_rate": in_scale_rate,
     "repeated_note_ratio": repeated_note_ratio,
     "tonal_distance": tonal_distance,
+    "minor_share": minor_share,
+    "odd_length_rate": odd_length_rate,
+    "n_voices": n_voices,
 }
 assert tuple(_SCALAR_FUNCTIONS) == SCALARS  # one list of statistics, in table order
 
