@@ -527,6 +527,9 @@ MAX_BARS = 1000
 MAX_STEPS = 100_000
 MIN_TEMPO, MAX_TEMPO = 20, 400
 MAX_MODE_DRAWS = 64  # pieces drawn for --mode before giving up
+# Pieces drawn for --loop, the one that closes best kept: the GAN's are cheap, the sequence
+# models' take a second or more each.
+LOOP_DRAWS_GAN, LOOP_DRAWS = 16, 6
 MODE_SEED_STRIDE = 1_000_003  # draws for --mode stay clear of --count's seed, seed + 1, ...
 
 
@@ -570,7 +573,9 @@ def music(
     programs : sequence of int, optional
         General MIDI programs (0-127): one for every voice, or one per voice in order.
     loop : bool
-        A seamless loop of exactly ``n_bars`` bars: notes are cut at its end, the MIDI file
+        A seamless loop of exactly ``n_bars`` bars, the best closing of a few drawn pieces
+        (its last chord leading into its first: :mod:`gamegan.music.loops`; 16 pieces for
+        the GAN, 6 for the sequence models): notes are cut at its end, the MIDI file
         carries ``loopStart``/``loopEnd`` markers and ends there, and audio made from it folds
         the release tail into the start (``Score.loop_end``). Needs ``n_bars``, not ``n_steps``.
     key : str, optional
@@ -641,7 +646,11 @@ def music(
             top_k=top_k, theme=theme,
         )  # fmt: skip
 
-    scores = compose(seed) if mode is None else [_draw_in_mode(compose, seed, mode)]
+    if mode is None and not loop:
+        scores = compose(seed)
+    else:
+        wanted = (LOOP_DRAWS_GAN if loaded.kind == "music_gan" else LOOP_DRAWS) if loop else 1
+        scores = [_draw(compose, seed, mode, wanted)]
     scores = [_arranged(score, tempo, programs, tonic) for score in scores]
     if loop:
         from dataclasses import replace
@@ -650,23 +659,36 @@ def music(
     return scores
 
 
-def _draw_in_mode(compose, seed: int, mode: str):
-    """The first piece in ``mode`` among seeds ``seed``, ``seed + MODE_SEED_STRIDE``, ..."""
+def _draw(compose, seed: int, mode: str | None, wanted: int):
+    """Draw pieces from seeds ``seed``, ``seed + MODE_SEED_STRIDE``, ...: with ``mode`` only
+    those in it count; of the first ``wanted`` that count, the one whose end leads back into
+    its beginning best (:func:`gamegan.music.loops.closure_score`; the first when
+    ``wanted`` is 1)."""
     from dataclasses import replace
 
     from gamegan.music.keys import estimate_key
+    from gamegan.music.loops import closure_score, loop_closure
 
+    kept = []
     for draw in range(MAX_MODE_DRAWS):
         piece_seed = seed + draw * MODE_SEED_STRIDE
         (score,) = compose(piece_seed)
         found = estimate_key(score)
-        if found is not None and found.mode == mode:
-            title = f"{score.title} ({mode}: draw {draw + 1}, seed {piece_seed})"
-            return replace(score, key=found, title=title)
-    raise ConfigError(
-        f"--mode {mode}: none of {MAX_MODE_DRAWS} pieces from seed {seed} was in {mode}; this "
-        "model rarely writes in that mode (see `gamegan eval` for its share of minor pieces)"
-    )
+        if mode is not None and (found is None or found.mode != mode):
+            continue
+        closure = closure_score(loop_closure(score)) if wanted > 1 else 0.0
+        kept.append((closure, -draw, piece_seed, replace(score, key=found)))
+        if len(kept) == wanted:
+            break
+    if not kept:
+        raise ConfigError(
+            f"--mode {mode}: none of {MAX_MODE_DRAWS} pieces from seed {seed} was in {mode}; "
+            "this model rarely writes in that mode (see `gamegan eval` for its share of minor "
+            "pieces)"
+        )
+    _, draw, piece_seed, score = max(kept, key=lambda k: (k[0], k[1]))
+    what = " ".join(filter(None, [mode, "loop" if wanted > 1 else ""]))
+    return replace(score, title=f"{score.title} ({what}: draw {1 - draw}, seed {piece_seed})")
 
 
 def _arranged(score, tempo: float | None, programs: list[int] | None, tonic: int | None = None):
