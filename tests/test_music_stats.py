@@ -207,7 +207,7 @@ def test_registered_metric():
     assert result["music_stats/repeated_note_ratio"] == 0.5
     assert result["music_stats/pitch_range"] == 6.0
     assert 0 < result["music_stats/pitch_class_overlap"] < 1
-    assert len(result) == len(ms.SCALARS) + 2
+    assert len(result) == len(ms.SCALARS) + len(ms.HISTOGRAMS)
 
 
 def test_reference_round_trip(tmp_path):
@@ -245,3 +245,16 @@ def test_minor_share_odd_lengths_and_voices():
     assert ms.odd_length_rate(odd) == 0.5  # 0.7 and 2.5 quarter notes are not notated lengths
     two = Score((Part((Note(0, 60, 1.0),)), Part((Note(0, 48, 1.0),)), Part()))
     assert ms.n_voices(two) == 2.0
+
+
+def test_tonic_relative_histogram_puts_every_key_on_one_tonic():
+    c_major = score(melody([60, 62, 64, 65, 67, 69, 71, 72, 67, 64, 60]))
+    e_major = c_major.transposed(4)
+    same = ms.describe([c_major, e_major])
+    assert same["tonic_pitch_class_histogram"] == pytest.approx(
+        ms.describe([c_major])["tonic_pitch_class_histogram"]
+    )
+    assert same["tonic_pitch_class_histogram"][0] > 0.2  # the tonic, where every C and E went
+    rows = {r["metric"]: r for r in ms.compare(ms.describe([e_major]), ms.describe([c_major]))}
+    assert rows["tonic_pitch_class_overlap"]["generated"] == pytest.approx(1.0)
+    assert rows["pitch_class_overlap"]["generated"] < 1.0

@@ -84,6 +84,7 @@ SCALARS = (
 # Histogram statistics and the name of the row that compares two of them.
 HISTOGRAMS = {
     "pitch_class_histogram": "pitch_class_overlap",
+    "tonic_pitch_class_histogram": "tonic_pitch_class_overlap",
     "note_length_histogram": "note_length_overlap",
 }
 
@@ -147,6 +148,16 @@ def _pitch_class_counts(score: Score) -> np.ndarray:
     for note in _notes(score):
         counts[note.pitch % 12] += 1
     return counts
+
+
+def _tonic_relative(counts: np.ndarray, score: Score) -> np.ndarray:
+    """Pitch-class counts rotated so that index 0 is the piece's tonic (its estimated key's;
+    minor keys by their own tonic, so A minor's A is 0), as Yang and Lerch (2018) compare
+    pieces in different keys."""
+    from gamegan.music.keys import estimate_key
+
+    key = estimate_key(score) if counts.any() else None
+    return counts if key is None else np.roll(counts, -key.tonic)
 
 
 def _note_length_counts(score: Score) -> np.ndarray:
@@ -558,10 +569,14 @@ def describe(scores: Score | Sequence[Score]) -> dict[str, float | list[float]]:
         name: _mean([_SCALAR_FUNCTIONS[name](score) for score in scores]) for name in SCALARS
     }
     pitch_classes, lengths = np.zeros(12), np.zeros(len(NOTE_LENGTH_BINS))
+    above_tonic = np.zeros(12)
     for score in scores:
-        pitch_classes += _pitch_class_counts(score)
+        counts = _pitch_class_counts(score)
+        pitch_classes += counts
+        above_tonic += _tonic_relative(counts, score)
         lengths += _note_length_counts(score)
     summary["pitch_class_histogram"] = _normalized(pitch_classes).tolist()
+    summary["tonic_pitch_class_histogram"] = _normalized(above_tonic).tolist()
     summary["note_length_histogram"] = _normalized(lengths).tolist()
     summary["n_pieces"] = float(len(scores))
     summary["n_notes"] = float(pitch_classes.sum())
