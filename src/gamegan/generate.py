@@ -777,6 +777,8 @@ def _prompt(loaded, theme):
     """The theme as the model's events after a piece boundary, and the shift back to its key."""
     from types import SimpleNamespace
 
+    from gamegan.music.pianoroll import TONICS  # C major / A minor, where prepare moved it
+
     options = SimpleNamespace(**loaded.metadata.get("model_params", {}))
     prepared = loaded.codec.prepare(theme, options)
     if prepared is None:
@@ -784,7 +786,7 @@ def _prompt(loaded, theme):
     rows = loaded.codec.encode(prepared)[:-1]  # without its closing end event
     prompt = np.concatenate([loaded.codec.start_event()[None], rows])
     moved = getattr(options, "transpose_to_c", True) and theme.key is not None
-    back = -theme.key.semitones_to(0 if theme.key.mode == "major" else 9) if moved else 0
+    back = -theme.key.semitones_to(TONICS[theme.key.mode]) if moved else 0
     return prompt, back
 
 

@@ -410,14 +410,14 @@ def _render_tinysoundfont(score: Score, sample_rate: int, sf_path: Path) -> np.n
 
 
 def _render_midirenderer(score: Score, sample_rate: int, sf_path: Path) -> np.ndarray:
-    """Render the score's MIDI file at 48 kHz, a silent event holding the release tail."""
+    """Render the score's MIDI file (built in memory) at 48 kHz, a silent event holding the
+    release tail."""
     import midirenderer
     import mido
 
-    with tempfile.TemporaryDirectory(prefix="gamegan-audio-") as tmp:
-        midi_path = Path(tmp) / "score.mid"
-        _write_midi(score, midi_path)
-        midi = mido.MidiFile(midi_path)
+    from gamegan.io.midi import midi_file
+
+    midi = midi_file(score)  # the channels of _channels, as the other backends
     # midirenderer stops at the file's last event; a text event TAIL_SECONDS later lets the
     # last notes ring out as the other backends do.
     last_tick = max(sum(msg.time for msg in track) for track in midi.tracks)

@@ -22,6 +22,7 @@ __all__ = [
     "MAX_TEMPO",
     "MIN_TEMPO",
     "MidiError",
+    "midi_file",
     "read_midi",
     "write_midi",
 ]
@@ -336,13 +337,28 @@ def write_midi(
     Path
         ``path``.
     """
+    midi = midi_file(score, midi_type=midi_type, ticks_per_beat=ticks_per_beat)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as file:
+            midi.save(file=file)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def midi_file(score: Score, *, midi_type: int = 1, ticks_per_beat: int = 480):
+    """The ``mido.MidiFile`` that :func:`write_midi` saves (same arguments), for callers that
+    want the file in memory, such as a synthesizer that takes bytes."""
     import mido
 
     if midi_type not in (0, 1):
         raise ValueError(f"midi_type must be 0 or 1, got {midi_type}")
     if not 1 <= ticks_per_beat < 0x8000:
         raise ValueError(f"ticks_per_beat must be in 1..32767, got {ticks_per_beat}")
-    path = Path(path)
 
     conductor: list = []
     if score.title:
@@ -389,13 +405,4 @@ def write_midi(
         end = 0 if loop_tick is None else max(0, loop_tick - sum(m.time for m in track))
         track.append(mido.MetaMessage("end_of_track", time=end))
         midi.tracks.append(track)
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as file:
-            midi.save(file=file)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return midi

@@ -9,6 +9,7 @@ keeps the one that closes best (:func:`closure_score`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from gamegan.music.keys import estimate_key
@@ -83,5 +84,5 @@ def closure_score(closure: LoopClosure) -> float:
     """Higher is a smoother seam: 2 for an authentic cadence, 1 for the tonic held over, less
     a sixth of the mean leap (an octave's leap costs as much as the cadence is worth)."""
     bonus = {"authentic": 2.0, "tonic": 1.0, "open": 0.0}[closure.cadence]
-    leap = closure.mean_leap if closure.mean_leap == closure.mean_leap else 12.0
+    leap = 12.0 if math.isnan(closure.mean_leap) else closure.mean_leap
     return bonus - leap / 6.0
