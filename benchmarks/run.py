@@ -29,6 +29,8 @@ import time
 
 import torch
 
+SIDE_BY_SIDE = ("dcgan-mnist", "wgan-forest", "texture-brick", "chorale-gan")
+
 
 def median_seconds(fn, repeats: int, warmup: int = 1) -> float:
     for _ in range(warmup):
@@ -104,6 +106,58 @@ def train_row(preset: str, iterations: int, repeats: int, overrides=()) -> dict:
     )
     trainer = GANTrainer(resolved, images, device=torch.device("cpu"), dist_info=Distributed())
     return time_trainer(trainer, iterations, repeats)
+
+
+def preset_data(preset: str, overrides=()):
+    """(resolved config, training data) of a preset: random images of the right shape, or the
+    bundled chorales for a music preset."""
+    from gamegan.presets import build_config
+    from gamegan.train.build import resolve
+
+    if preset.startswith("chorale"):
+        from gamegan.train.run import load_run_data
+
+        resolved = resolve(build_config(preset, overrides=overrides, device="cpu"))
+        return resolved, load_run_data(resolved).images
+    resolved = resolve(build_config(preset, data="synthetic", overrides=overrides, device="cpu"))
+    m = resolved.model_cfg
+    shape = (2048, m.channels, m.resolution, m.resolution)
+    return resolved, torch.randint(
+        0, 256, shape, dtype=torch.uint8, generator=torch.Generator().manual_seed(0)
+    )
+
+
+def side_by_side(preset: str, iterations: int, repeats: int, precisions=("fp32", "bf16")) -> dict:
+    """it/s of gamegan's step and of the plain port (benchmarks/plain_ports.py), per precision.
+
+    The contenders take turns: each repeat times ``iterations`` steps of every one of them in
+    the same order, so a change in the machine's speed during the run reaches all of them.
+    Returns {(who, precision): median it/s}.
+    """
+    from plain_ports import plain_port
+
+    from gamegan.runtime import Distributed
+    from gamegan.train.gan import GANTrainer
+
+    contenders = {}
+    for precision in precisions:
+        resolved, images = preset_data(preset, [f"train.precision={precision}"])
+        contenders[("gamegan", precision)] = GANTrainer(
+            resolved, images, device=torch.device("cpu"), dist_info=Distributed()
+        ).step
+        torch.manual_seed(0)
+        contenders[("plain", precision)] = plain_port(preset, images, bf16=precision == "bf16").step
+    times = {key: [] for key in contenders}
+    for step in contenders.values():  # warm-up: oneDNN picks its kernels on first use
+        step()
+        step()
+    for _ in range(repeats):
+        for key, step in contenders.items():
+            start = time.perf_counter()
+            for _ in range(iterations):
+                step()
+            times[key].append((time.perf_counter() - start) / iterations)
+    return {key: 1.0 / statistics.median(t) for key, t in times.items()}
 
 
 def time_trainer(trainer, iterations: int, repeats: int, extra_flops: int = 0) -> dict:
@@ -226,13 +280,35 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=10, help="per timed training run")
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--only", choices=("train", "texture", "peak", "music"), default=None)
     parser.add_argument(
-        "--only", choices=("train", "texture", "peak", "music"), default=None
+        "--side-by-side",
+        nargs="*",
+        metavar="PRESET",
+        default=None,
+        help="gamegan's step against a plain eager PyTorch port, float32 and bf16, taking "
+        f"turns in one run (default presets: {', '.join(SIDE_BY_SIDE)})",
     )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, repeats {args.repeats}")
+
+    if args.side_by_side is not None:
+        print(
+            "\n| training | precision | gamegan it/s | plain port it/s | gamegan / plain "
+            "| gamegan / plain float32 |\n| --- | --- | --- | --- | --- | --- |"
+        )
+        for preset in args.side_by_side or SIDE_BY_SIDE:
+            rates = side_by_side(preset, args.iterations, args.repeats)
+            for precision in ("fp32", "bf16"):
+                ours, plain = rates[("gamegan", precision)], rates[("plain", precision)]
+                print(
+                    f"| {preset} | {precision} | {ours:.2f} | {plain:.2f} | {ours / plain:.2f}x "
+                    f"| {ours / rates[('plain', 'fp32')]:.2f}x |",
+                    flush=True,
+                )
+        return
 
     peak = None
     if args.only in (None, "peak", "train", "music"):

@@ -14,6 +14,7 @@ from gamegan.nn.layers import (
     ACTIVATIONS,
     Conv2dSame,
     CReLU,
+    Dropout,
     batch_norm,
     keras_init_,
     make_activation,
@@ -89,7 +90,7 @@ def test_registry_names_and_specs() -> None:
 
 def test_dcgan_discriminator_layers_as_chapter() -> None:
     D = dcgan.Discriminator(dcgan.Config())
-    block = [nn.LeakyReLU, nn.Dropout]
+    block = [nn.LeakyReLU, Dropout]
     expected = (
         [Conv2dSame, *block]
         + [Conv2dSame, nn.ZeroPad2d, nn.BatchNorm2d, *block]
@@ -300,3 +301,23 @@ def test_config_lists_become_tuples() -> None:
     cfg = dcgan.Config(d_channels=[16, 32, 64, 128])
     assert cfg.d_channels == (16, 32, 64, 128)
     hash(cfg)
+
+
+def test_dropout_keeps_the_rate_and_the_chapters_scaling() -> None:
+    drop = Dropout(0.25)
+    torch.manual_seed(0)
+    x = torch.ones(400, 1001, requires_grad=True)  # an element count not divisible by 4
+    y = drop(x)
+    assert y.unique().tolist() == [0.0, pytest.approx(4 / 3)]
+    assert (y == 0).float().mean().item() == pytest.approx(0.25, abs=0.003)
+    y.sum().backward()
+    assert torch.equal(x.grad, y.detach())  # the gradient flows through the kept elements
+    torch.manual_seed(0)
+    assert torch.equal(drop(x), y)  # the global generator decides: seeds and resume hold
+    assert not torch.equal(drop(x), y)
+    masks = torch.stack([drop(torch.ones(64)) == 0 for _ in range(2000)]).float()
+    assert masks.mean(0).min() > 0.18 and masks.mean(0).max() < 0.32  # no position favoured
+    nhwc = torch.randn(4, 8, 5, 5).contiguous(memory_format=torch.channels_last)
+    assert drop(nhwc).is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(drop.eval()(x), x)
+    assert torch.equal(Dropout(1.0)(x), torch.zeros_like(x))

@@ -85,6 +85,7 @@ def _state_tensors(run_dir, iteration):
     "preset, extra",
     [
         ("dcgan-mnist", ("train.ema_decay=0.9",)),  # dropout, BN, Adam, EMA
+        ("dcgan-mnist", ("train.precision=bf16",)),  # bf16 autocast, channels_last, dropout
         ("wgan-mnist", ("train.n_critic=2",)),  # RMSprop, clipping, several critic steps
         ("gan-mnist", ("loss.name=wgan_gp",)),  # gradient penalty, BN in G
     ],
@@ -322,6 +323,23 @@ def test_bf16_autocast_trains(tmp_path, mnist_dir):
     result = tiny_run(tmp_path, mnist_dir, extra=("train.precision=bf16",), iterations=2)
     for line in read_stats(result.run_dir):
         assert np.isfinite(line["Loss/D"]) and np.isfinite(line["Loss/G"])
+
+
+@pytest.mark.parametrize(
+    "amx, avx512_bf16, chosen",
+    [(True, False, "bf16"), (False, True, "bf16"), (False, False, "fp32")],
+)
+def test_precision_auto_follows_the_hardware(
+    tmp_path, mnist_dir, monkeypatch, amx, avx512_bf16, chosen
+):
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    result = tiny_run(
+        tmp_path, mnist_dir, extra=("train.precision=auto",), iterations=1, device="cpu"
+    )
+    # config.json keeps the choice, so a resume trains on in the same precision
+    assert json.loads((result.run_dir / "config.json").read_text())["train"]["precision"] == chosen
+    assert f"precision: {chosen} (auto: " in (result.run_dir / "log.txt").read_text()
 
 
 def test_state_of_another_model_is_refused(tmp_path, mnist_dir):

@@ -30,7 +30,7 @@ OPTIMIZERS = (
     "amsgrad",
 )
 DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "auto")
 HOLDOUT_SIDES = ("left", "right", "top", "bottom")  # data.holdout: the side of each photo held out
 
 
@@ -98,7 +98,7 @@ class TrainConfig:
     ema_decay: float = 0.0  # EMA of G's weights per iteration; 0 = off
     spectrum_weight: float = 0.0  # image GANs: G also matches the crops' mean power spectrum
     device: str = "auto"
-    precision: str = "fp32"  # bf16 = autocast to bfloat16 (meant for CUDA)
+    precision: str = "fp32"  # bf16: autocast to bfloat16; auto: bf16 where the hardware has it
     threads: int = 0  # torch CPU threads; 0 = torch's default
     tensorboard: bool = True
     metrics_every: int = 0  # iterations between `gamegan eval` runs during training; 0 = never

@@ -24,6 +24,34 @@ def pick_device(name: str = "auto") -> torch.device:
     raise ConfigError(f"--device must be auto, cpu or cuda[:N], got {name!r}")
 
 
+def fast_bf16(device: torch.device) -> str | None:
+    """What makes bfloat16 fast on ``device`` (a hardware feature), or None where nothing does.
+
+    bf16 pays where the hardware multiplies it natively: CUDA GPUs of compute capability 8
+    (Ampere) and later, CPUs with AMX or AVX-512 BF16 (oneDNN runs the convolutions and matrix
+    products on them). Elsewhere bf16 is emulated and slower than float32.
+    """
+    if device.type == "cuda":
+        major, minor = torch.cuda.get_device_capability(device)
+        return f"compute capability {major}.{minor} has bf16 tensor cores" if major >= 8 else None
+    if device.type == "cpu":
+        if getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)():
+            return "this CPU has AMX"
+        if getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)():
+            return "this CPU has AVX-512 BF16"
+    return None
+
+
+def resolve_precision(precision: str, device: torch.device) -> tuple[str, str]:
+    """The precision a run trains in (``auto`` decided for ``device``) and a log line saying why."""
+    if precision != "auto":
+        return precision, f"precision: {precision}"
+    reason = fast_bf16(device)
+    if reason:
+        return "bf16", f"precision: bf16 (auto: {reason})"
+    return "fp32", f"precision: fp32 (auto: no fast bf16 on {device})"
+
+
 def autocast(device: torch.device, precision: str):
     """bf16 autocast when asked for; fp32 runs with no context at all."""
     if precision == "bf16":

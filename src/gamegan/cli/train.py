@@ -52,7 +52,11 @@ def train(
     ),
     seed: int = typer.Option(None, help="Seed for weights, data order and latents."),
     device: str = typer.Option(None, help="auto, cpu or cuda[:N]."),
-    precision: str = typer.Option(None, help="fp32, or bf16 for autocast (meant for CUDA)."),
+    precision: str = typer.Option(
+        None,
+        help="fp32, bf16 (bfloat16 autocast), or auto: bf16 where the hardware runs it fast "
+        "(CPU with AMX or AVX-512 BF16, CUDA compute capability 8+), else fp32.",
+    ),
     threads: int = typer.Option(None, min=0, help="CPU threads for torch; 0 = torch's default."),
     metrics_every: int = typer.Option(
         None, min=0, help="Iterations between `gamegan eval` runs (metrics.jsonl); 0 = never."

@@ -214,3 +214,12 @@ def load_optimizer(
         optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
     except (ValueError, KeyError) as err:
         raise CheckpointError(f"{source}: optimizer state does not fit ({err})") from None
+    # Files hold contiguous tensors; give each state tensor its parameter's memory layout
+    # (channels_last models), so the resumed updates run the same kernels as before.
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            entry = optimizer.state.get(p, {})
+            for key, value in entry.items():
+                if torch.is_tensor(value) and value.shape == p.shape:
+                    if value.stride() != p.stride():
+                        entry[key] = torch.empty_like(p, dtype=value.dtype).copy_(value)

@@ -29,6 +29,7 @@ from gamegan.models.base import (
 )
 from gamegan.nn.layers import (
     Conv2dSame,
+    Dropout,
     batch_norm,
     check_shape,
     conv2d_same_size,
@@ -165,7 +166,7 @@ class Discriminator(nn.Module):
             )
             layers.append(act)
             if cfg.dropout > 0:
-                layers.append(nn.Dropout(cfg.dropout))
+                layers.append(Dropout(cfg.dropout))
         self.flat_features = width * size * size  # 4*4*256 for the chapter's MNIST D
         layers += [nn.Flatten(), nn.Linear(self.flat_features, 1)]
         self.net = nn.Sequential(*layers)
@@ -179,4 +180,4 @@ class Discriminator(nn.Module):
 
 Critic = Discriminator  # the WGAN's name for it: same network, unbounded output
 
-MODELS.register("dcgan")(GANSpec(Config, Generator, Discriminator))
+MODELS.register("dcgan")(GANSpec(Config, Generator, Discriminator, channels_last=True))

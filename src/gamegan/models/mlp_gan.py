@@ -24,7 +24,7 @@ from gamegan.models.base import (
     check_ints,
     check_range,
 )
-from gamegan.nn.layers import batch_norm, check_shape, keras_init_, make_activation
+from gamegan.nn.layers import Dropout, batch_norm, check_shape, keras_init_, make_activation
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ class Discriminator(nn.Module):
             act, width_out = make_activation(cfg.d_activation, hidden, leaky_slope=cfg.leaky_slope)
             layers += [nn.Linear(width, hidden), act]
             if cfg.dropout > 0:
-                layers.append(nn.Dropout(cfg.dropout))
+                layers.append(Dropout(cfg.dropout))
             width = width_out
         layers.append(nn.Linear(width, 1))
         self.net = nn.Sequential(*layers)

@@ -115,8 +115,15 @@ class GANTrainer:
 
         # Identical initial weights on every rank, then a per-rank stream for dropout.
         torch.manual_seed(t.seed)
-        self.G = resolved.spec.generator(resolved.model_cfg).to(device)
-        self.D = resolved.spec.discriminator(resolved.model_cfg).to(device)
+        self.memory_format = (
+            torch.channels_last if resolved.spec.channels_last else torch.contiguous_format
+        )
+        self.G = resolved.spec.generator(resolved.model_cfg).to(
+            device, memory_format=self.memory_format
+        )
+        self.D = resolved.spec.discriminator(resolved.model_cfg).to(
+            device, memory_format=self.memory_format
+        )
         self.G_ema = None
         if t.ema_decay > 0:
             self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
@@ -154,7 +161,8 @@ class GANTrainer:
     def _real_batch(self) -> torch.Tensor:
         indices = self.sampler.next(self.cfg.train.batch_size)
         indices = indices[self.dist.rank :: self.dist.world_size].to(self.images.device)
-        return self.images[indices].float().div_(127.5).sub_(1.0)  # [N, C, H, W] in [-1, 1]
+        x = self.images[indices].contiguous(memory_format=self.memory_format)
+        return x.float().div_(127.5).sub_(1.0)  # [N, C, H, W] in [-1, 1]
 
     def step(self) -> dict[str, torch.Tensor]:
         """One iteration; returns detached scalar stats (no host sync)."""

@@ -35,6 +35,7 @@ from gamegan.runtime import (
     distributed_from_env,
     init_distributed,
     pick_device,
+    resolve_precision,
     set_threads,
 )
 from gamegan.train import loop
@@ -276,6 +277,11 @@ def train(
     dist_info = distributed_from_env()
     device = pick_device(resolved.cfg.train.device)  # before any folder: a bad flag leaves none
     _check_batch_memory(resolved, device, dist_info)
+    # "auto" is decided once, here: config.json keeps the choice, so a resume trains on in it.
+    precision, precision_note = resolve_precision(resolved.cfg.train.precision, device)
+    if precision != resolved.cfg.train.precision:
+        train_cfg = replace(resolved.cfg.train, precision=precision)
+        resolved = replace(resolved, cfg=replace(resolved.cfg, train=train_cfg))
     if dry_run:
         target = Path(out) if out else next_run_dir(runs_dir, _describe(resolved.cfg))
         return TrainResult(target, 0, "dry-run", resolved.cfg)
@@ -294,7 +300,9 @@ def train(
         except BaseException:
             lock.release()
             raise
-    return _run(resolved, data, run_dir, dist_info, device, None, progress, quiet, lock)
+    return _run(
+        resolved, data, run_dir, dist_info, device, None, progress, quiet, lock, precision_note
+    )
 
 
 def resume(
@@ -451,7 +459,7 @@ def _data_line(data) -> str:
 
 
 def _run(
-    resolved, data, run_dir, dist_info, device, state, progress, quiet, lock=None
+    resolved, data, run_dir, dist_info, device, state, progress, quiet, lock=None, note=""
 ) -> TrainResult:
     cfg = resolved.cfg
     t = cfg.train
@@ -496,6 +504,7 @@ def _run(
             log(f"resumed {path.name} at iteration {trainer.iteration}")
         threads = torch.get_num_threads()
         log(f"device: {device}, processes: {dist_info.world_size}, threads: {threads}")
+        log(note or f"precision: {t.precision}")
         on_step = None
         stopped_by: list[int] = []
         if t.metrics_every and dist_info.is_main:
