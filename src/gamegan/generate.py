@@ -6,6 +6,7 @@ no run folder and no pickled code.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,8 @@ from gamegan.io.rundir import latest_file
 from gamegan.io.terrain import add_wrap_edge
 from gamegan.models.base import MUSIC_KINDS
 from gamegan.music.score import MODES, Key
-from gamegan.runtime import make_generator, pick_device
+from gamegan.nn.layers import memory_format_of
+from gamegan.runtime import make_generator, pick_device, resolve_precision
 
 
 @dataclass
@@ -265,6 +267,10 @@ def _synthesize(
     least ``MIN_PROGRESS_WINDOWS`` of them.
     """
     features = G.features(z)  # [1, F, rows, cols]: sinusoids at their true positions
+    # The field is made in float32 (positions across a 4096 px field need it); the network
+    # takes it in its own dtype and memory layout (see _render_copy).
+    weight = next(G.net.parameters())
+    features = features.to(weight.dtype).contiguous(memory_format=memory_format_of(weight))
     rows, cols = features.shape[-2:]
     if rows <= tile_cells and cols <= tile_cells:
         return G.net(features)
@@ -297,14 +303,14 @@ def _synthesize_windows(G, features, tile_cells, bar) -> torch.Tensor:
         # is then the rendering stages' reach (one cell), not the whole receptive field's.
         features, margin = net.trunk(features), net.render_margin_cells
         net = net.render_field
-    out = None
+    out, layout = None, memory_format_of(features)
     for r0 in range(0, rows, tile_cells):
         r1 = min(r0 + tile_cells, rows)
         ri, roff = _wrap_or_clamp(r0, r1, rows, G.tileable, margin)
         for c0 in range(0, cols, tile_cells):
             c1 = min(c0 + tile_cells, cols)
             ci, coff = _wrap_or_clamp(c0, c1, cols, G.tileable, margin)
-            window = features[:, :, ri][:, :, :, ci]
+            window = features[:, :, ri][:, :, :, ci].contiguous(memory_format=layout)
             if G.tileable:
                 # The margin supplies the wrap; inside a window the padding must not.
                 G.set_tileable(False)
@@ -321,6 +327,21 @@ def _synthesize_windows(G, features, tile_cells, bar) -> torch.Tensor:
             if bar is not None:
                 bar.update()
     return out
+
+
+def _render_copy(G: torch.nn.Module, precision: str) -> torch.nn.Module:
+    """A copy of a texture generator whose convolutions run fast: channels_last, bf16 if asked.
+
+    oneDNN's convolutions run on channels_last (NHWC) tensors without reordering them, and in
+    bf16 on CPUs with AMX or AVX-512 BF16 (and CUDA GPUs) several times faster again: a
+    4096x4096 texture of the deep model took 14.1 s as it was, 9.6 s on channels_last and
+    4.2 s in bf16 on 2 cores with AMX. Only the convolution network converts: the latent
+    field and its sinusoids stay float32. The copy leaves the caller's generator as it was.
+    """
+    fast = copy.deepcopy(G)
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    fast.net.to(dtype=dtype, memory_format=torch.channels_last)
+    return fast
 
 
 def _periodic_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -347,6 +368,7 @@ def texture(
     device: str = "cpu",
     tile_cells: int = TILE_CELLS,
     progress: bool = False,
+    precision: str = "fp32",
 ) -> np.ndarray:
     """One texture of any size from a texture GAN snapshot.
 
@@ -368,6 +390,10 @@ def texture(
     progress : bool
         Show a progress bar on stderr, one step per window, when the texture takes at least
         ``MIN_PROGRESS_WINDOWS`` windows (16 of 512 px: 2048x2048 and larger).
+    precision : str
+        ``fp32``; ``bf16`` runs the convolutions in bfloat16 (several times faster on CPUs
+        with AMX or AVX-512 BF16 and on GPUs; pixels move by a fraction of an 8-bit level);
+        ``auto`` takes bf16 where the hardware runs it fast.
 
     Returns
     -------
@@ -397,9 +423,14 @@ def texture(
             seed=seed,
             tile_cells=tile_cells,
             progress=progress,
+            precision=precision,
         )
         return add_wrap_edge(inner)
     gen_h, gen_w = -(-height // u) * u, -(-width // u) * u
+    if precision not in ("fp32", "bf16", "auto"):
+        raise ConfigError(f"precision must be fp32, bf16 or auto, got {precision!r}")
+    precision, _ = resolve_precision(precision, next(G.parameters()).device)
+    G = _render_copy(G, precision)
     G.set_tileable(tileable)
     z = G.sample_z(1, make_generator(seed), "cpu", height=gen_h, width=gen_w)
     with torch.no_grad():

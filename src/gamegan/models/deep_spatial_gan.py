@@ -34,7 +34,7 @@ from torch import nn
 from gamegan.errors import ConfigError
 from gamegan.models.base import MODELS, GANSpec, check_int, check_range
 from gamegan.models.spatial_gan import PeriodicLatentGenerator, check_periodic_latent
-from gamegan.nn.layers import Standardize, batch_norm, check_shape
+from gamegan.nn.layers import Standardize, batch_norm, check_shape, memory_format_of
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,24 @@ class TextureNet(nn.Module):
         top, left = (int(i) for i in torch.randint(0, 1 << 30, (2,)))
         ri = torch.arange(top - m, top + cells + m, device=field.device) % rows
         ci = torch.arange(left - m, left + cells + m, device=field.device) % cols
-        x = self.render_field(field[:, :, ri][:, :, :, ci])
+        window = field[:, :, ri][:, :, :, ci].contiguous(memory_format=memory_format_of(field))
+        # What padding puts at the window's border lands in the margin, which is cut off:
+        # zero padding, which the convolution does itself, saves circular padding's copies
+        # (a fifth of a training step on 2 CPU cores).
+        convs = [
+            module
+            for part in (self.stages, self.to_image)
+            for module in part.modules()
+            if isinstance(module, nn.Conv2d)
+        ]
+        modes = [conv.padding_mode for conv in convs]
+        try:
+            for conv in convs:
+                conv.padding_mode = "zeros"
+            x = self.render_field(window)
+        finally:
+            for conv, mode in zip(convs, modes, strict=True):
+                conv.padding_mode = mode
         u = x.shape[-1] // (cells + 2 * m)
         return x[..., u * m : u * (cells + m), u * m : u * (cells + m)]
 
@@ -283,4 +300,6 @@ class Discriminator(nn.Module):
         return torch.cat([self.fine_head(x).flatten(1), self.net(x).flatten(1)], dim=1)
 
 
-MODELS.register("deep_spatial_gan")(GANSpec(Config, Generator, Discriminator, kind="texture_gan"))
+MODELS.register("deep_spatial_gan")(
+    GANSpec(Config, Generator, Discriminator, kind="texture_gan", channels_last=True)
+)

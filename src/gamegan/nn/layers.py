@@ -223,6 +223,13 @@ def keras_init_(module: nn.Module) -> nn.Module:
 # shape checks
 
 
+def memory_format_of(t: torch.Tensor) -> torch.memory_format:
+    """channels_last for a 4-d tensor stored that way, else the default layout."""
+    if t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last):
+        return torch.channels_last
+    return torch.contiguous_format
+
+
 def check_shape(x: torch.Tensor, shape: Sequence[int | None], name: str) -> None:
     """Raise ValueError unless ``x`` has ``shape`` (``None`` matches any size)."""
     if x.ndim != len(shape) or any(
