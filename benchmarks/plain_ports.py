@@ -18,21 +18,18 @@ reader would add it.
 from __future__ import annotations
 
 import contextlib
-import warnings
 
 import torch
 from torch import nn
 
 BN_MOMENTUM = 0.2  # Keras BatchNormalization(momentum=0.8)
 BN_EPS = 1e-3  # Keras' default epsilon
-# Keras pads even kernels (the WGAN's 4) as torch's "same" does; torch warns that it copies.
-warnings.filterwarnings("ignore", message="Using padding='same' with even kernel")
 
 
-def _conv(cin: int, cout: int, k: int, stride: int = 1) -> nn.Conv2d:
+def _conv(cin: int, cout: int, k: int, stride: int = 1) -> nn.Module:
     """Keras ``padding="same"``: size ceil(n / stride) (the alignment does not matter here)."""
-    if stride == 1:
-        return nn.Conv2d(cin, cout, k, padding="same")
+    if stride == 1 and k % 2 == 0:  # the WGAN's 4: Keras pads 1 before and 2 after
+        return nn.Sequential(nn.ZeroPad2d((k // 2 - 1, k // 2) * 2), nn.Conv2d(cin, cout, k))
     return nn.Conv2d(cin, cout, k, stride, padding=(k - 1) // 2)
 
 

@@ -3,6 +3,7 @@
     python benchmarks/run.py                 # everything, medians of 5 timed runs
     python benchmarks/run.py --only train    # training rows only (train, texture, peak)
     python benchmarks/run.py --threads 1     # pin torch threads (default: torch's choice)
+    python benchmarks/run.py --side-by-side  # gamegan against plain eager PyTorch ports
 
 Rows:
 - peak: float32 GFLOP/s of a 2048x2048 product through MKL (torch.matmul) and through oneDNN
@@ -10,7 +11,11 @@ Rows:
 - train: iterations/s and images/s of the chapter's presets at their batch sizes, FLOPs per
   iteration counted with torch's per-op flop formulas (those of FlopCounterMode), and that
   rate as a fraction of the oneDNN peak;
-- texture: seconds to generate seamless textures of 1024x1024 and 4096x4096;
+- texture: seconds to generate seamless textures of 1024x1024 and 4096x4096, in float32 and
+  bf16;
+- side by side (``--side-by-side``): iterations/s of gamegan's training step and of a plain
+  eager PyTorch port of the same program (``plain_ports.py``), in float32 and bf16, taking
+  turns in one run, with their ratios;
 - music: training throughput of note-lstm, note-vae (the chapter's sizes) and chorale-gan on
   the bundled Bach chorales, with FLOPs (LSTM layers counted analytically: torch's fused LSTM
   kernels are invisible to torch's flop counter) and the fraction of the matmul peak; and seconds of
@@ -266,12 +271,14 @@ def texture_rows(repeats: int) -> list[tuple[str, float]]:
         print(f"texture: bundled model skipped ({err})")
     rows = []
     for name, loaded in models:
-        for side in (1024, 4096):
-            seconds = median_seconds(
-                lambda side=side, loaded=loaded: texture(loaded, width=side, height=side, seed=0),
-                repeats if side <= 1024 else max(1, repeats // 2),
-            )
-            rows.append((f"{name} {side}x{side} tileable", seconds))
+        for precision in ("fp32", "bf16"):
+            for side in (1024, 4096):
+
+                def make(side=side, loaded=loaded, precision=precision):
+                    texture(loaded, width=side, height=side, seed=0, precision=precision)
+
+                seconds = median_seconds(make, repeats if side <= 1024 else max(1, repeats // 2))
+                rows.append((f"{name} {side}x{side} tileable, {precision}", seconds))
     return rows
 
 

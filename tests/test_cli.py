@@ -133,6 +133,19 @@ def test_bad_flag_value_is_a_usage_error():
     assert re.search(r"iterations", result.stderr)
 
 
+def test_generate_precision_is_for_textures(tmp_path):
+    bad = gamegan("generate", "brick", "--precision", "fp16", "--out", tmp_path / "t.png")
+    assert bad.returncode != 0 and "--precision must be fp32, bf16 or auto" in bad.stderr
+    music = gamegan("generate", "chorale", "--precision", "bf16", "--out", tmp_path / "s.mid")
+    assert music.returncode != 0 and "applies to textures" in music.stderr
+    assert "Traceback" not in bad.stderr + music.stderr and not list(tmp_path.iterdir())
+    made = gamegan(
+        "generate", "brick", "--precision", "auto", "--size", "96x64", "--out", tmp_path / "t.png"
+    )
+    assert made.returncode == 0, made.stderr
+    assert read_png(tmp_path / "t.png").shape[:2] == (64, 96)
+
+
 def test_presets_lists_the_chapter_programs():
     out = gamegan("presets", check=0).stdout
     for name in ("gan-mnist", "dcgan-mnist", "wgan-mnist", "wgan-forest", "dcgan-folder"):

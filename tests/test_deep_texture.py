@@ -8,6 +8,7 @@ from gamegan.api import train
 from gamegan.errors import ConfigError
 from gamegan.generate import _synthesize, load_generator, texture
 from gamegan.models.deep_spatial_gan import Config, Discriminator, Generator
+from gamegan.runtime import make_generator
 
 TINY = dict(
     resolution=32,
@@ -237,6 +238,32 @@ def test_training_on_a_tiny_photo_lowers_the_swd(stripes_run):
 
     early, late = swd("snapshot-000001.safetensors"), swd("snapshot-000120.safetensors")
     assert late["swd/avg"] < 0.7 * early["swd/avg"], (early, late)
+
+
+def test_generation_in_channels_last_and_bf16_leaves_the_texture_as_it_was(stripes_run):
+    """Generation runs a channels_last copy of the network (bf16 when asked): the texture
+    is float32's within rounding, bf16's within a few 8-bit levels, still seamless, and the
+    loaded generator itself is not converted."""
+    from gamegan.metrics.tiling import edge_error
+
+    _, run = stripes_run
+    loaded = load_generator(run)
+    G = loaded.G.set_tileable(True)
+    z = G.sample_z(1, make_generator(5), "cpu", height=96, width=128)
+    with torch.no_grad():
+        plain = ((G.net(G.features(z))[0].permute(1, 2, 0) + 1) / 2).clamp(0, 1).numpy()
+    fp32 = texture(loaded, width=128, height=96, seed=5)
+    bf16 = texture(loaded, width=128, height=96, seed=5, precision="bf16")
+    bf16_windows = texture(loaded, width=128, height=96, seed=5, precision="bf16", tile_cells=7)
+    assert np.abs(fp32 - plain).max() < 1e-5
+    levels = np.abs(bf16 - fp32) * 255
+    assert 0 < levels.mean() < 0.5 and levels.max() < 6, (levels.mean(), levels.max())
+    assert np.abs(bf16_windows - bf16).max() * 255 < 6
+    gray = bf16.mean(-1)
+    assert edge_error(gray) < 1.5
+    assert all(p.dtype == torch.float32 and p.is_contiguous() for p in loaded.G.parameters())
+    with pytest.raises(ConfigError, match="precision"):
+        texture(loaded, width=64, height=64, precision="fp16")
 
 
 @pytest.mark.parametrize("width, height", [(96, 64), (48, 112), (400, 272)])
