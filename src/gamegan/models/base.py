@@ -26,8 +26,8 @@ class GANSpec:
     # G output -> uint8 [N, 1|3, H, W] for sample grids; None: the output is the picture.
     picture: Callable[[torch.Tensor], torch.Tensor] | None = None
     # Train in channels_last (NHWC) memory: oneDNN's convolutions of the DCGAN ran twice as
-    # fast on it, forward and backward, on an AVX-512 CPU; models whose convolutions did not
-    # gain (circular padding, block matrix products) keep the default layout.
+    # fast on it, forward and backward, on an AVX-512 CPU; a model that does not gain (the
+    # piano-roll GAN's block matrix products ran slower) keeps the default layout.
     channels_last: bool = False
 
 
