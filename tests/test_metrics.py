@@ -274,3 +274,21 @@ def test_interior_seam_scores_bracket_a_seamless_wrap_and_not_a_seam():
     assert interior.min() - 0.05 <= seam_score(tile) <= interior.max() + 0.05
     broken = tile + (x > 40) * 3.0  # a step at the wrap (and at x=40 inside)
     assert seam_score(broken) > np.median(interior_seam_scores(broken, n=32))
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (5, 7), (37, 64), (33, 20, 3)])
+def test_interior_seam_scores_are_seam_scores_of_rolled_copies(shape):
+    """The one-pass computation gives what its definition says, at edges and corners too."""
+    from gamegan.metrics.tiling import interior_seam_scores, seam_score
+
+    rng = np.random.default_rng(3)
+    ramp = np.linspace(0, 2, shape[1])[None, :]  # a step at the wrap, unlike the inside
+    img = rng.random(shape) + (ramp[..., None] if len(shape) == 3 else ramp)
+    scores = interior_seam_scores(img, n=24, seed=7)
+    draw = np.random.default_rng(7)
+    dy = draw.integers(2, max(3, shape[0] - 2), 24)
+    dx = draw.integers(2, max(3, shape[1] - 2), 24)
+    direct = [seam_score(np.roll(img, (a, b), axis=(0, 1))) for a, b in zip(dy, dx, strict=True)]
+    np.testing.assert_allclose(scores, direct, rtol=1e-12)
+    with pytest.raises(ValueError, match="4x4"):
+        interior_seam_scores(np.zeros((3, 9)))
