@@ -98,17 +98,10 @@ def peak_gflops(repeats: int) -> dict[str, float]:
 
 
 def train_row(preset: str, iterations: int, repeats: int, overrides=()) -> dict:
-    from gamegan.presets import build_config
     from gamegan.runtime import Distributed
-    from gamegan.train.build import resolve
     from gamegan.train.gan import GANTrainer
 
-    cfg = build_config(preset, data="synthetic", overrides=overrides, device="cpu")
-    resolved = resolve(cfg)
-    m = resolved.model_cfg
-    images = torch.randint(
-        0, 256, (2048, m.channels, m.resolution, m.resolution), dtype=torch.uint8
-    )
+    resolved, images = preset_data(preset, overrides)
     trainer = GANTrainer(resolved, images, device=torch.device("cpu"), dist_info=Distributed())
     return time_trainer(trainer, iterations, repeats)
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from gamegan.config import PRECISIONS
 from gamegan.errors import CheckpointError, ConfigError
 from gamegan.io.checkpoint import SNAPSHOT_FORMAT, load_module, load_tensors
 from gamegan.io.png import to_uint8
@@ -427,7 +428,7 @@ def texture(
         )
         return add_wrap_edge(inner)
     gen_h, gen_w = -(-height // u) * u, -(-width // u) * u
-    if precision not in ("fp32", "bf16", "auto"):
+    if precision not in PRECISIONS:
         raise ConfigError(f"precision must be fp32, bf16 or auto, got {precision!r}")
     precision, _ = resolve_precision(precision, next(G.parameters()).device)
     G = _render_copy(G, precision)

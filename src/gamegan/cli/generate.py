@@ -122,7 +122,9 @@ def generate(
 
     if out is not None and not out.parent.is_dir():
         raise fail(f"--out {out}: folder {out.parent} does not exist (gamegan does not make it)")
-    if precision not in ("fp32", "bf16", "auto"):
+    from gamegan.config import PRECISIONS
+
+    if precision not in PRECISIONS:
         raise fail(f"--precision must be fp32, bf16 or auto, got {precision!r}")
     loaded = gen.load_generator(source, device=device)
     if precision != "fp32" and loaded.metadata.get("kind") != "texture_gan":

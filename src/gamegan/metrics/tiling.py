@@ -135,7 +135,7 @@ def interior_seam_scores(img: Any, n: int = 16, seed: int = 0) -> np.ndarray:
     # central differences except on the rolled copy's outer rows and columns, where
     # np.gradient takes one-sided steps. So the wrapping magnitude is computed once and only
     # those lines and the cross itself are computed per offset: exact, and one full pass
-    # instead of n (a 4096x4096 texture: 0.7 s instead of 12).
+    # instead of n (a 4096x4096 texture: 1.2 s instead of 12).
     gy = (np.roll(x, -1, axis=0) - np.roll(x, 1, axis=0)) / 2
     gx = (np.roll(x, -1, axis=1) - np.roll(x, 1, axis=1)) / 2
     wrapped = np.sqrt(gx**2 + gy**2).mean(axis=-1)  # [H, W]
@@ -148,49 +148,43 @@ def interior_seam_scores(img: Any, n: int = 16, seed: int = 0) -> np.ndarray:
     )
 
 
+def _rolled_rows(x: np.ndarray, s: int, t: int, indices) -> np.ndarray:
+    """np.gradient's magnitudes on rows ``indices`` of ``np.roll(x, (s, t))``, [len, W].
+
+    Columns are the rows of the transposed image (``x.transpose(1, 0, 2)``, shifts swapped):
+    the magnitude is the same for either order of the two axes.
+    """
+    h = x.shape[0]
+    out = []
+    for i in indices:
+        above, row, below = (
+            np.roll(x[(k - s) % h], t, axis=0) for k in (max(i - 1, 0), i, min(i + 1, h - 1))
+        )
+        across = (below - above) / (2.0 if 0 < i < h - 1 else 1.0)
+        along = np.gradient(row, axis=0)
+        out.append(np.sqrt(along**2 + across**2).mean(axis=-1))
+    return np.stack(out)
+
+
 def _rolled_seam_score(x, wrapped, total, s: int, t: int) -> float:
     """seam_score(np.roll(x, (s, t))) from the wrapping magnitude of ``x`` (see above)."""
     h, w = x.shape[:2]
+    xt = x.transpose(1, 0, 2)
 
-    def rows(indices):  # exact magnitudes of whole rows of the rolled image
-        out = []
-        for i in indices:
-            r = [np.roll(x[(k - s) % h], t, axis=0) for k in (max(i - 1, 0), i, min(i + 1, h - 1))]
-            step = 2.0 if 0 < i < h - 1 else 1.0
-            gy = (r[2] - r[0]) / step
-            gx = np.gradient(r[1], axis=0)
-            out.append(np.sqrt(gx**2 + gy**2).mean(axis=-1))
-        return np.stack(out)  # [len(indices), W]
-
-    def cols(indices):  # the same for whole columns
-        out = []
-        for j in indices:
-            c = [
-                np.roll(x[:, (k - t) % w], s, axis=0) for k in (max(j - 1, 0), j, min(j + 1, w - 1))
-            ]
-            step = 2.0 if 0 < j < w - 1 else 1.0
-            gx = (c[2] - c[0]) / step
-            gy = np.gradient(c[1], axis=0)
-            out.append(np.sqrt(gx**2 + gy**2).mean(axis=-1))
-        return np.stack(out)  # [len(indices), H]
-
-    def wrapped_rows(indices):
-        return np.stack([np.roll(wrapped[(i - s) % h], t) for i in indices])
-
-    def wrapped_cols(indices):
-        return np.stack([np.roll(wrapped[:, (j - t) % w], s) for j in indices])
+    def wrapped_rows(m, a, b, indices):  # the same lines of the rolled wrapping magnitude
+        return np.stack([np.roll(m[(i - a) % len(m)], b) for i in indices])
 
     # Outer lines of the rolled image: swap the wrapping values for the one-sided ones.
     edge_r, edge_c = [0, h - 1], [0, w - 1]
-    exact_r, exact_c = rows(edge_r), cols(edge_c)
-    wrap_r, wrap_c = wrapped_rows(edge_r), wrapped_cols(edge_c)
+    exact_r, exact_c = _rolled_rows(x, s, t, edge_r), _rolled_rows(xt, t, s, edge_c)
+    wrap_r, wrap_c = wrapped_rows(wrapped, s, t, edge_r), wrapped_rows(wrapped.T, t, s, edge_c)
     corners = exact_r[:, edge_c].sum()  # counted in both the rows and the columns
     wrap_corners = wrap_r[:, edge_c].sum()
     all_sum = total - (wrap_r.sum() + wrap_c.sum() - wrap_corners)
     all_sum += exact_r.sum() + exact_c.sum() - corners
     # The cross: two rows and two columns through the middle, their crossings counted once.
     band_r, band_c = [h // 2 - 1, h // 2], [w // 2 - 1, w // 2]
-    cross_r, cross_c = rows(band_r), cols(band_c)
+    cross_r, cross_c = _rolled_rows(x, s, t, band_r), _rolled_rows(xt, t, s, band_c)
     band_sum = cross_r.sum() + cross_c.sum() - cross_r[:, band_c].sum()
     n_band = 2 * w + 2 * h - 4
     return _ratio(band_sum / n_band, (all_sum - band_sum) / (h * w - n_band))
