@@ -42,6 +42,20 @@ def test_more_notes_than_voices_join_the_nearest_voice():
     assert [n.pitch for n in split.parts[-1].notes] == [48, 60]  # the bass takes the low C
 
 
+def test_a_moving_inner_voice_ends_the_note_its_chord_held():
+    """The chord codec gives every note of a chord the longest note's length: an alto eighth
+    under held quarters comes back a quarter. Its next note, with every voice busy, ends it."""
+    chord = [Note(0.0, p, 1.0) for p in (72, 67, 60, 48)]  # the alto's 67 is really an eighth
+    passing = Note(0.5, 65, 0.5)
+    split = split_voices(merged(chord, [passing], [Note(1.0, p, 1.0) for p in (72, 64, 60, 48)]))
+    alto = list(split.parts[1].notes)
+    assert alto == [Note(0.0, 67, 0.5), passing, Note(1.0, 64, 1.0)]
+    assert [len(p.notes) for p in split.parts] == [2, 3, 2, 2]  # the others keep their notes
+    for part in split.parts:
+        notes = list(part.notes)
+        assert all(a.end <= b.onset for a, b in zip(notes, notes[1:], strict=False))
+
+
 def test_what_is_left_alone():
     melody = merged(line([60, 62, 64]))
     assert split_voices(melody) == melody  # nothing overlaps

@@ -5,7 +5,10 @@ composer wants the soprano, alto, tenor and bass on their own tracks, so each ca
 instrument and mix. :func:`split_voices` assigns notes to voices by voice leading: at each onset
 the new notes, from the highest down, take free voices (voices not holding a note) in order,
 each the one whose last pitch is nearest, so a voice that holds a note through a chord change
-keeps it and the others move on around it.
+keeps it and the others move on around it. A note that finds every voice busy joins the
+nearest and ends the note that voice was holding: a chord event lasts as long as its longest
+note (the codec keeps one duration per event), so an inner voice's eighth note under a held
+soprano would otherwise ring on under the voice's next note.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ def split_voices(score: Score, max_voices: int = 4) -> Score:
         new = sorted(group, key=lambda n: -n.pitch)
         free = [v for v in range(n_voices) if not voices[v] or voices[v][-1].end <= onset + _EPS]
         for voice, note in _assign(new, free, voices):
+            held = voices[voice][-1] if voices[voice] else None
+            if held is not None and held.onset < onset - _EPS and held.end > onset + _EPS:
+                voices[voice][-1] = replace(held, duration=onset - held.onset)  # one at a time
             voices[voice].append(note)
     names = SATB if n_voices == 4 else tuple(f"voice {i + 1}" for i in range(n_voices))
     parts = tuple(
