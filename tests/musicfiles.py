@@ -172,12 +172,13 @@ def sample_score() -> Score:
     )
 
 
-def chorale_score(seed: int, n_bars: int = 8) -> Score:
-    """A four-part, 4/4 piece in C major: diatonic random walks in quarters, eighths, halves."""
+def chorale_score(seed: int, n_bars: int = 8, mode: str = "major") -> Score:
+    """A four-part, 4/4 piece in C major (or A harmonic minor): diatonic random walks in
+    quarters, eighths, halves."""
     import random
 
     rng = random.Random(seed)
-    scale = [0, 2, 4, 5, 7, 9, 11]
+    scale = [0, 2, 4, 5, 7, 9, 11] if mode == "major" else [-3, -1, 0, 2, 4, 5, 8]
     parts = []
     for name, low in (("Soprano", 60), ("Alto", 55), ("Tenor", 48), ("Bass", 40)):
         notes, t, degree = [], 0.0, rng.randrange(7)
@@ -189,14 +190,17 @@ def chorale_score(seed: int, n_bars: int = 8) -> Score:
             notes.append(Note(t, pitch, length, 80))
             t += length
         parts.append(Part(notes=tuple(notes), name=name, program=52))
-    return Score(parts=tuple(parts), tempo=90.0, time_signature=(4, 4), key=Key(0, "major"))
+    key = Key(0, "major") if mode == "major" else Key(9, "minor")
+    return Score(parts=tuple(parts), tempo=90.0, time_signature=(4, 4), key=key)
 
 
-def write_chorale_folder(root: Path, n: int = 6, n_bars: int = 8) -> Path:
-    """``n`` chorale-like MIDI files written with gamegan's own writer."""
+def write_chorale_folder(
+    root: Path, n: int = 6, n_bars: int = 8, modes: tuple[str, ...] = ("major",)
+) -> Path:
+    """``n`` chorale-like MIDI files written with gamegan's own writer, in ``modes`` in turn."""
     from gamegan.io.midi import write_midi
 
     root.mkdir(parents=True, exist_ok=True)
     for i in range(n):
-        write_midi(chorale_score(i, n_bars), root / f"piece{i}.mid")
+        write_midi(chorale_score(i, n_bars, modes[i % len(modes)]), root / f"piece{i}.mid")
     return root

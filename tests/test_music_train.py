@@ -118,16 +118,49 @@ def test_sequence_snapshot_carries_vocabulary(preset, chorales, tmp_path):
         gen.load_generator(broken)
 
 
-@pytest.mark.parametrize("preset", list(TINY))
-def test_resume_continues_exactly(preset, chorales, tmp_path):
-    straight = _train(preset, chorales, tmp_path / "straight", iterations=6).run_dir
-    _train(preset, chorales, tmp_path / "resumed", iterations=3)
+@pytest.mark.parametrize(
+    ("preset", "extra"),
+    [*((preset, ()) for preset in TINY), ("chorale-gan", ("model.n_classes=2",))],
+)
+def test_resume_continues_exactly(preset, extra, chorales, tmp_path):
+    straight = _train(preset, chorales, tmp_path / "straight", iterations=6, extra=extra).run_dir
+    _train(preset, chorales, tmp_path / "resumed", iterations=3, extra=extra)
     resumed = api.resume(tmp_path / "resumed", iterations=6, progress=False, quiet=True).run_dir
     a, _ = load_tensors(latest_file(straight, "state"))
     b, _ = load_tensors(latest_file(resumed, "state"))
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+def test_gan_conditioned_on_the_mode(tmp_path):
+    """Phrases are labelled by their piece's mode; a conditional GAN keeps the classes and
+    their shares in its snapshot, writes a piece in the mode asked for, and exports with a
+    labels input."""
+    from gamegan.export.onnx import export_onnx
+    from gamegan.train.gan import _checked_labels
+
+    both = write_chorale_folder(tmp_path / "both", n=6, n_bars=6, modes=("major", "minor"))
+    run = _train("chorale-gan", both, tmp_path / "run", extra=("model.n_classes=2",)).run_dir
+    assert "(15 major, 15 minor)" in (run / "log.txt").read_text()
+    loaded = gen.load_generator(latest_file(run, "snapshot"))
+    assert loaded.class_names == ["major", "minor"]
+    assert loaded.metadata["class_prior"] == [0.5, 0.5]
+    major = gen._gan_music(loaded, seed=3, n_bars=4, n_steps=None, mode="major")
+    minor = gen._gan_music(loaded, seed=3, n_bars=4, n_steps=None, mode="minor")
+    assert major.parts != minor.parts, "the mode is the generator's input"
+    assert major == gen._gan_music(loaded, seed=3, n_bars=4, n_steps=None, mode="major")
+    drawn = {gen._gan_music(loaded, seed=s, n_bars=4, n_steps=None).parts for s in range(8)}
+    assert drawn <= {gen._gan_music(loaded, seed=s, n_bars=4, n_steps=None, mode=m).parts
+                     for s in range(8) for m in ("major", "minor")}  # fmt: skip
+    report = export_onnx(run, tmp_path / "roll.onnx")
+    assert report.max_abs_diff < 1e-4 and report.inputs[1].startswith("labels int64")
+    assert json.loads(report.metadata["gamegan.classes"]) == ["major", "minor"]
+    # Data without labels, or with another number of classes: a clear error.
+    with pytest.raises(ConfigError, match="n_classes=0"):
+        _checked_labels(None, None, 4, 2)
+    with pytest.raises(ConfigError, match="n_classes=3"):
+        _checked_labels(torch.tensor([0, 1, 2, 0]), ["a", "b", "c"], 4, 2)
 
 
 def test_sequence_validation_and_plateau(chorales, tmp_path):

@@ -381,3 +381,85 @@ def test_wgan_gp_moves_the_generator_to_a_fixed_phrase():
     with torch.no_grad():
         agree = ((G(z_eval) > 0) == (target > 0)).float().mean().item()
     assert agree > 0.99
+
+
+def test_conditional_networks_need_labels_and_use_them():
+    torch.manual_seed(0)
+    cfg = pianoroll_gan.Config(n_tracks=2, n_bars=2, n_classes=2)
+    G, D = pianoroll_gan.Generator(cfg), pianoroll_gan.Discriminator(cfg)
+    z = G.sample_z(3, torch.Generator().manual_seed(1))
+    major, minor = torch.zeros(3, dtype=torch.int64), torch.ones(3, dtype=torch.int64)
+    with torch.no_grad():
+        x = G(z, major)
+        assert not torch.allclose(x, G(z, minor)), "the class must change the phrase"
+        assert not torch.allclose(D(x, major), D(x, minor)), "the critic must see the class"
+    with pytest.raises(ValueError, match="needs labels"):
+        G(z)
+    with pytest.raises(ValueError, match="needs labels"):
+        D(x, major[:2])
+    plain = pianoroll_gan.Generator(pianoroll_gan.Config(n_tracks=2, n_bars=2))
+    with pytest.raises(ValueError, match="unconditional"):
+        plain(z, major)
+    with pytest.raises(ConfigError, match="n_classes"):
+        pianoroll_gan.Config(n_classes=-1)
+
+
+def test_conditional_wgan_gp_writes_each_class_its_own_phrase():
+    """Two classes, two fixed phrases: a few conditional WGAN-GP iterations move G's samples of
+    each class towards its own phrase, not the other's."""
+    torch.manual_seed(0)
+    cfg = pianoroll_gan.Config(
+        n_tracks=1,
+        n_bars=1,
+        beats_per_bar=2,
+        resolution=2,
+        n_pitches=12,
+        z_dim=8,
+        track_z_dim=4,
+        bar_z_dim=8,
+        g_shared_channels=(16, 16),
+        g_private_channels=(16,),
+        d_private_channels=(8, 8),
+        d_shared_channels=(16, 16),
+        d_chroma_channels=4,
+        n_classes=2,
+        class_dim=4,
+    )
+    G, D = pianoroll_gan.Generator(cfg), pianoroll_gan.Discriminator(cfg)
+    targets = -torch.ones(2, *cfg.image_shape)
+    targets[0, 0, torch.arange(4), torch.tensor([0, 4, 7, 4])] = 1  # C E G E (major)
+    targets[1, 0, torch.arange(4), torch.tensor([9, 0, 4, 8])] = 1  # A C E G# (minor)
+    labels = torch.arange(16) % 2
+    x_real = targets[labels]
+    objective = WGANGP()
+    opt_g = torch.optim.Adam(G.parameters(), 5e-3, betas=(0.5, 0.9))
+    opt_d = torch.optim.Adam(D.parameters(), 5e-3, betas=(0.5, 0.9))
+    z_eval = G.sample_z(64, torch.Generator().manual_seed(1))
+
+    def errors(label: int) -> tuple[float, float]:
+        """Mean distance of class ``label``'s samples to its own phrase and to the other's."""
+        with torch.no_grad():
+            x = G(z_eval, torch.full((64,), label))
+        own, other = targets[label], targets[1 - label]
+        return (x - own).abs().mean().item(), (x - other).abs().mean().item()
+
+    before = errors(0)[0] + errors(1)[0]
+    for _ in range(60):
+        critic = lambda x: D(x, labels)  # noqa: E731
+        for _ in range(3):
+            x_fake = G(G.sample_z(16), labels).detach()
+            d_loss = objective.d_loss(critic(x_real), critic(x_fake))
+            loss = d_loss + objective.penalty(critic, x_real, x_fake)
+            opt_d.zero_grad()
+            loss.backward()
+            opt_d.step()
+        D.requires_grad_(False)
+        g_loss = objective.g_loss(critic(G(G.sample_z(16), labels)))
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        D.requires_grad_(True)
+    for label in (0, 1):
+        own, other = errors(label)
+        assert own < 0.5 * other, (label, own, other)
+    assert errors(0)[0] + errors(1)[0] < 0.4 * before

@@ -47,6 +47,25 @@ class LoadedGenerator:
     def z_dim(self) -> int:
         return int(self.G.z_dim)
 
+    @property
+    def class_names(self) -> list[str]:
+        """The classes a conditional generator takes (its training data's); [] when none."""
+        return list(self.metadata.get("class_names") or [])
+
+    def class_index(self, name: str) -> int:
+        """The label of class ``name``; a clear error for one the model does not know."""
+        if name not in self.class_names:
+            raise ConfigError(
+                f"{self.path.name}: no class {name!r}; this model knows "
+                + (", ".join(self.class_names) or "no classes")
+            )
+        return self.class_names.index(name)
+
+    def draw_class(self, generator: torch.Generator) -> int:
+        """A class drawn as often as the training data held it."""
+        prior = torch.tensor(self.metadata.get("class_prior") or [1.0] * len(self.class_names))
+        return int(torch.multinomial(prior.double(), 1, generator=generator))
+
 
 # Snapshots shipped in gamegan/pretrained/: textures, and music models on the Bach chorales.
 PRETRAINED = ("brick", "grass", "gravel", "chorale", "chorale-lstm", "chorale-vae")
@@ -672,7 +691,8 @@ def music(
 
     def compose(piece_seed: int) -> list:
         if loaded.kind == "music_gan":
-            return [_gan_music(loaded, seed=piece_seed, n_bars=n_bars, n_steps=n_steps)]
+            piece = _gan_music(loaded, seed=piece_seed, n_bars=n_bars, n_steps=n_steps, mode=mode)
+            return [piece]
         return _sequence_music(
             loaded, seed=piece_seed, n_bars=n_bars, n_steps=n_steps, temperature=temperature,
             top_k=top_k, theme=theme,
@@ -751,8 +771,19 @@ def _arranged(score, tempo: float | None, programs: list[int] | None, tonic: int
     return score
 
 
-def _gan_music(loaded: LoadedGenerator, *, seed: int, n_bars: int | None, n_steps: int | None):
-    """Phrases from seeds seed, seed + 1, ... placed one after another."""
+def _gan_music(
+    loaded: LoadedGenerator,
+    *,
+    seed: int,
+    n_bars: int | None,
+    n_steps: int | None,
+    mode: str | None = None,
+):
+    """Phrases from seeds seed, seed + 1, ... placed one after another.
+
+    A model conditioned on the mode writes every phrase in ``mode``, or in one drawn from
+    ``seed`` as often as the training data held it; other models ignore ``mode`` here (the
+    caller draws pieces until one is in it)."""
     from dataclasses import replace
 
     from gamegan.music import pianoroll
@@ -765,8 +796,15 @@ def _gan_music(loaded: LoadedGenerator, *, seed: int, n_bars: int | None, n_step
     G = loaded.G
     dev = next(G.parameters()).device
     z = torch.cat([G.sample_z(1, make_generator(seed + i), "cpu") for i in range(n_phrases)])
+    labels = ()
+    if loaded.class_names:
+        if mode is not None and mode in loaded.class_names:
+            label = loaded.class_index(mode)
+        else:
+            label = loaded.draw_class(make_generator(seed + MODE_SEED_STRIDE))
+        labels = (torch.full((n_phrases,), label, dtype=torch.int64, device=dev),)
     with torch.no_grad():
-        rolls = G(z.to(dev)).float().cpu()  # [P, tracks, steps, pitches] in [-1, 1]
+        rolls = G(z.to(dev), *labels).float().cpu()  # [P, tracks, steps, pitches] in [-1, 1]
     if p.get("monophonic", True):
         # One pitch per track and step: the likeliest, where it is on at all.
         keep = rolls == rolls.max(dim=-1, keepdim=True).values

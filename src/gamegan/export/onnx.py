@@ -213,7 +213,8 @@ def export_onnx(
         for key, value in metadata.items():
             proto.metadata_props.add(key=key, value=value)
         proto.doc_string = doc
-        proto.graph.input[0].doc_string = inputs[0]
+        for graph_input, described in zip(proto.graph.input, inputs, strict=True):
+            graph_input.doc_string = described
         proto.graph.output[0].doc_string = outputs[0]
         onnx.checker.check_model(proto)
         data = proto.SerializeToString()
@@ -331,6 +332,19 @@ def _latent(G: torch.nn.Module, kind: str, case: tuple[int, ...], seed: int) -> 
     return G.sample_z(case[0], make_generator(seed), "cpu")
 
 
+def _n_classes(G: torch.nn.Module) -> int:
+    return int(getattr(G, "n_classes", 0) or 0)
+
+
+def _inputs(G: torch.nn.Module, kind: str, case: tuple[int, ...], seed: int) -> dict:
+    """The graph's inputs by name: the latent, and a conditional G's labels (every class in
+    turn)."""
+    z = _latent(G, kind, case, seed)
+    if not _n_classes(G):
+        return {"z": z}
+    return {"z": z, "labels": torch.arange(len(z), dtype=torch.int64) % _n_classes(G)}
+
+
 # export
 
 
@@ -354,21 +368,23 @@ def _export_graph(G: torch.nn.Module, kind: str, opset: int | None):
     Dim = torch.export.Dim
     # Example sizes of 2+ and h != w: torch.export specializes sizes 0 and 1 and would tie
     # equal sizes together.
+    batch = Dim("batch")
     if kind == "texture_gan":
-        z = _latent(G, kind, (2, 3, 5), seed=0)
-        dims = {0: Dim("batch"), 2: Dim("h"), 3: Dim("w")}
+        inputs = _inputs(G, kind, (2, 3, 5), seed=0)
+        dims = {0: batch, 2: Dim("h"), 3: Dim("w")}
     else:
-        z = _latent(G, kind, (2,), seed=0)
-        dims = {0: Dim("batch")}
+        inputs = _inputs(G, kind, (2,), seed=0)
+        dims = {0: batch}
+    shapes = (dims, {0: batch})[: len(inputs)]  # labels: one per latent
     with _quiet():
         program = torch.onnx.export(
             G,
-            (z,),
+            tuple(inputs.values()),
             dynamo=True,
             opset_version=opset,
-            input_names=["z"],
+            input_names=list(inputs),
             output_names=[OUTPUT_NAMES[kind]],
-            dynamic_shapes=(dims,),
+            dynamic_shapes=shapes,
             optimize=True,
             verbose=False,
         )
@@ -385,11 +401,12 @@ def _verify(data: bytes, G: torch.nn.Module, kind: str, cases) -> list[Check]:
     session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     checks = []
     for i, case in enumerate(cases):
-        z = _latent(G, kind, case, seed=1000 + i)
+        inputs = _inputs(G, kind, case, seed=1000 + i)
+        z = inputs["z"]
         with torch.no_grad():
-            want = G(z).float().numpy()
+            want = G(*inputs.values()).float().numpy()
         start = time.perf_counter()
-        (got,) = session.run(None, {"z": z.numpy()})
+        (got,) = session.run(None, {name: x.numpy() for name, x in inputs.items()})
         seconds = time.perf_counter() - start
         if got.shape != want.shape:
             raise ExportCheckError(
@@ -436,6 +453,13 @@ def _describe(
     head = f"gamegan {__version__} {kind} '{model}' from {loaded.path.name}"
     doc = "\n".join([head, *text])
     inputs = [f"z {latent['dtype']} {_shape(latent['shape'])}: {latent['summary']}"]
+    names = meta.get("class_names") or []
+    if _n_classes(G):
+        # A conditional generator's second input: one class per latent, by index.
+        listed = ", ".join(f"{i} {name}" for i, name in enumerate(names))
+        inputs.append(f"labels int64 [batch]: the class of each latent ({listed})")
+        metadata["gamegan.classes"] = json.dumps(names)
+        doc += f"\nInput labels: int64 [batch], the class of each latent: {listed}."
     outputs = [f"{output['name']} {output['dtype']} {_shape(output['shape'])}: {output['summary']}"]
     return metadata, doc, inputs, outputs
 

@@ -93,6 +93,10 @@ class Config:
     d_shared_channels: tuple[int, ...] = (128, 256)  # all tracks: over beats, then octaves
     d_chroma_channels: int = 32  # pitch-class stream of the critic; 0 turns it off
     leaky_slope: float = 0.2  # critic's LeakyReLU
+    # Classes of the data that G and D are told (0: unconditional). The music loader labels
+    # each phrase with its piece's mode (0 major, 1 minor), so 2 lets a user choose the mode.
+    n_classes: int = 0
+    class_dim: int = 16  # size of G's learned class embedding
     track_names: tuple[str, ...] = VOICES  # part names of generated music
     programs: tuple[int, ...] = (ORGAN,) * 4  # General MIDI program of each track
     tempo: float = 90.0  # quarter notes per minute of generated music
@@ -132,6 +136,8 @@ class Config:
                 raise ConfigError(f"model.{name} takes {n_widths} width(s), got {widths!r}")
         check_int("d_chroma_channels", self.d_chroma_channels, 0)
         check_range("leaky_slope", self.leaky_slope, 0.0, float("inf"))
+        check_int("n_classes", self.n_classes, 0)
+        check_int("class_dim", self.class_dim)
         self._fit_tracks()
         check_range("tempo", self.tempo, 1.0, 1000.0)
         check_choice("init", self.init, INITS)
@@ -239,8 +245,23 @@ class BlockConv(nn.Module):
         return y.view(g, n, h // kh, w // kw, self.out_dim)
 
 
+def _check_labels(labels: torch.Tensor | None, n: int, n_classes: int, what: str) -> None:
+    """A conditional network needs one class per example; an unconditional one takes none."""
+    if not n_classes:
+        if labels is not None:
+            raise ValueError(f"{what}: this model is unconditional (model.n_classes=0)")
+        return
+    if labels is None or labels.shape != (n,):
+        got = None if labels is None else tuple(labels.shape)
+        raise ValueError(f"{what}: needs labels [{n}] (model.n_classes={n_classes}), got {got}")
+
+
 class Generator(LatentGenerator):
     """z [N, z_dim + n_tracks * track_z_dim] -> rolls [N, n_tracks, n_steps, n_pitches] (tanh).
+
+    With ``n_classes`` (a conditional GAN, e.g. the mode), ``forward(z, labels)`` takes one
+    class per phrase: its learned embedding joins the shared latent before the temporal
+    network and every bar's input to the trunk, so the whole phrase is written in it.
 
     Maps are [tracks, N * n_bars, time, pitch, channels] (see :class:`BlockConv`). Normalization is
     LayerNorm over the channels of each cell (ProGAN's pixel norm, with a gain): no batch
@@ -251,7 +272,10 @@ class Generator(LatentGenerator):
         super().__init__()
         self.cfg = cfg
         self.z_dim = cfg.latent_dim
+        self.n_classes = cfg.n_classes
         t, b, tz, bz = cfg.n_tracks, cfg.n_bars, cfg.track_z_dim, cfg.bar_z_dim
+        e = cfg.class_dim if cfg.n_classes else 0
+        self.class_embedding = nn.Embedding(cfg.n_classes, e) if e else None
         s1, s2 = cfg.g_shared_channels
         (p1,) = cfg.g_private_channels
 
@@ -260,13 +284,13 @@ class Generator(LatentGenerator):
 
         # Temporal networks (MuseGAN's G_temp), transposed convolutions over the bars: one
         # latent per bar from the shared latent, and one per bar and track from each track's.
-        self.temporal = block(cfg.z_dim, bz, (b, 1))
+        self.temporal = block(cfg.z_dim + e, bz, (b, 1))
         self.temporal_norm = nn.LayerNorm(bz)
         self.track_temporal = block(tz, tz, (b, 1), groups=t)
         self.track_temporal_norm = nn.LayerNorm(tz)
         # Shared bar trunk: the bar's latent and all tracks' -> beats, then octaves.
         self.shared = nn.Sequential(
-            block(bz + t * tz, s1, (cfg.beats_per_bar, 1)),
+            block(bz + t * tz + e, s1, (cfg.beats_per_bar, 1)),
             nn.LayerNorm(s1),
             nn.ReLU(),
             block(s1, s2, (1, cfg.n_octaves)),
@@ -283,17 +307,24 @@ class Generator(LatentGenerator):
             nn.Tanh(),
         )
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         check_shape(z, [None, self.z_dim], "pianoroll_gan.Generator z")
         cfg = self.cfg
         n, t, b, tz = z.shape[0], cfg.n_tracks, cfg.n_bars, cfg.track_z_dim
-        bars = self.temporal(z[None, :, None, None, : cfg.z_dim])  # [1, N, B, 1, bz]
+        _check_labels(labels, n, cfg.n_classes, "pianoroll_gan.Generator")
+        shared = z[:, : cfg.z_dim]
+        if self.class_embedding is not None:
+            embedded = self.class_embedding(labels)  # [N, class_dim]
+            shared = torch.cat([shared, embedded], dim=1)
+        bars = self.temporal(shared[None, :, None, None, :])  # [1, N, B, 1, bz]
         bars = torch.relu(self.temporal_norm(bars)).reshape(n * b, cfg.bar_z_dim)
         track_z = z[:, cfg.z_dim :].view(n, t, tz).transpose(0, 1)[:, :, None, None, :]
         track_bars = torch.relu(self.track_temporal_norm(self.track_temporal(track_z)))
         track_bars = track_bars.reshape(t, n * b, 1, 1, tz)  # [T, N*B, 1, 1, tz]
         every_track = track_bars.permute(1, 0, 2, 3, 4).reshape(n * b, t * tz)
         h = torch.cat([bars, every_track], dim=1)
+        if self.class_embedding is not None:
+            h = torch.cat([h, embedded.repeat_interleave(b, dim=0)], dim=1)
         h = self.shared(h[None, :, None, None, :])  # [1, N*B, beats, octaves, s2]
         # Each track's branch sees the trunk and its own bar latent, broadcast over the map.
         h = torch.cat(
@@ -304,7 +335,12 @@ class Generator(LatentGenerator):
 
 
 class Discriminator(nn.Module):
-    """Rolls [N, n_tracks, n_steps, n_pitches] -> scores [N]: the WGAN-GP critic."""
+    """Rolls [N, n_tracks, n_steps, n_pitches] -> scores [N]: the WGAN-GP critic.
+
+    With ``n_classes``, ``forward(x, labels)`` is a projection critic (Miyato and Koyama 2018,
+    arXiv:1802.05637): the score gains the inner product of the phrase's features with its
+    class's learned vector, so the critic judges whether a phrase fits its class.
+    """
 
     def __init__(self, cfg: Config) -> None:
         super().__init__()
@@ -336,16 +372,21 @@ class Discriminator(nn.Module):
         self.out = nn.Linear(c4, 1)
         if cfg.init == "keras":
             keras_init_(self.out)
+        self.class_projection = None
+        if cfg.n_classes:
+            self.class_projection = nn.Embedding(cfg.n_classes, c4)
+            nn.init.uniform_(self.class_projection.weight, -1 / math.sqrt(c4), 1 / math.sqrt(c4))
 
     def _stack(self, layers: nn.ModuleList, h: torch.Tensor) -> torch.Tensor:
         for layer in layers:
             h = self.act(layer(h))
         return h
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         cfg = self.cfg
         check_shape(x, [None, *cfg.image_shape], "pianoroll_gan.Discriminator x")
         n, t = x.shape[0], cfg.n_tracks
+        _check_labels(labels, n, cfg.n_classes, "pianoroll_gan.Discriminator")
         h = self._stack(self.private, x.transpose(0, 1).unsqueeze(4))  # [T, N, beats, oct, c2]
         h = h.permute(1, 2, 3, 0, 4).reshape(1, n, *h.shape[2:4], -1)  # tracks -> channels
         h = self._stack(self.shared, h)  # [1, N, bars, 1, c4]
@@ -355,7 +396,10 @@ class Discriminator(nn.Module):
             chroma = chroma.permute(0, 2, 3, 1).reshape(1, n, cfg.n_steps, 1, 12 * t)
             h = torch.cat([h, self._stack(self.chroma, chroma)], dim=4)
         h = self.act(self.phrase(h)).view(n, -1)  # [N, c4]
-        return self.out(h).squeeze(1)  # [N]
+        score = self.out(h).squeeze(1)  # [N]
+        if self.class_projection is not None:
+            score = score + (self.class_projection(labels) * h).sum(dim=1)
+        return score
 
 
 Critic = Discriminator  # the WGAN's name for it

@@ -46,7 +46,7 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
 
 
 def standing_statistics(
-    G: nn.Module, sample_z, n_batches: int, device: torch.device
+    G: nn.Module, sample_inputs, n_batches: int, device: torch.device
 ) -> nn.Module:
     """A copy of ``G`` whose BatchNorm statistics are measured on its own outputs.
 
@@ -54,7 +54,8 @@ def standing_statistics(
     carries are the live generator's, which belong to other weights: generating with them
     shifts and scales every feature map (washed-out, blotchy textures). As BigGAN's "standing
     statistics" (Brock et al. 2019, arXiv:1809.11096, appendix C.1), the copy runs
-    ``n_batches`` training-like forward passes and keeps the plain average of their batch
+    ``n_batches`` training-like forward passes on ``sample_inputs()`` (G's arguments: the
+    latents, and the labels of a conditional G) and keeps the plain average of their batch
     statistics. The global RNG (a training window's position) is put back afterwards, so
     training goes on exactly as without this. ``G`` itself is not changed.
     """
@@ -71,7 +72,7 @@ def standing_statistics(
     try:
         with torch.no_grad():
             for _ in range(n_batches):
-                G(sample_z())
+                G(*sample_inputs())
     finally:
         rng.restore_global(states, device)
     for m, original in zip(
@@ -81,6 +82,32 @@ def standing_statistics(
     ):
         m.momentum = original.momentum
     return G.eval()
+
+
+def _checked_labels(
+    labels: torch.Tensor | None, class_names: list[str] | None, n: int, n_classes: int
+) -> tuple[torch.Tensor, list[str]]:
+    """The labels a conditional model trains on, or a clear error when the data has none."""
+    from gamegan.errors import ConfigError
+
+    if labels is None:
+        raise ConfigError(
+            f"model.n_classes={n_classes}: this conditional model needs labelled data (class "
+            "subfolders, a labelled data set, or music, labelled by mode); this data has no "
+            "labels: set model.n_classes=0"
+        )
+    labels = labels.to(torch.int64)
+    if labels.shape != (n,):
+        raise ConfigError(f"the data has {n} examples but {tuple(labels.shape)} labels")
+    found = len(class_names) if class_names else int(labels.max()) + 1
+    if found != n_classes or int(labels.min()) < 0 or int(labels.max()) >= n_classes:
+        raise ConfigError(
+            f"model.n_classes={n_classes}, but the data has {found} classes"
+            + (f" ({', '.join(class_names)})" if class_names else "")
+            + f": set model.n_classes={found}"
+        )
+    names = list(class_names) if class_names else [str(i) for i in range(n_classes)]
+    return labels, names
 
 
 class GANTrainer:
@@ -93,7 +120,11 @@ class GANTrainer:
         *,
         device: torch.device,
         dist_info: Distributed = Distributed(),
+        labels: torch.Tensor | None = None,
+        class_names: list[str] | None = None,
     ) -> None:
+        """``labels`` (int64 [N]) and ``class_names`` feed a conditional model (one whose
+        networks have ``n_classes``); an unconditional model ignores them."""
         cfg = resolved.cfg
         self.cfg = cfg
         self.kind = resolved.spec.kind  # image_gan, texture_gan or music_gan
@@ -134,6 +165,13 @@ class GANTrainer:
         self.opt_G = build_optimizer(cfg.optim_g, self.G.parameters())
         self.opt_D = build_optimizer(cfg.optim_d, self.D.parameters())
         self.images = images.to(device)  # uint8 [N, C, H, W], converted per batch
+        self.n_classes = int(getattr(self.G, "n_classes", 0) or 0)
+        self.labels, self.class_names = None, None
+        if self.n_classes:
+            self.labels, self.class_names = _checked_labels(
+                labels, class_names, len(images), self.n_classes
+            )
+            self.labels = self.labels.to(device)
         for module in self.D.modules():  # a critic that standardises its input: the data's stats
             if isinstance(module, Standardize):
                 module.fit(self.images)
@@ -145,6 +183,12 @@ class GANTrainer:
         self.z_generator = make_generator(t.seed * 1000 + dist_info.rank + 7, device)
         self.fixed_z = self.G.sample_z(
             GRID_ROWS * GRID_COLS, make_generator(t.seed + 12345, device), device
+        )
+        # A conditional grid shows the classes in turn, so every class is seen.
+        self.fixed_labels = (
+            torch.arange(GRID_ROWS * GRID_COLS, device=device) % self.n_classes
+            if self.n_classes
+            else None
         )
         self.iteration = 0
 
@@ -158,11 +202,21 @@ class GANTrainer:
 
     # one iteration
 
-    def _real_batch(self) -> torch.Tensor:
+    def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Real images [N, C, H, W] in [-1, 1], and their labels for a conditional model."""
         indices = self.sampler.next(self.cfg.train.batch_size)
         indices = indices[self.dist.rank :: self.dist.world_size].to(self.images.device)
         x = self.images[indices].contiguous(memory_format=self.memory_format)
-        return x.float().div_(127.5).sub_(1.0)  # [N, C, H, W] in [-1, 1]
+        labels = None if self.labels is None else self.labels[indices]
+        return x.float().div_(127.5).sub_(1.0), labels
+
+    @staticmethod
+    def _conditioned(network, labels: torch.Tensor | None):
+        """``network`` as a one-argument callable: told ``labels`` when there are any (the
+        objectives' penalties call D with the images alone)."""
+        if labels is None:
+            return network
+        return lambda x: network(x, labels)
 
     def step(self) -> dict[str, torch.Tensor]:
         """One iteration; returns detached scalar stats (no host sync)."""
@@ -170,17 +224,20 @@ class GANTrainer:
         stats: dict[str, torch.Tensor] = {}
         x_fake = None
         for i in range(self.n_critic):
-            x_real = self._real_batch()
+            # A conditional model's fakes take the real batch's labels: the classes keep the
+            # data's frequencies, and the penalty's interpolates stay within one class.
+            x_real, labels = self._real_batch()
+            G, D = self._conditioned(self.G_train, labels), self._conditioned(self.D_train, labels)
             z = self.G.sample_training_z(self.local_batch, self.z_generator, self.device)
             # The last critic step's fakes keep their graph: the G step reuses them.
             keep_graph = i == self.n_critic - 1
             with autocast(self.device, self.precision):
                 with torch.set_grad_enabled(keep_graph):
-                    x_fake = self.G_train(z)
-                logits_real = self.D_train(x_real)
-                logits_fake = self.D_train(x_fake.detach())
+                    x_fake = G(z)
+                logits_real = D(x_real)
+                logits_fake = D(x_fake.detach())
                 d_loss = objective.d_loss(logits_real, logits_fake)
-                penalty = objective.penalty(self.D_train, x_real, x_fake.detach())
+                penalty = objective.penalty(D, x_real, x_fake.detach())
             self.opt_D.zero_grad(set_to_none=True)
             (d_loss + penalty).backward()
             self.opt_D.step()
@@ -198,7 +255,7 @@ class GANTrainer:
         # Generator step through a frozen D (its weights get no gradients).
         self.D.requires_grad_(False)
         with autocast(self.device, self.precision):
-            g_loss = objective.g_loss(self.D(x_fake))
+            g_loss = objective.g_loss(self._conditioned(self.D, labels)(x_fake))
         g_total = g_loss
         if self.spectrum is not None:
             spectrum_loss = self.spectrum(x_fake)  # in float32, outside autocast
@@ -234,10 +291,16 @@ class GANTrainer:
             return self.G
         g = make_generator(self.cfg.train.seed * 7919 + self.iteration, self.device)
 
-        def sample_z() -> torch.Tensor:
-            return self.G_ema.sample_training_z(self.local_batch, g, self.device)
+        def sample_inputs() -> tuple[torch.Tensor, ...]:
+            z = self.G_ema.sample_training_z(self.local_batch, g, self.device)
+            if self.labels is None:
+                return (z,)
+            pick = torch.randint(
+                len(self.labels), (self.local_batch,), generator=g, device=g.device
+            )
+            return z, self.labels[pick.to(self.labels.device)]
 
-        return standing_statistics(self.G_ema, sample_z, STANDING_BATCHES, self.device)
+        return standing_statistics(self.G_ema, sample_inputs, STANDING_BATCHES, self.device)
 
     def write_samples(self, path: Path) -> None:
         """The 5x5 grid of the fixed latents, from G_ema when it exists."""
@@ -245,7 +308,10 @@ class GANTrainer:
         was_training = G.training
         G.eval()
         with torch.no_grad():
-            x = G(self.fixed_z).float()
+            inputs = (
+                (self.fixed_z,) if self.fixed_labels is None else (self.fixed_z, self.fixed_labels)
+            )
+            x = G(*inputs).float()
         G.train(was_training)
         write_png(path, make_grid(self.picture(x).cpu(), GRID_ROWS, GRID_COLS))
 
@@ -272,6 +338,11 @@ class GANTrainer:
             "iteration": self.iteration,
             "gamegan_version": __version__,
         }
+        if self.labels is not None:
+            # Generation draws classes as the data has them unless the user picks one.
+            counts = torch.bincount(self.labels.cpu(), minlength=self.n_classes)
+            meta["class_names"] = list(self.class_names)
+            meta["class_prior"] = (counts / counts.sum()).tolist()
         return module_tensors("G", G), meta
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict]:

@@ -118,9 +118,13 @@ def load_music_data(resolved: Resolved, codec=None):
         return SequenceData(codec, train, val, n_pieces, source, [*music.skipped, *skipped])
 
     from gamegan.music import pianoroll
+    from gamegan.music.keys import estimate_key
+    from gamegan.music.score import MODES
 
-    rolls, skipped = [], list(music.skipped)
+    rolls, modes, skipped = [], [], list(music.skipped)
     for score in music.scores:
+        # Each phrase is labelled with its piece's mode, which a conditional model learns.
+        key = score.key or estimate_key(score)
         found = pianoroll.phrases(
             score,
             n_bars=model_cfg.n_bars,
@@ -131,6 +135,7 @@ def load_music_data(resolved: Resolved, codec=None):
         )
         if found:
             rolls.extend(found)
+            modes.extend([MODES.index(key.mode) if key is not None else 0] * len(found))
         else:
             name = score.extra.get("source", score.title)
             skipped.append((name, "no phrase fits (4/4 time and every track sounding needed)"))
@@ -140,8 +145,13 @@ def load_music_data(resolved: Resolved, codec=None):
             "sounding tracks in 4/4 time; check the files or lower model.n_tracks"
         )
     images = torch.from_numpy(np.stack(rolls).astype(np.uint8) * 255)
-    source = f"{music.source}: {len(rolls)} phrases of {model_cfg.n_bars} bars"
-    return ImageData(images, None, None, source, skipped)
+    labels = torch.tensor(modes, dtype=torch.int64)
+    n_minor = int((labels == MODES.index("minor")).sum())
+    source = (
+        f"{music.source}: {len(rolls)} phrases of {model_cfg.n_bars} bars "
+        f"({len(rolls) - n_minor} major, {n_minor} minor)"
+    )
+    return ImageData(images, labels, list(MODES), source, skipped)
 
 
 def _broadcast_path(path: Path | None, dist_info: Distributed) -> Path:
@@ -474,7 +484,14 @@ def _run(
         else:
             from gamegan.train.gan import GANTrainer
 
-            trainer = GANTrainer(resolved, data.images, device=device, dist_info=dist_info)
+            trainer = GANTrainer(
+                resolved,
+                data.images,
+                device=device,
+                dist_info=dist_info,
+                labels=data.labels,
+                class_names=data.class_names,
+            )
         restarted = state is None and (run_dir / "log.txt").exists()
         log = loop.Log(
             run_dir / "log.txt" if dist_info.is_main else None, quiet=quiet or not dist_info.is_main
