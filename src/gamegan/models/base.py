@@ -23,8 +23,9 @@ class GANSpec:
     # What its snapshots make: "image_gan", "texture_gan" (any size) or "music_gan" (piano
     # rolls [N, tracks, steps, pitches]).
     kind: str = "image_gan"
-    # G output -> uint8 [N, 1|3, H, W] for sample grids; None: the output is the picture.
-    picture: Callable[[torch.Tensor], torch.Tensor] | None = None
+    # (G output, model config) -> uint8 [N, 1|3, H, W] for sample grids; None: the output
+    # is the picture.
+    picture: Callable[[torch.Tensor, object], torch.Tensor] | None = None
     # Train in channels_last (NHWC) memory: oneDNN's convolutions of the DCGAN ran twice as
     # fast on it, forward and backward, on an AVX-512 CPU; a model that does not gain (the
     # piano-roll GAN's block matrix products ran slower) keeps the default layout.
@@ -128,12 +129,17 @@ def sample_logits(
     temperature: float = 1.0,
     top_k: int = 0,
     generator: torch.Generator | None = None,
+    exclude: int | None = None,
 ) -> torch.Tensor:
     """Draw one index per row of ``logits`` [N, V]: temperature, then the top-k tokens only.
 
     ``temperature <= 0`` is greedy argmax (the chapter's choice, which collapses into one
-    repeated note); ``top_k = 0`` keeps every token.
+    repeated note); ``top_k = 0`` keeps every token; ``exclude`` is a token never drawn.
     """
+    if exclude is not None:
+        logits = logits.float().index_fill(
+            -1, torch.tensor([exclude], device=logits.device), -torch.inf
+        )
     if temperature <= 0:
         return logits.argmax(dim=-1)
     logits = logits.float() / temperature
@@ -142,6 +148,8 @@ def sample_logits(
         logits = logits.masked_fill(logits < kth, float("-inf"))
     probs = torch.softmax(logits, dim=-1)
     draw_device = generator.device if generator is not None else probs.device
-    return torch.multinomial(probs.to(draw_device), 1, generator=generator).squeeze(-1).to(
-        logits.device
+    return (
+        torch.multinomial(probs.to(draw_device), 1, generator=generator)
+        .squeeze(-1)
+        .to(logits.device)
     )

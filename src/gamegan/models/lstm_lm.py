@@ -170,12 +170,14 @@ class Network(nn.Module):
         temperature: float = 1.0,
         top_k: int = 0,
         generator: torch.Generator | None = None,
+        exclude: int | None = None,
     ) -> torch.Tensor:
         """Continue ``prompt`` [N, T0, S] by ``n_steps`` rows -> [N, n_steps, S].
 
         Runs in eval mode (BatchNorm's running statistics, no dropout) and restores the
         previous mode. Each stream is drawn with :func:`sample_logits`; the same seeded
-        ``generator`` gives the same rows.
+        ``generator`` gives the same rows. ``exclude`` is an element never drawn (the end
+        event, for a piece that must run to a length).
         """
         self._check(prompt, "sample prompt", 1)
         if n_steps < 0:
@@ -194,8 +196,9 @@ class Network(nn.Module):
                             temperature=temperature,
                             top_k=top_k,
                             generator=generator,
+                            exclude=exclude if stream == 0 else None,
                         )
-                        for stream_logits in logits
+                        for stream, stream_logits in enumerate(logits)
                     ],
                     dim=-1,
                 )  # [N, S]

@@ -269,6 +269,7 @@ class Network(nn.Module):
         temperature: float = 1.0,
         top_k: int = 0,
         generator: torch.Generator | None = None,
+        exclude: int | None = None,
     ) -> torch.Tensor:
         """Continue ``prompt`` [N, T0, 2] by ``n_steps`` events, one step at a time.
 
@@ -278,7 +279,8 @@ class Network(nn.Module):
         its output. ``temperature`` and ``top_k`` shape the heads only: the latent noise keeps
         its learned scale, except at ``temperature <= 0`` (greedy), where the latents take
         their means and the output is fully deterministic. Runs in eval mode (no dropout) and
-        restores the previous mode.
+        restores the previous mode. ``exclude`` is a pitch token never drawn (the end event,
+        for a melody that must run to a length).
 
         Returns
         -------
@@ -302,6 +304,7 @@ class Network(nn.Module):
                     temperature=temperature,
                     top_k=top_k,
                     generator=generator,
+                    exclude=exclude,
                 )
                 duration = sample_logits(
                     out.duration_logits[:, -1],

@@ -316,11 +316,14 @@ def generate_events(
     tempo: float | None = None,
     program: int | None = None,
     keep_prompt: bool = False,
+    one_piece: bool = False,
 ):
     """Sample ``n_steps`` events from scratch (or after ``prompt``) and decode them to scores.
 
     With ``keep_prompt`` the prompt's events are decoded too, so a continued theme comes out
-    with its continuation. The same seed, temperature and top-k always give the same music.
+    with its continuation. With ``one_piece`` the end event is never drawn, so the events are
+    one piece however long (the model would otherwise close pieces and start new ones, each
+    after its own fashion). The same seed, temperature and top-k always give the same music.
     """
     device = next(model.parameters()).device
     start = codec.start_event()[None] if prompt is None else prompt
@@ -329,8 +332,9 @@ def generate_events(
     model.eval()
     generator = make_generator(seed, torch.device("cpu"))
     with torch.no_grad():
+        end = int(codec.start_event()[0]) if one_piece else None  # the end event's first token
         events = model.sample(
-            tokens, n_steps, temperature=temperature, top_k=top_k, generator=generator
+            tokens, n_steps, temperature=temperature, top_k=top_k, generator=generator, exclude=end
         )
     model.train(was_training)
     options = {}
