@@ -59,6 +59,10 @@ def chorales(tmp_path_factory):
     return write_chorale_folder(tmp_path_factory.mktemp("music") / "chorales", n=6, n_bars=8)
 
 
+# The chorale GAN as the bundled model is made: told the mode, onsets, on the eighth grid.
+CONDITIONAL = ("model.n_classes=2", "model.onsets=True", "model.resolution=2")
+
+
 def _train(preset, data, out, iterations=6, extra=()):
     return api.train(
         preset,
@@ -120,7 +124,7 @@ def test_sequence_snapshot_carries_vocabulary(preset, chorales, tmp_path):
 
 @pytest.mark.parametrize(
     ("preset", "extra"),
-    [*((preset, ()) for preset in TINY), ("chorale-gan", ("model.n_classes=2",))],
+    [*((preset, ()) for preset in TINY), ("chorale-gan", CONDITIONAL)],
 )
 def test_resume_continues_exactly(preset, extra, chorales, tmp_path):
     straight = _train(preset, chorales, tmp_path / "straight", iterations=6, extra=extra).run_dir
@@ -141,7 +145,7 @@ def test_gan_conditioned_on_the_mode(tmp_path):
     from gamegan.train.gan import _checked_labels
 
     both = write_chorale_folder(tmp_path / "both", n=6, n_bars=6, modes=("major", "minor"))
-    run = _train("chorale-gan", both, tmp_path / "run", extra=("model.n_classes=2",)).run_dir
+    run = _train("chorale-gan", both, tmp_path / "run", extra=CONDITIONAL).run_dir
     assert "(15 major, 15 minor)" in (run / "log.txt").read_text()
     loaded = gen.load_generator(latest_file(run, "snapshot"))
     assert loaded.class_names == ["major", "minor"]
@@ -278,6 +282,26 @@ def test_bundled_music_models_generate_at_once(name, kind):
     from gamegan.metrics.music_stats import repeated_note_ratio
 
     assert repeated_note_ratio(score) < 0.5  # no one-note collapse
+
+
+@pytest.mark.parametrize("name", ["chorale-lstm", "chorale-vae"])
+def test_bars_ask_a_sequence_model_for_one_piece(name):
+    """Left alone, the bundled sequence models close a piece every few bars and start another
+    (in another mode, maybe); asked for bars, they write one piece: the end is never drawn."""
+    from gamegan.models.base import sample_logits
+    from gamegan.train.sequence import generate_events
+
+    loaded = gen.load_generator(gen.pretrained_path(name))
+    free = generate_events(loaded.G, loaded.codec, n_steps=300, seed=3)
+    one = generate_events(loaded.G, loaded.codec, n_steps=300, seed=3, one_piece=True)
+    assert len(free) > 1 and len(one) == 1
+    (piece,) = gen.music(name, n_bars=24, seed=3)
+    assert piece.end <= 24 * piece.bar_beats + 1e-9 and piece.end > 22 * piece.bar_beats
+    logits = torch.zeros(1000, 3)
+    logits[:, 0] = 5.0  # token 0 is all but certain, yet never drawn
+    g = torch.Generator().manual_seed(0)
+    assert (sample_logits(logits, exclude=0, generator=g) != 0).all()
+    assert (sample_logits(logits, temperature=0, exclude=0) == 1).all()
 
 
 def test_tempo_and_programs_change_only_the_arrangement():

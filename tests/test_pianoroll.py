@@ -67,6 +67,31 @@ def test_repeated_notes_leave_one_step_off():
     assert roll[1, :16, 64 - 36].tolist() == [True] * 7 + [False] + [True] * 8
 
 
+def test_onset_channels_round_trip_every_repetition():
+    """With onsets each repetition is an onset, not a gap: the one-step repeat that the gap
+    scheme merges comes back too, and the sounding steps have no hole."""
+    score = grid_score()
+    roll = pianoroll.encode(score, onsets=True)
+    assert roll.shape == (6, 32, 48)
+    assert roll[0::2].any(axis=2).sum() >= pianoroll.encode(score).any(axis=2).sum()
+    c5 = 72 - 36
+    assert roll[0, :8, c5].all()  # two touching quarter notes, no step off
+    assert roll[1, :8, c5].tolist() == [True, False, False, False, True, False, False, False]
+    names = ("soprano", "alto", "piano")
+    back = pianoroll.decode(roll, tempo=90.0, programs=(19, 52, 0), names=names, onsets=True)
+    assert [sorted(p.notes) for p in back.parts] == [sorted(p.notes) for p in score.parts]
+    one_step = Score((part([(0.0, 60, 0.25), (0.25, 60, 0.25), (0.5, 60, 0.5)]),))
+    back = pianoroll.decode(pianoroll.encode(one_step, onsets=True), onsets=True)
+    assert back.parts[0].notes == one_step.parts[0].notes
+    assert len(pianoroll.decode(pianoroll.encode(one_step)).parts[0].notes) == 1  # gaps: merged
+    # An onset where nothing sounds is no note; a roll needs both channels of each track.
+    stray = np.zeros((2, 8, 12), dtype=bool)
+    stray[1, 3, 5] = True
+    assert pianoroll.decode(stray, onsets=True).n_notes == 0
+    with pytest.raises(ValueError, match="2 \\* tracks"):
+        pianoroll.decode(np.zeros((3, 8, 12), dtype=bool), onsets=True)
+
+
 def test_merge_limits_are_as_documented():
     # A one-step note repeated at once has no step to spare: the two merge.
     score = Score(parts=(part([(0.0, 60, 0.25), (0.25, 60, 0.25)]),))
@@ -149,6 +174,10 @@ def test_phrases_count_shape_and_bar_alignment():
     assert not found[0][0, 0, 69 - 36]
     # hop_bars=2 and n_bars=2.
     assert len(pianoroll.phrases(score, pickup=1.0, n_bars=2, hop_bars=2)) == 3
+    # With onsets: the same windows, each track's onsets beside its sounding steps.
+    struck = pianoroll.phrases(score, pickup=1.0, onsets=True)
+    assert len(struck) == len(found) and struck[0].shape == (8, 64, 48)
+    assert struck[0][1, 0, 67 - 36] and not struck[0][1, 1:7, 67 - 36].any()
 
 
 def test_the_upbeat_is_found_or_taken_from_the_reader():
@@ -231,13 +260,17 @@ def test_picture_shape_orientation_and_colours():
 
 def test_registered_as_a_music_gan():
     spec = MODELS.get("pianoroll_gan")
-    assert spec.kind == "music_gan" and spec.picture is pianoroll.picture
+    assert spec.kind == "music_gan" and spec.picture is pianoroll_gan.picture
     assert spec.config is pianoroll_gan.Config
 
 
 @pytest.mark.parametrize(
     ("params", "shape"),
-    [({}, (4, 64, 48)), ({"n_tracks": 2, "n_bars": 2}, (2, 32, 48))],
+    [
+        ({}, (4, 64, 48)),
+        ({"n_tracks": 2, "n_bars": 2}, (2, 32, 48)),
+        ({"n_tracks": 2, "n_bars": 2, "onsets": True}, (4, 32, 48)),
+    ],
 )
 def test_generator_and_critic_shapes(params, shape):
     torch.manual_seed(0)
@@ -273,6 +306,9 @@ def test_two_track_defaults_name_the_upper_voices():
         {"g_shared_channels": (64,)},
         {"d_private_channels": (8, 0)},
         {"d_chroma_channels": -1},
+        {"d_onset_channels": -1},
+        {"onsets": 1},
+        {"context_bars": -1},
         {"tempo": 0.0},
         {"init": "xavier"},
     ],
@@ -284,7 +320,7 @@ def test_config_rejects_bad_values(params):
 
 def test_gradients_reach_every_parameter_and_samples_are_independent():
     torch.manual_seed(0)
-    cfg = pianoroll_gan.Config(n_tracks=2, n_bars=2, init="keras")
+    cfg = pianoroll_gan.Config(n_tracks=2, n_bars=2, init="keras", d_onset_channels=4)
     G, D = pianoroll_gan.Generator(cfg), pianoroll_gan.Discriminator(cfg)
     z = G.sample_z(4)
     D(G(z)).mean().backward()
@@ -404,10 +440,12 @@ def test_conditional_networks_need_labels_and_use_them():
         pianoroll_gan.Config(n_classes=-1)
 
 
-def test_conditional_wgan_gp_writes_each_class_its_own_phrase():
-    """Two classes, two fixed phrases: a few conditional WGAN-GP iterations move G's samples of
-    each class towards its own phrase, not the other's."""
+@pytest.mark.parametrize("told", ["class", "context"])
+def test_conditional_wgan_gp_writes_what_it_is_told(told):
+    """Two fixed phrases, told apart by a class or by the bar before them: a few conditional
+    WGAN-GP iterations move G's samples of each towards its own phrase, not the other's."""
     torch.manual_seed(0)
+    by_class = told == "class"
     cfg = pianoroll_gan.Config(
         n_tracks=1,
         n_bars=1,
@@ -422,44 +460,110 @@ def test_conditional_wgan_gp_writes_each_class_its_own_phrase():
         d_private_channels=(8, 8),
         d_shared_channels=(16, 16),
         d_chroma_channels=4,
-        n_classes=2,
+        n_classes=2 if by_class else 0,
         class_dim=4,
+        context_bars=0 if by_class else 1,
+        context_dim=8,
     )
     G, D = pianoroll_gan.Generator(cfg), pianoroll_gan.Discriminator(cfg)
+    steps = cfg.context_steps  # the phrase after its context
     targets = -torch.ones(2, *cfg.image_shape)
-    targets[0, 0, torch.arange(4), torch.tensor([0, 4, 7, 4])] = 1  # C E G E (major)
-    targets[1, 0, torch.arange(4), torch.tensor([9, 0, 4, 8])] = 1  # A C E G# (minor)
-    labels = torch.arange(16) % 2
-    x_real = targets[labels]
+    targets[0, 0, steps + torch.arange(4), torch.tensor([0, 4, 7, 4])] = 1  # C E G E (major)
+    targets[1, 0, steps + torch.arange(4), torch.tensor([9, 0, 4, 8])] = 1  # A C E G# (minor)
+    if steps:
+        targets[0, 0, :steps, 7] = targets[1, 0, :steps, 4] = 1  # after a G, after an E
+
+    def told_about(which: torch.Tensor) -> dict:
+        return {"labels": which} if by_class else {"context": targets[which][:, :, :steps]}
+
+    which = torch.arange(16) % 2
+    x_real = targets[which]
     objective = WGANGP()
     opt_g = torch.optim.Adam(G.parameters(), 5e-3, betas=(0.5, 0.9))
     opt_d = torch.optim.Adam(D.parameters(), 5e-3, betas=(0.5, 0.9))
     z_eval = G.sample_z(64, torch.Generator().manual_seed(1))
 
-    def errors(label: int) -> tuple[float, float]:
-        """Mean distance of class ``label``'s samples to its own phrase and to the other's."""
+    def errors(k: int) -> tuple[float, float]:
+        """Mean distance of phrase ``k``'s samples to its own phrase and to the other's."""
         with torch.no_grad():
-            x = G(z_eval, torch.full((64,), label))
-        own, other = targets[label], targets[1 - label]
+            x = G(z_eval, **told_about(torch.full((64,), k)))[:, :, steps:]
+        own, other = targets[k, :, steps:], targets[1 - k, :, steps:]
         return (x - own).abs().mean().item(), (x - other).abs().mean().item()
 
     before = errors(0)[0] + errors(1)[0]
-    for _ in range(60):
-        critic = lambda x: D(x, labels)  # noqa: E731
+    # The critic learns which phrase follows which bar more slowly than it learns a class.
+    for _ in range(60 if by_class else 300):
+        critic = (lambda x: D(x, which)) if by_class else D
         for _ in range(3):
-            x_fake = G(G.sample_z(16), labels).detach()
+            x_fake = G(G.sample_z(16), **told_about(which)).detach()
             d_loss = objective.d_loss(critic(x_real), critic(x_fake))
             loss = d_loss + objective.penalty(critic, x_real, x_fake)
             opt_d.zero_grad()
             loss.backward()
             opt_d.step()
         D.requires_grad_(False)
-        g_loss = objective.g_loss(critic(G(G.sample_z(16), labels)))
+        g_loss = objective.g_loss(critic(G(G.sample_z(16), **told_about(which))))
         opt_g.zero_grad()
         g_loss.backward()
         opt_g.step()
         D.requires_grad_(True)
-    for label in (0, 1):
-        own, other = errors(label)
-        assert own < 0.5 * other, (label, own, other)
+    for k in (0, 1):
+        own, other = errors(k)
+        assert own < 0.5 * other, (k, own, other)
     assert errors(0)[0] + errors(1)[0] < 0.4 * before
+
+
+def test_a_generator_with_context_continues_it():
+    torch.manual_seed(0)
+    cfg = pianoroll_gan.Config(n_tracks=2, n_bars=2, onsets=True, context_bars=1)
+    G, D = pianoroll_gan.Generator(cfg), pianoroll_gan.Discriminator(cfg)
+    assert cfg.image_shape == (4, 3 * 16, 48) and G.context_steps == 16
+    z = G.sample_z(3, torch.Generator().manual_seed(1))
+    context = torch.where(torch.rand(3, 4, 16, 48) < 0.05, 1.0, -1.0)
+    x = G(z, context=context)
+    assert x.shape == (3, *cfg.image_shape) and D(x).shape == (3,)
+    assert torch.equal(x[:, :, :16], context), "the window starts with its context"
+    other = torch.where(torch.rand(3, 4, 16, 48) < 0.05, 1.0, -1.0)
+    assert not torch.allclose(x[:, :, 16:], G(z, context=other)[:, :, 16:])
+    D(x).mean().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in G.parameters())
+    with pytest.raises(ValueError, match="bar\\(s\\) before"):
+        G(z)
+    with pytest.raises(ValueError, match="expected shape"):
+        G(z, context=context[:, :, :8])
+    plain = pianoroll_gan.Generator(pianoroll_gan.Config(n_tracks=2, n_bars=2))
+    with pytest.raises(ValueError, match="no context"):
+        plain(z[:, : plain.z_dim], context=context)
+
+
+def test_phrases_with_context_bring_the_bars_before():
+    score = chorale()
+    plain = pianoroll.phrases(score, pickup=1.0)
+    found = pianoroll.phrases(score, pickup=1.0, context_bars=1)
+    assert len(found) == len(plain) and found[0].shape == (4, 80, 48)
+    for before, window in zip(plain, found, strict=True):
+        assert np.array_equal(window[:, 16:], before)  # the phrase itself is unchanged
+    for earlier, window in zip(plain, found[1:], strict=False):
+        assert np.array_equal(window[:, :16], earlier[:, :16])  # after the bar before it
+    # The first window's context is the upbeat (a quarter note at its end) after silence.
+    assert not found[0][:, :12].any() and found[0][:, 12:16].any()
+
+
+def test_binarized_generator_writes_notes_as_played_and_still_learns():
+    torch.manual_seed(0)
+    cfg = pianoroll_gan.Config(n_tracks=2, n_bars=2, onsets=True, binarize=True)
+    G, D = pianoroll_gan.Generator(cfg), pianoroll_gan.Discriminator(cfg)
+    x = G(G.sample_z(3))
+    assert set(x.unique().tolist()) <= {-1.0, 1.0}
+    frames, onsets = x[:, 0::2] > 0, x[:, 1::2] > 0
+    assert (frames.sum(dim=-1) <= 1).all(), "one pitch per track and step"
+    assert not (onsets & ~frames).any(), "a note starts only where it sounds"
+    # What G writes is what generation plays: hard_roll of it changes nothing.
+    assert torch.equal(pianoroll_gan.hard_roll(x.detach(), 2, True), x.detach())
+    D(x).mean().backward()  # straight through: the soft roll's gradient reaches every weight
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in G.parameters())
+    soft = pianoroll_gan.Generator(pianoroll_gan.Config(n_tracks=2, n_bars=2, onsets=True))
+    soft.load_state_dict(G.state_dict())
+    with torch.no_grad():
+        z = G.sample_z(2)
+        assert torch.equal(G(z), pianoroll_gan.hard_roll(soft(z), 2, True))

@@ -589,10 +589,10 @@ def reference_pieces(resolved, scores: list) -> list:
             lowest_pitch=cfg.lowest_pitch,
             n_pitches=cfg.n_pitches,
             n_tracks=cfg.n_tracks,
+            onsets=cfg.onsets,
         ):
-            pieces.append(
-                pianoroll.decode(roll, resolution=cfg.resolution, lowest_pitch=cfg.lowest_pitch)
-            )
+            grid = {"resolution": cfg.resolution, "lowest_pitch": cfg.lowest_pitch}
+            pieces.append(pianoroll.decode(roll, **grid, onsets=cfg.onsets))
     return pieces
 
 
@@ -649,20 +649,33 @@ def music_reference(resolved, log) -> tuple[dict, str]:
     return stats, f"{music.source} ({len(pieces)} pieces as the model sees them)"
 
 
+# Phrases per piece the GAN's evaluation generates (the first one starts from silence where
+# the model continues phrases, the others continue it).
+GAN_EVAL_PHRASES = 4
+
+
 def _evaluate_music(run_dir, resolved, loaded, n, seed, started, log) -> list[dict]:
     """Music runs: statistics of generated pieces next to the corpus's."""
     from gamegan import generate
     from gamegan.metrics import music_stats
 
     reference, source = music_reference(resolved, log)
+    phrase_bars = 0  # the GAN's pieces are cut into phrases, as its corpus is
     if resolved.spec.kind == "music_gan":
-        bars = int(resolved.model_cfg.n_bars)
+        phrase_bars = int(resolved.model_cfg.n_bars)
+        bars = GAN_EVAL_PHRASES * phrase_bars  # beginnings and continuations alike
     else:
         bars = max(1, round(float(reference.get("mean_n_bars") or 16)))
     log(f"generating {n} pieces of {bars} bars, seeds {seed}-{seed + n - 1}")
     pieces = []
     for i in range(n):
-        pieces.extend(generate.music(loaded, seed=seed + i, n_bars=bars))
+        for piece in generate.music(loaded, seed=seed + i, n_bars=bars):
+            if not phrase_bars:
+                pieces.append(piece)
+                continue
+            length = phrase_bars * piece.bar_beats
+            starts = [k * length for k in range(GAN_EVAL_PHRASES)]
+            pieces.extend(piece.sliced(start, start + length) for start in starts)
     generated = music_stats.describe(pieces)
     rows = [
         {

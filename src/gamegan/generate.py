@@ -610,8 +610,9 @@ def music(
     seed : int
         The same seed and settings always give the same music.
     n_bars : int, optional
-        Length in bars: one score of exactly that many bars (the pieces a sequence model
-        closes with its end event are joined; the GAN's phrases follow one another).
+        Length in bars: one piece of exactly that many bars (a sequence model does not draw
+        its end event before, so the piece keeps one key and mode; the GAN's phrases follow
+        one another).
     n_steps : int, optional
         Sequence models: events to sample, split into pieces at end events (the chapter's
         mode); the GAN: time steps, rounded up to whole phrases. Default: 16 bars.
@@ -786,6 +787,7 @@ def _gan_music(
     caller draws pieces until one is in it)."""
     from dataclasses import replace
 
+    from gamegan.models.pianoroll_gan import hard_roll
     from gamegan.music import pianoroll
 
     p = loaded.metadata["model_params"]
@@ -796,22 +798,34 @@ def _gan_music(
     G = loaded.G
     dev = next(G.parameters()).device
     z = torch.cat([G.sample_z(1, make_generator(seed + i), "cpu") for i in range(n_phrases)])
-    labels = ()
+    conditions = {}
     if loaded.class_names:
         if mode is not None and mode in loaded.class_names:
             label = loaded.class_index(mode)
         else:
             label = loaded.draw_class(make_generator(seed + MODE_SEED_STRIDE))
-        labels = (torch.full((n_phrases,), label, dtype=torch.int64, device=dev),)
-    with torch.no_grad():
-        rolls = G(z.to(dev), *labels).float().cpu()  # [P, tracks, steps, pitches] in [-1, 1]
-    if p.get("monophonic", True):
-        # One pitch per track and step: the likeliest, where it is on at all.
-        keep = rolls == rolls.max(dim=-1, keepdim=True).values
-        rolls = torch.where(keep, rolls, torch.full_like(rolls, -1.0))
-    roll = torch.cat(list(rolls), dim=1).numpy()  # phrases one after another in time
+        conditions["labels"] = torch.full((1,), label, dtype=torch.int64, device=dev)
+    onsets = bool(p.get("onsets", False))
+    k = 2 if onsets else 1  # channels per track
+    context_steps = p.get("context_bars", 0) * steps_per_bar
+    # Silence before the first phrase (a piece's start); then each phrase's last bars.
+    context = torch.full((1, G.cfg.channels, context_steps, p["n_pitches"]), -1.0, device=dev)
+    rolls = []
+    for z_phrase in z.to(dev):
+        if context_steps:
+            conditions["context"] = context
+        with torch.no_grad():
+            x = G(z_phrase[None], **conditions)[:, :, context_steps:].float()
+        # As played: one pitch per track and step where the model is monophonic (the likeliest
+        # sounding one, with its onset), on and off as the data is.
+        x = hard_roll(x, k, p.get("monophonic", True))
+        if context_steps:  # what the next phrase continues
+            context = x[:, :, -context_steps:]
+        rolls.append(x[0].cpu())  # [channels, steps, pitches] in [-1, 1]
+    roll = torch.cat(rolls, dim=1).numpy()  # phrases one after another in time
     score = pianoroll.decode(
         roll,
+        onsets=onsets,
         resolution=p["resolution"],
         lowest_pitch=p["lowest_pitch"],
         tempo=p["tempo"],
@@ -872,10 +886,10 @@ def _sequence_music(loaded, *, seed, n_bars, n_steps, temperature, top_k, theme=
     if prompt is not None:
         title += " after a theme"
 
-    def sample(steps: int) -> list:
+    def sample(steps: int, one_piece: bool = False) -> list:
         pieces = generate_events(
             loaded.G, loaded.codec, n_steps=steps, seed=seed, temperature=temperature,
-            top_k=top_k, prompt=prompt, keep_prompt=prompt is not None,
+            top_k=top_k, prompt=prompt, keep_prompt=prompt is not None, one_piece=one_piece,
         )  # fmt: skip
         return [p.transposed(back) if back else p for p in pieces]
 
@@ -883,10 +897,11 @@ def _sequence_music(loaded, *, seed, n_bars, n_steps, temperature, top_k, theme=
     if n_bars is None:
         pieces = [split_voices(piece) for piece in sample(n_steps)]
         return [replace(piece, title=f"{title} piece {i + 1}") for i, piece in enumerate(pieces)]
-    # Sample enough events for the bars (more if the model writes short pieces), then join.
+    # Sample enough events for the bars as one piece (the model does not close it early, so
+    # it keeps one key and mode), more if the model writes slowly.
     steps = 16 * n_bars
     while True:
-        pieces = sample(steps)
+        pieces = sample(steps, one_piece=True)
         joined = concatenate(pieces)
         beats = n_bars * joined.bar_beats
         if sum(piece.end for piece in pieces) >= beats or steps >= MAX_STEPS:

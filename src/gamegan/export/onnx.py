@@ -337,12 +337,18 @@ def _n_classes(G: torch.nn.Module) -> int:
 
 
 def _inputs(G: torch.nn.Module, kind: str, case: tuple[int, ...], seed: int) -> dict:
-    """The graph's inputs by name: the latent, and a conditional G's labels (every class in
-    turn)."""
+    """The graph's inputs by name: the latent, a conditional G's labels (every class in turn)
+    and the context bars of a G that continues them (random notes on and off)."""
     z = _latent(G, kind, case, seed)
-    if not _n_classes(G):
-        return {"z": z}
-    return {"z": z, "labels": torch.arange(len(z), dtype=torch.int64) % _n_classes(G)}
+    inputs = {"z": z}
+    if _n_classes(G):
+        inputs["labels"] = torch.arange(len(z), dtype=torch.int64) % _n_classes(G)
+    steps = int(getattr(G, "context_steps", 0) or 0)
+    if steps:
+        shape = (len(z), G.cfg.channels, steps, G.cfg.n_pitches)
+        on = torch.rand(shape, generator=make_generator(seed + 1)) < 0.05
+        inputs["context"] = torch.where(on, 1.0, -1.0)
+    return inputs
 
 
 # export
@@ -375,7 +381,7 @@ def _export_graph(G: torch.nn.Module, kind: str, opset: int | None):
     else:
         inputs = _inputs(G, kind, (2,), seed=0)
         dims = {0: batch}
-    shapes = (dims, {0: batch})[: len(inputs)]  # labels: one per latent
+    shapes = (dims, *({0: batch} for _ in list(inputs)[1:]))  # one label, context per latent
     with _quiet():
         program = torch.onnx.export(
             G,
@@ -460,6 +466,18 @@ def _describe(
         inputs.append(f"labels int64 [batch]: the class of each latent ({listed})")
         metadata["gamegan.classes"] = json.dumps(names)
         doc += f"\nInput labels: int64 [batch], the class of each latent: {listed}."
+    steps = int(getattr(G, "context_steps", 0) or 0)
+    if steps:
+        # A generator that continues what came before: its third input.
+        shape = f"[batch, {G.cfg.channels}, {steps}, {G.cfg.n_pitches}]"
+        context_doc = (
+            f"the {G.cfg.context_bars} bar(s) before the phrase, 1 where a note sounds (or "
+            "starts), -1 elsewhere: -1 everywhere before a piece's first phrase, then the last "
+            "bars of the phrase before; the output starts with them"
+        )
+        inputs.append(f"context float32 {shape}: {context_doc}")
+        metadata["gamegan.context"] = json.dumps({"shape": shape, "summary": context_doc})
+        doc += f"\nInput context: float32 {shape}, {context_doc}."
     outputs = [f"{output['name']} {output['dtype']} {_shape(output['shape'])}: {output['summary']}"]
     return metadata, doc, inputs, outputs
 
@@ -590,15 +608,21 @@ def _music_layout(G: torch.nn.Module, params: dict):
     latent, output, _ = _image_layout(G)
     cfg = G.cfg
     shape = ["batch", *cfg.image_shape]
+    layout = "[batch, tracks, steps, pitches]"
+    if getattr(cfg, "onsets", False):
+        layout = (
+            "[batch, 2 * tracks, steps, pitches] (channel 2t: where track t sounds, 2t + 1: "
+            "where it starts a note)"
+        )
     output.update(
         name="pianoroll",
         shape=shape,
-        layout="[batch, tracks, steps, pitches]",
+        layout=layout,
         to_unit_range=None,
         on="a step is on where the value > 0",
         lowest_pitch=params.get("lowest_pitch"),
         resolution=params.get("resolution"),
-        summary="[batch, tracks, steps, pitches] in [-1, 1]; a step is on where > 0 "
+        summary=f"{layout} in [-1, 1]; a step is on where > 0 "
         f"(row 0 is MIDI pitch {params.get('lowest_pitch')}, {params.get('resolution')} "
         "steps per quarter note)",
     )

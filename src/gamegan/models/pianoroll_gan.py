@@ -8,7 +8,8 @@ beats, then over the octaves) that sees all tracks' latents, so the voices agree
 rhythm, and a private branch per track (over the steps of each beat, then over the 12
 semitones of each octave, the octave structure of the paper's pitch kernels) that writes that
 voice. Tracks are channels: G(z) is ``[N, n_tracks, n_steps, n_pitches]`` in [-1, 1] (tanh),
-what the image trainer calls ``[N, C, H, W]``.
+what the image trainer calls ``[N, C, H, W]``; with ``onsets`` each track writes two channels,
+its sounding steps and its onsets (``gamegan.music.pianoroll``), ``[N, 2 * n_tracks, ...]``.
 
 The critic mirrors it (the paper's shared/private discriminator): private layers per track over
 each octave's 12 semitones, then each beat's steps; shared ones over the beats of a bar, the
@@ -76,6 +77,7 @@ class Config:
         "resolution",
         "lowest_pitch",
         "n_pitches",
+        "onsets",
     )
 
     n_tracks: int = 4
@@ -92,11 +94,30 @@ class Config:
     d_private_channels: tuple[int, ...] = (16, 32)  # per track: over semitones, then steps
     d_shared_channels: tuple[int, ...] = (128, 256)  # all tracks: over beats, then octaves
     d_chroma_channels: int = 32  # pitch-class stream of the critic; 0 turns it off
+    # Onset/offset stream of the critic (BinaryMuseGAN's, Dong and Yang 2018): how much each
+    # channel changes from step to step, summed over pitch, so the critic counts notes per
+    # beat and voice, the rhythm a soft roll hides; 0 turns it off.
+    d_onset_channels: int = 0
     leaky_slope: float = 0.2  # critic's LeakyReLU
     # Classes of the data that G and D are told (0: unconditional). The music loader labels
     # each phrase with its piece's mode (0 major, 1 minor), so 2 lets a user choose the mode.
     n_classes: int = 0
     class_dim: int = 16  # size of G's learned class embedding
+    # Each track gets an onset channel beside its sounding steps (gamegan.music.pianoroll): a
+    # repeated note is an onset, not a one-step gap, and rhythm is a channel the critic sees.
+    onsets: bool = False
+    # Bars before each phrase that G is given and continues (MuseGAN's temporal model carried
+    # over phrases): a long piece is phrase after phrase, each written after the last bars
+    # of the one before; the critic judges context and phrase together. 0: independent
+    # phrases. The first phrase of a piece gets silence, as a chorale starts from nothing.
+    context_bars: int = 0
+    context_dim: int = 64  # size of G's summary of its context
+    # G writes on/off rolls, as they will be played (BinaryMuseGAN's deterministic binary
+    # neurons, Dong and Yang 2018, arXiv:1804.09399): the forward pass keeps each track's
+    # likeliest sounding pitch per step (every pitch > 0 without ``monophonic``) at 1 and the
+    # rest at -1, the backward pass is the tanh's (straight-through). The critic then judges
+    # the notes that are decoded, not a soft roll whose argmax it never saw.
+    binarize: bool = False
     track_names: tuple[str, ...] = VOICES  # part names of generated music
     programs: tuple[int, ...] = (ORGAN,) * 4  # General MIDI program of each track
     tempo: float = 90.0  # quarter notes per minute of generated music
@@ -108,10 +129,15 @@ class Config:
     def __post_init__(self) -> None:
         for name in WIDTHS:  # JSON configs bring lists; keep the dataclass hashable
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        if not isinstance(self.monophonic, bool):
-            raise ConfigError(f"model.monophonic must be true or false, got {self.monophonic!r}")
+        for flag in ("monophonic", "onsets", "binarize"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigError(
+                    f"model.{flag} must be true or false, got {getattr(self, flag)!r}"
+                )
         check_int("n_tracks", self.n_tracks)
         check_int("n_bars", self.n_bars)
+        check_int("context_bars", self.context_bars, 0)
+        check_int("context_dim", self.context_dim)
         check_int("beats_per_bar", self.beats_per_bar)
         check_int("resolution", self.resolution)
         check_int("n_pitches", self.n_pitches, 12)
@@ -135,6 +161,7 @@ class Config:
             if len(widths) != n_widths:
                 raise ConfigError(f"model.{name} takes {n_widths} width(s), got {widths!r}")
         check_int("d_chroma_channels", self.d_chroma_channels, 0)
+        check_int("d_onset_channels", self.d_onset_channels, 0)
         check_range("leaky_slope", self.leaky_slope, 0.0, float("inf"))
         check_int("n_classes", self.n_classes, 0)
         check_int("class_dim", self.class_dim)
@@ -169,23 +196,37 @@ class Config:
         return self.beats_per_bar * self.resolution
 
     @property
+    def window_bars(self) -> int:
+        """Bars of a training window, what the critic sees: the context, then the phrase."""
+        return self.context_bars + self.n_bars
+
+    @property
     def n_steps(self) -> int:
-        """Time steps of one phrase: n_bars * beats_per_bar * resolution."""
-        return self.n_bars * self.steps_per_bar
+        """Time steps of a window: (context_bars + n_bars) * beats_per_bar * resolution."""
+        return self.window_bars * self.steps_per_bar
+
+    @property
+    def context_steps(self) -> int:
+        return self.context_bars * self.steps_per_bar
 
     @property
     def n_octaves(self) -> int:
         return self.n_pitches // 12
 
     @property
+    def channels_per_track(self) -> int:
+        """Sounding steps, and with ``onsets`` the onsets: channels 2t and 2t + 1 of track t."""
+        return 2 if self.onsets else 1
+
+    @property
     def channels(self) -> int:
-        """The trainer's channel count: tracks are channels."""
-        return self.n_tracks
+        """The trainer's channel count: tracks (and their onsets) are channels."""
+        return self.n_tracks * self.channels_per_track
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        """One phrase as the trainer's [C, H, W]: (n_tracks, n_steps, n_pitches)."""
-        return (self.n_tracks, self.n_steps, self.n_pitches)
+        """One phrase as the trainer's [C, H, W]: (channels, n_steps, n_pitches)."""
+        return (self.channels, self.n_steps, self.n_pitches)
 
     @property
     def latent_dim(self) -> int:
@@ -256,12 +297,73 @@ def _check_labels(labels: torch.Tensor | None, n: int, n_classes: int, what: str
         raise ValueError(f"{what}: needs labels [{n}] (model.n_classes={n_classes}), got {got}")
 
 
+def hard_roll(x: torch.Tensor, channels_per_track: int, monophonic: bool) -> torch.Tensor:
+    """A generator's soft rolls [N, C, steps, pitches] as played: 1 where a note sounds (or
+    starts), -1 elsewhere.
+
+    ``monophonic``: per track and step only the likeliest sounding pitch, and its onset if the
+    onset channel says so; otherwise every value > 0.
+    """
+    if not monophonic:
+        return torch.where(x > 0, 1.0, -1.0).to(x.dtype)
+    k = channels_per_track
+    frames = x[:, ::k]
+    top = frames.max(dim=-1, keepdim=True).values
+    keep = ((frames == top) & (top > 0)).repeat_interleave(k, dim=1)
+    return torch.where(keep & (x > 0), 1.0, -1.0).to(x.dtype)
+
+
+class ContextEncoder(nn.Module):
+    """The bars before a phrase -> a vector [N, context_dim] that G writes the phrase after.
+
+    Built as the critic's first layers are (each track's semitones, then steps; all tracks over
+    beats, then octaves), then one linear layer over the context's bars.
+    """
+
+    WIDTHS = (8, 16, 64, 64)  # private over semitones, steps; shared over beats, octaves
+
+    def __init__(self, cfg: Config) -> None:
+        super().__init__()
+        self.cfg = cfg
+        t, k = cfg.n_tracks, cfg.channels_per_track
+        c1, c2, c3, c4 = self.WIDTHS
+
+        def block(c_in: int, c_out: int, kernel: tuple[int, int], groups: int = 1) -> BlockConv:
+            return BlockConv(c_in, c_out, kernel, groups=groups, init=cfg.init)
+
+        self.layers = nn.ModuleList(
+            [
+                block(k, c1, (1, 12), groups=t),
+                block(c1, c2, (cfg.resolution, 1), groups=t),
+                block(t * c2, c3, (cfg.beats_per_bar, 1)),
+                block(c3, c4, (1, cfg.n_octaves)),
+            ]
+        )
+        self.out = nn.Linear(cfg.context_bars * c4, cfg.context_dim)
+
+    def forward(self, context: torch.Tensor) -> torch.Tensor:
+        cfg = self.cfg
+        n, t = context.shape[0], cfg.n_tracks
+        h = context.view(n, t, cfg.channels_per_track, cfg.context_steps, cfg.n_pitches)
+        h = h.permute(1, 0, 3, 4, 2)  # [T, N, steps, pitches, channels of the track]
+        for i, layer in enumerate(self.layers):
+            if i == 2:  # the tracks together
+                h = h.permute(1, 2, 3, 0, 4).reshape(1, n, *h.shape[2:4], -1)
+            h = torch.relu(layer(h))
+        return self.out(h.reshape(n, -1))  # [N, context_dim]
+
+
 class Generator(LatentGenerator):
     """z [N, z_dim + n_tracks * track_z_dim] -> rolls [N, n_tracks, n_steps, n_pitches] (tanh).
 
     With ``n_classes`` (a conditional GAN, e.g. the mode), ``forward(z, labels)`` takes one
     class per phrase: its learned embedding joins the shared latent before the temporal
     network and every bar's input to the trunk, so the whole phrase is written in it.
+
+    With ``context_bars``, ``forward(z, labels, context)`` also takes the bars before the phrase
+    (``[N, channels, context_steps, n_pitches]`` in [-1, 1], as the training data): a summary
+    of them joins the class's embedding, and the output is the whole window, the context
+    copied in front of the new phrase, which is what the critic judges.
 
     Maps are [tracks, N * n_bars, time, pitch, channels] (see :class:`BlockConv`). Normalization is
     LayerNorm over the channels of each cell (ProGAN's pixel norm, with a gain): no batch
@@ -273,9 +375,14 @@ class Generator(LatentGenerator):
         self.cfg = cfg
         self.z_dim = cfg.latent_dim
         self.n_classes = cfg.n_classes
+        self.context_steps = cfg.context_steps
         t, b, tz, bz = cfg.n_tracks, cfg.n_bars, cfg.track_z_dim, cfg.bar_z_dim
-        e = cfg.class_dim if cfg.n_classes else 0
-        self.class_embedding = nn.Embedding(cfg.n_classes, e) if e else None
+        # What the phrase is conditioned on (class, context), joined to the latents: e wide.
+        self.class_embedding = None
+        if cfg.n_classes:
+            self.class_embedding = nn.Embedding(cfg.n_classes, cfg.class_dim)
+        self.context_encoder = ContextEncoder(cfg) if cfg.context_bars else None
+        e = (cfg.class_dim if cfg.n_classes else 0) + (cfg.context_dim if cfg.context_bars else 0)
         s1, s2 = cfg.g_shared_channels
         (p1,) = cfg.g_private_channels
 
@@ -303,18 +410,37 @@ class Generator(LatentGenerator):
             block(s2 + tz, p1, (cfg.resolution, 1), groups=t),
             nn.LayerNorm(p1),
             nn.ReLU(),
-            block(p1, 1, (1, 12), groups=t),
+            block(p1, cfg.channels_per_track, (1, 12), groups=t),
             nn.Tanh(),
         )
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        z: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        context: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         check_shape(z, [None, self.z_dim], "pianoroll_gan.Generator z")
         cfg = self.cfg
         n, t, b, tz = z.shape[0], cfg.n_tracks, cfg.n_bars, cfg.track_z_dim
         _check_labels(labels, n, cfg.n_classes, "pianoroll_gan.Generator")
-        shared = z[:, : cfg.z_dim]
+        conditions = []  # [N, e] pieces
         if self.class_embedding is not None:
-            embedded = self.class_embedding(labels)  # [N, class_dim]
+            conditions.append(self.class_embedding(labels))
+        if self.context_encoder is not None:
+            if context is None:
+                raise ValueError(
+                    f"pianoroll_gan.Generator: needs the {cfg.context_bars} bar(s) before the "
+                    f"phrase (model.context_bars={cfg.context_bars})"
+                )
+            shape = [n, cfg.channels, cfg.context_steps, cfg.n_pitches]
+            check_shape(context, shape, "pianoroll_gan.Generator context")
+            conditions.append(self.context_encoder(context))
+        elif context is not None:
+            raise ValueError("pianoroll_gan.Generator: this model takes no context")
+        shared = z[:, : cfg.z_dim]
+        if conditions:
+            embedded = torch.cat(conditions, dim=1)  # [N, e]
             shared = torch.cat([shared, embedded], dim=1)
         bars = self.temporal(shared[None, :, None, None, :])  # [1, N, B, 1, bz]
         bars = torch.relu(self.temporal_norm(bars)).reshape(n * b, cfg.bar_z_dim)
@@ -323,15 +449,23 @@ class Generator(LatentGenerator):
         track_bars = track_bars.reshape(t, n * b, 1, 1, tz)  # [T, N*B, 1, 1, tz]
         every_track = track_bars.permute(1, 0, 2, 3, 4).reshape(n * b, t * tz)
         h = torch.cat([bars, every_track], dim=1)
-        if self.class_embedding is not None:
+        if conditions:
             h = torch.cat([h, embedded.repeat_interleave(b, dim=0)], dim=1)
         h = self.shared(h[None, :, None, None, :])  # [1, N*B, beats, octaves, s2]
         # Each track's branch sees the trunk and its own bar latent, broadcast over the map.
         h = torch.cat(
             [h.expand(t, -1, -1, -1, -1), track_bars.expand(-1, -1, *h.shape[2:4], -1)], dim=4
         )  # [T, N*B, beats, octaves, s2 + tz]
-        x = self.private(h).view(t, n, b * cfg.steps_per_bar, cfg.n_pitches)
-        return x.transpose(0, 1).contiguous()  # [N, T, steps, pitches]
+        k = cfg.channels_per_track
+        x = self.private(h).view(t, n, b * cfg.steps_per_bar, cfg.n_pitches, k)
+        x = x.permute(1, 0, 4, 2, 3)  # [N, T, k, steps, pitches]
+        x = x.reshape(n, t * k, b * cfg.steps_per_bar, cfg.n_pitches)
+        if cfg.binarize:
+            # Exactly the hard roll forward, the soft one's gradient backward.
+            x = hard_roll(x.detach(), k, cfg.monophonic) + (x - x.detach())
+        if context is not None:
+            x = torch.cat([context.to(x.dtype), x], dim=2)  # the window the critic sees
+        return x.contiguous()
 
 
 class Discriminator(nn.Module):
@@ -345,7 +479,7 @@ class Discriminator(nn.Module):
     def __init__(self, cfg: Config) -> None:
         super().__init__()
         self.cfg = cfg
-        t, o = cfg.n_tracks, cfg.n_octaves
+        t, o, k = cfg.n_tracks, cfg.n_octaves, cfg.channels_per_track
         c1, c2 = cfg.d_private_channels
         c3, c4 = cfg.d_shared_channels
         cc = cfg.d_chroma_channels
@@ -356,7 +490,7 @@ class Discriminator(nn.Module):
 
         # Private, per track: each octave's 12 semitones, then each beat's steps.
         self.private = nn.ModuleList(
-            [block(1, c1, (1, 12), groups=t), block(c1, c2, (cfg.resolution, 1), groups=t)]
+            [block(k, c1, (1, 12), groups=t), block(c1, c2, (cfg.resolution, 1), groups=t)]
         )
         # Shared: the tracks together over the beats of a bar, then over the octaves.
         self.shared = nn.ModuleList(
@@ -364,11 +498,24 @@ class Discriminator(nn.Module):
         )
         self.chroma = None
         if cc:
-            # Pitch classes of all tracks: per beat, then per bar.
+            # Pitch classes of all channels: per beat, then per bar.
             self.chroma = nn.ModuleList(
-                [block(t * 12, cc, (cfg.resolution, 1)), block(cc, cc, (cfg.beats_per_bar, 1))]
+                [
+                    block(cfg.channels * 12, cc, (cfg.resolution, 1)),
+                    block(cc, cc, (cfg.beats_per_bar, 1)),
+                ]
             )
-        self.phrase = block(c4 + cc, c4, (cfg.n_bars, 1))  # the bars together
+        co = cfg.d_onset_channels
+        self.onset_stream = None
+        if co:
+            # Changes per step of every channel: per beat, then per bar.
+            self.onset_stream = nn.ModuleList(
+                [
+                    block(cfg.channels, co, (cfg.resolution, 1)),
+                    block(co, co, (cfg.beats_per_bar, 1)),
+                ]
+            )
+        self.phrase = block(c4 + cc + co, c4, (cfg.window_bars, 1))  # the bars together
         self.out = nn.Linear(c4, 1)
         if cfg.init == "keras":
             keras_init_(self.out)
@@ -385,16 +532,25 @@ class Discriminator(nn.Module):
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         cfg = self.cfg
         check_shape(x, [None, *cfg.image_shape], "pianoroll_gan.Discriminator x")
-        n, t = x.shape[0], cfg.n_tracks
+        n, t, c = x.shape[0], cfg.n_tracks, cfg.channels
         _check_labels(labels, n, cfg.n_classes, "pianoroll_gan.Discriminator")
-        h = self._stack(self.private, x.transpose(0, 1).unsqueeze(4))  # [T, N, beats, oct, c2]
+        # [T, N, steps, pitches, channels of the track] (a track's onsets beside its steps)
+        tracks = x.view(n, t, cfg.channels_per_track, cfg.n_steps, cfg.n_pitches)
+        h = self._stack(self.private, tracks.permute(1, 0, 3, 4, 2))  # [T, N, beats, oct, c2]
         h = h.permute(1, 2, 3, 0, 4).reshape(1, n, *h.shape[2:4], -1)  # tracks -> channels
         h = self._stack(self.shared, h)  # [1, N, bars, 1, c4]
         if self.chroma is not None:
-            # Each step's pitch classes, the octaves averaged: [1, N, steps, 1, 12 * T].
-            chroma = x.reshape(n, t, cfg.n_steps, cfg.n_octaves, 12).mean(3)
-            chroma = chroma.permute(0, 2, 3, 1).reshape(1, n, cfg.n_steps, 1, 12 * t)
+            # Each step's pitch classes, the octaves averaged: [1, N, steps, 1, 12 * C].
+            chroma = x.reshape(n, c, cfg.n_steps, cfg.n_octaves, 12).mean(3)
+            chroma = chroma.permute(0, 2, 3, 1).reshape(1, n, cfg.n_steps, 1, 12 * c)
             h = torch.cat([h, self._stack(self.chroma, chroma)], dim=4)
+        if self.onset_stream is not None:
+            # |x[t] - x[t-1]| summed over pitch (silence before the first step): 2 per note
+            # change of a voice on a binary roll. [1, N, steps, 1, C]
+            before = torch.cat([torch.full_like(x[:, :, :1], -1.0), x[:, :, :-1]], dim=2)
+            changes = (x - before).abs().sum(dim=3) / 2
+            changes = changes.transpose(1, 2).reshape(1, n, cfg.n_steps, 1, c)
+            h = torch.cat([h, self._stack(self.onset_stream, changes)], dim=4)
         h = self.act(self.phrase(h)).view(n, -1)  # [N, c4]
         score = self.out(h).squeeze(1)  # [N]
         if self.class_projection is not None:
@@ -404,6 +560,13 @@ class Discriminator(nn.Module):
 
 Critic = Discriminator  # the WGAN's name for it
 
+
+def picture(x: torch.Tensor, cfg: Config) -> torch.Tensor:
+    """Sample-grid pictures of phrases: each track's sounding steps, with bar lines."""
+    frames = x[:, :: cfg.channels_per_track]
+    return pianoroll.picture(frames, steps_per_bar=cfg.steps_per_bar)
+
+
 MODELS.register("pianoroll_gan")(
-    GANSpec(Config, Generator, Discriminator, kind="music_gan", picture=pianoroll.picture)
+    GANSpec(Config, Generator, Discriminator, kind="music_gan", picture=picture)
 )

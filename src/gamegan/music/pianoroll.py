@@ -14,6 +14,12 @@ two merge) and a rest of exactly one step between two notes of one pitch with no
 in it (read as a repetition, so the first note gets the step). At 4 steps per quarter note, 96%
 of the Bach chorales' voice parts round-trip exactly; the rest hold a repeated sixteenth (the
 cadential anticipation) or thirty-seconds.
+
+With ``onsets=True`` each track has a second channel that marks the step where each note
+starts (as onsets-and-frames transcription does), so a repetition needs no gap: the roll is
+``[2 * n_tracks, n_steps, n_pitches]``, channel ``2 t`` the sounding steps of track ``t`` and
+``2 t + 1`` its onsets. A generator then writes rhythm as its own channel, which a critic sees
+at a glance, instead of as the absence of one step.
 """
 
 from __future__ import annotations
@@ -74,6 +80,7 @@ def encode(
     n_pitches: int = 48,
     n_tracks: int | None = None,
     n_steps: int | None = None,
+    onsets: bool = False,
 ) -> np.ndarray:
     """Turn a score into a multi-track piano roll.
 
@@ -94,12 +101,16 @@ def encode(
         score has fewer. None: one per pitched part.
     n_steps : int, optional
         Length of the roll; notes beyond it are cut. None: up to the end of the last note.
+    onsets : bool, optional
+        Add each track's onset channel (see the module docstring).
 
     Returns
     -------
     np.ndarray
         ``bool [n_tracks, n_steps, n_pitches]``. A note's last step is left off when the next
         note of its pitch in its track starts right at its end (see the module docstring).
+        With ``onsets``, ``bool [2 * n_tracks, n_steps, n_pitches]``, sounding steps and onsets
+        interleaved, and no step left off.
     """
     _check_grid(resolution, lowest_pitch, n_pitches)
     parts = score.pitched_parts()
@@ -108,14 +119,17 @@ def encode(
     spans = [_spans(part, resolution) for part in parts]
     if n_steps is None:
         n_steps = max((stop for track in spans for _, stop, _ in track), default=0)
-    roll = np.zeros((n_tracks, n_steps, n_pitches), dtype=bool)
+    channels = 2 if onsets else 1
+    roll = np.zeros((n_tracks * channels, n_steps, n_pitches), dtype=bool)
     for t, track in enumerate(spans):
         rows = [_fold(note.pitch, lowest_pitch, n_pitches) for _, _, note in track]
-        onsets = {(row, start) for (start, _, _), row in zip(track, rows, strict=True)}
+        starts = {(row, start) for (start, _, _), row in zip(track, rows, strict=True)}
         for (start, stop, _), row in zip(track, rows, strict=True):
-            if stop - start > 1 and (row, stop) in onsets:
+            if onsets:
+                roll[2 * t + 1, start : start + 1, row] = True  # cut off past n_steps too
+            elif stop - start > 1 and (row, stop) in starts:
                 stop -= 1  # a repetition follows at once: leave a gap so the two stay apart
-            roll[t, start:stop, row] = True
+            roll[channels * t, start:stop, row] = True
     return roll
 
 
@@ -135,6 +149,7 @@ def decode(
     names: tuple[str, ...] | None = None,
     velocity: int = 80,
     time_signature: tuple[int, int] = (4, 4),
+    onsets: bool = False,
 ) -> Score:
     """Turn a multi-track piano roll back into a score: runs of on-steps become notes.
 
@@ -156,6 +171,10 @@ def decode(
         Velocity of every note (a roll holds none).
     time_signature : (int, int), optional
         The score's time signature.
+    onsets : bool, optional
+        The roll holds each track's onset channel after its sounding steps (``[2 * n_tracks,
+        steps, pitches]``, as :func:`encode` writes it): a run of sounding steps is split
+        into notes at every onset inside it.
 
     Returns
     -------
@@ -165,8 +184,12 @@ def decode(
         note keeps that step), which inverts :func:`encode`.
     """
     on = _on(roll)
-    if on.ndim != 3:
-        raise ValueError(f"decode: expected a roll [tracks, steps, pitches], got {on.shape}")
+    if on.ndim != 3 or (onsets and on.shape[0] % 2):
+        what = "[2 * tracks, steps, pitches]" if onsets else "[tracks, steps, pitches]"
+        raise ValueError(f"decode: expected a roll {what}, got {on.shape}")
+    struck = None
+    if onsets:
+        on, struck = on[0::2], on[1::2]
     n_tracks, n_steps, n_pitches = on.shape
     _check_grid(resolution, lowest_pitch, n_pitches)
     programs = (0,) * n_tracks if programs is None else tuple(programs)
@@ -182,15 +205,10 @@ def decode(
     edges = np.diff(padded, axis=2)
     tracks, rows, starts = np.nonzero(edges == 1)
     stops = np.nonzero(edges == -1)[2]
-    # A single off step before another run of the same pitch is a repetition's gap, unless
-    # another note of the track starts in it (a neighbour note: 70, 71, 70 in sixteenths).
-    onset_count = np.zeros((n_tracks, n_steps + 1), dtype=np.int64)
-    np.add.at(onset_count, (tracks, starts), 1)
-    same = (tracks[1:] == tracks[:-1]) & (rows[1:] == rows[:-1])
-    gap = np.zeros(len(starts), dtype=bool)
-    gap[:-1] = same & (starts[1:] == stops[:-1] + 1)
-    gap[:-1] &= onset_count[tracks[:-1], stops[:-1]] == 0
-    stops = stops + gap
+    if struck is not None:
+        tracks, rows, starts, stops = _split_at_onsets(struck, on, tracks, rows, starts, stops)
+    else:
+        tracks, rows, starts, stops = _join_repetitions(tracks, rows, starts, stops, on.shape)
     notes: list[list[Note]] = [[] for _ in range(n_tracks)]
     for t, row, start, stop in zip(tracks, rows, starts, stops, strict=True):
         notes[t].append(
@@ -206,6 +224,34 @@ def decode(
         for t, track in enumerate(notes)
     )
     return Score(parts=parts, tempo=float(tempo), time_signature=tuple(time_signature))
+
+
+def _join_repetitions(tracks, rows, starts, stops, shape):
+    """Runs of sounding steps with a repetition's gap given back to the first note.
+
+    A single off step before another run of the same pitch is a repetition's gap, unless
+    another note of the track starts in it (a neighbour note: 70, 71, 70 in sixteenths).
+    """
+    n_tracks, n_steps, _ = shape
+    onset_count = np.zeros((n_tracks, n_steps + 1), dtype=np.int64)
+    np.add.at(onset_count, (tracks, starts), 1)
+    same = (tracks[1:] == tracks[:-1]) & (rows[1:] == rows[:-1])
+    gap = np.zeros(len(starts), dtype=bool)
+    gap[:-1] = same & (starts[1:] == stops[:-1] + 1)
+    gap[:-1] &= onset_count[tracks[:-1], stops[:-1]] == 0
+    return tracks, rows, starts, stops + gap
+
+
+def _split_at_onsets(struck, on, tracks, rows, starts, stops):
+    """Runs of sounding steps (``tracks, rows, starts, stops``) cut into notes at the onsets
+    inside them: the same four arrays, one entry per note."""
+    inside = struck & on  # [tracks, steps, pitches]
+    pieces = []
+    for t, row, start, stop in zip(tracks, rows, starts, stops, strict=True):
+        cuts = [start, *(start + 1 + np.flatnonzero(inside[t, start + 1 : stop, row])), stop]
+        pieces.extend((t, row, a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=False))
+    found = np.array(pieces, dtype=np.int64).reshape(-1, 4)
+    return found[:, 0], found[:, 1], found[:, 2], found[:, 3]
 
 
 def detect_pickup(score: Score, *, resolution: int = 4) -> float:
@@ -278,6 +324,8 @@ def phrases(
     transpose_to_c: bool = True,
     pickup: float | None = None,
     part_names: tuple[str, ...] | None = VOICES,
+    onsets: bool = False,
+    context_bars: int = 0,
 ) -> list[np.ndarray]:
     """Cut a score into the piano-roll GAN's training examples: windows of whole bars.
 
@@ -310,6 +358,13 @@ def phrases(
         against the first word of each part's name, case-insensitively. About one chorale in
         six lists instruments first (``Horn 2, Soprano, Alto, Tenor, Bass``); this finds the
         voices there. None: always the first ``n_tracks`` pitched parts.
+    onsets : bool, optional
+        Rolls with each track's onset channel (:func:`encode`).
+    context_bars : int, optional
+        Bars before each window that come with it (``context_bars + n_bars`` bars in all), for
+        a model that continues what came before: the first window's context is the upbeat
+        and silence, the start of a piece. Only the last ``n_bars`` must have every track
+        sounding.
 
     Returns
     -------
@@ -317,10 +372,11 @@ def phrases(
         ``bool [n_tracks, n_bars * beats_per_bar * resolution, n_pitches]`` windows in time
         order; a window where any track is silent throughout is dropped.
     """
-    if min(n_bars, hop_bars, n_tracks, beats_per_bar) < 1:
+    if min(n_bars, hop_bars, n_tracks, beats_per_bar) < 1 or context_bars < 0:
         raise ValueError(
-            "phrases: n_bars, hop_bars, n_tracks and beats_per_bar must be >= 1, got "
-            f"{n_bars}, {hop_bars}, {n_tracks}, {beats_per_bar}"
+            "phrases: n_bars, hop_bars, n_tracks and beats_per_bar must be >= 1 and "
+            f"context_bars >= 0, got {n_bars}, {hop_bars}, {n_tracks}, {beats_per_bar}, "
+            f"{context_bars}"
         )
     parts = _pick_parts(score.pitched_parts(), n_tracks, part_names)
     if abs(score.bar_beats - beats_per_bar) > 1e-9 or parts is None:
@@ -340,17 +396,19 @@ def phrases(
         lowest_pitch=lowest_pitch,
         n_pitches=n_pitches,
         n_tracks=n_tracks,
+        onsets=onsets,
     )
     # Bars after the upbeat, the last one counted whole even when the score ends early in it.
     n_score_bars = math.ceil((roll.shape[1] - first) / bar_steps)
-    window = n_bars * bar_steps
+    lead = context_bars * bar_steps  # silence before the piece, for the first contexts
+    window = lead + n_bars * bar_steps
     missing = max(0, first + n_score_bars * bar_steps - roll.shape[1])
-    roll = np.pad(roll, ((0, 0), (0, missing), (0, 0)))
+    roll = np.pad(roll, ((0, 0), (lead, missing), (0, 0)))
     found = []
     for bar in range(0, n_score_bars - n_bars + 1, hop_bars):
-        start = first + bar * bar_steps
+        start = first + bar * bar_steps  # the context's start in the padded roll
         x = roll[:, start : start + window]
-        if x.any(axis=(1, 2)).all():
+        if x[:: 2 if onsets else 1, lead:].any(axis=(1, 2)).all():  # every track sounds
             found.append(x.copy())
     return found
 

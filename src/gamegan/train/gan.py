@@ -54,9 +54,9 @@ def standing_statistics(
     carries are the live generator's, which belong to other weights: generating with them
     shifts and scales every feature map (washed-out, blotchy textures). As BigGAN's "standing
     statistics" (Brock et al. 2019, arXiv:1809.11096, appendix C.1), the copy runs
-    ``n_batches`` training-like forward passes on ``sample_inputs()`` (G's arguments: the
-    latents, and the labels of a conditional G) and keeps the plain average of their batch
-    statistics. The global RNG (a training window's position) is put back afterwards, so
+    ``n_batches`` training-like forward passes on ``sample_inputs()`` (the latents, and what a
+    conditional G is told: a dict of keyword arguments) and keeps the plain average of their
+    batch statistics. The global RNG (a training window's position) is put back afterwards, so
     training goes on exactly as without this. ``G`` itself is not changed.
     """
     norms = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
@@ -72,7 +72,8 @@ def standing_statistics(
     try:
         with torch.no_grad():
             for _ in range(n_batches):
-                G(*sample_inputs())
+                z, conditions = sample_inputs()
+                G(z, **conditions)
     finally:
         rng.restore_global(states, device)
     for m, original in zip(
@@ -128,7 +129,9 @@ class GANTrainer:
         cfg = resolved.cfg
         self.cfg = cfg
         self.kind = resolved.spec.kind  # image_gan, texture_gan or music_gan
-        self.picture = resolved.spec.picture or to_uint8  # a batch -> uint8 [N, 1|3, H, W]
+        # a batch -> uint8 [N, 1|3, H, W]
+        picture, model_cfg = resolved.spec.picture, resolved.model_cfg
+        self.picture = to_uint8 if picture is None else (lambda x: picture(x, model_cfg))
         self.objective = resolved.objective
         self.device = device
         self.dist = dist_info
@@ -184,12 +187,10 @@ class GANTrainer:
         self.fixed_z = self.G.sample_z(
             GRID_ROWS * GRID_COLS, make_generator(t.seed + 12345, device), device
         )
-        # A conditional grid shows the classes in turn, so every class is seen.
-        self.fixed_labels = (
-            torch.arange(GRID_ROWS * GRID_COLS, device=device) % self.n_classes
-            if self.n_classes
-            else None
-        )
+        # A conditional grid is told the labels and context bars of fixed training examples.
+        self.context_steps = int(getattr(self.G, "context_steps", 0) or 0)
+        pick = torch.randperm(len(images), generator=make_generator(t.seed + 54321))
+        self.fixed_conditions = self._conditions(pick[: GRID_ROWS * GRID_COLS])
         self.iteration = 0
 
         self.G_train, self.D_train = self.G, self.D
@@ -202,21 +203,32 @@ class GANTrainer:
 
     # one iteration
 
-    def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Real images [N, C, H, W] in [-1, 1], and their labels for a conditional model."""
+    def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Real images [N, C, H, W] in [-1, 1], and their indices in the data."""
         indices = self.sampler.next(self.cfg.train.batch_size)
         indices = indices[self.dist.rank :: self.dist.world_size].to(self.images.device)
         x = self.images[indices].contiguous(memory_format=self.memory_format)
-        labels = None if self.labels is None else self.labels[indices]
-        return x.float().div_(127.5).sub_(1.0), labels
+        return x.float().div_(127.5).sub_(1.0), indices
+
+    def _conditions(self, indices: torch.Tensor) -> dict[str, torch.Tensor]:
+        """What a conditional G is told for examples ``indices`` of the data, as keyword
+        arguments: their labels, and the context bars that open their windows."""
+        conditions = {}
+        indices = indices.to(self.images.device)
+        if self.labels is not None:
+            conditions["labels"] = self.labels[indices]
+        if self.context_steps:
+            context = self.images[indices, :, : self.context_steps]
+            conditions["context"] = context.float().div_(127.5).sub_(1.0)
+        return conditions
 
     @staticmethod
-    def _conditioned(network, labels: torch.Tensor | None):
-        """``network`` as a one-argument callable: told ``labels`` when there are any (the
-        objectives' penalties call D with the images alone)."""
-        if labels is None:
+    def _told(network, *args, **kwargs):
+        """``network`` as a one-argument callable, told the rest (the objectives' penalties
+        call D with the images alone)."""
+        if not args and not kwargs:
             return network
-        return lambda x: network(x, labels)
+        return lambda x: network(x, *args, **kwargs)
 
     def step(self) -> dict[str, torch.Tensor]:
         """One iteration; returns detached scalar stats (no host sync)."""
@@ -224,10 +236,14 @@ class GANTrainer:
         stats: dict[str, torch.Tensor] = {}
         x_fake = None
         for i in range(self.n_critic):
-            # A conditional model's fakes take the real batch's labels: the classes keep the
-            # data's frequencies, and the penalty's interpolates stay within one class.
-            x_real, labels = self._real_batch()
-            G, D = self._conditioned(self.G_train, labels), self._conditioned(self.D_train, labels)
+            # A conditional model's fakes take the real batch's labels (the classes keep the
+            # data's frequencies, and the penalty's interpolates stay within one class) and
+            # continue its context bars.
+            x_real, indices = self._real_batch()
+            conditions = self._conditions(indices)
+            told = (conditions["labels"],) if "labels" in conditions else ()
+            G = self._told(self.G_train, **conditions)
+            D = self._told(self.D_train, *told)
             z = self.G.sample_training_z(self.local_batch, self.z_generator, self.device)
             # The last critic step's fakes keep their graph: the G step reuses them.
             keep_graph = i == self.n_critic - 1
@@ -255,7 +271,7 @@ class GANTrainer:
         # Generator step through a frozen D (its weights get no gradients).
         self.D.requires_grad_(False)
         with autocast(self.device, self.precision):
-            g_loss = objective.g_loss(self._conditioned(self.D, labels)(x_fake))
+            g_loss = objective.g_loss(self._told(self.D, *told)(x_fake))
         g_total = g_loss
         if self.spectrum is not None:
             spectrum_loss = self.spectrum(x_fake)  # in float32, outside autocast
@@ -291,14 +307,13 @@ class GANTrainer:
             return self.G
         g = make_generator(self.cfg.train.seed * 7919 + self.iteration, self.device)
 
-        def sample_inputs() -> tuple[torch.Tensor, ...]:
+        def sample_inputs() -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
             z = self.G_ema.sample_training_z(self.local_batch, g, self.device)
-            if self.labels is None:
-                return (z,)
-            pick = torch.randint(
-                len(self.labels), (self.local_batch,), generator=g, device=g.device
-            )
-            return z, self.labels[pick.to(self.labels.device)]
+            if not self.fixed_conditions:
+                return z, {}
+            n = len(self.images)
+            pick = torch.randint(n, (self.local_batch,), generator=g, device=g.device)
+            return z, self._conditions(pick)
 
         return standing_statistics(self.G_ema, sample_inputs, STANDING_BATCHES, self.device)
 
@@ -308,10 +323,7 @@ class GANTrainer:
         was_training = G.training
         G.eval()
         with torch.no_grad():
-            inputs = (
-                (self.fixed_z,) if self.fixed_labels is None else (self.fixed_z, self.fixed_labels)
-            )
-            x = G(*inputs).float()
+            x = G(self.fixed_z, **self.fixed_conditions).float()
         G.train(was_training)
         write_png(path, make_grid(self.picture(x).cpu(), GRID_ROWS, GRID_COLS))
 

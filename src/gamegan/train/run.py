@@ -132,6 +132,8 @@ def load_music_data(resolved: Resolved, codec=None):
             lowest_pitch=model_cfg.lowest_pitch,
             n_pitches=model_cfg.n_pitches,
             n_tracks=model_cfg.n_tracks,
+            onsets=model_cfg.onsets,
+            context_bars=model_cfg.context_bars,
         )
         if found:
             rolls.extend(found)
