@@ -338,7 +338,7 @@ def test_standing_statistics_belong_to_the_averaged_weights():
     batches = [torch.randn(8, 3, generator=g) for _ in range(4)]
     feed = iter(batches)
     before = torch.get_rng_state()
-    fixed = standing_statistics(G, lambda: next(feed), 4, torch.device("cpu"))
+    fixed = standing_statistics(G, lambda: (next(feed), {}), 4, torch.device("cpu"))
     assert torch.equal(torch.get_rng_state(), before)
     assert torch.equal(G[1].running_mean, torch.full((4,), 5.0))  # the original is untouched
     with torch.no_grad():
