@@ -581,6 +581,7 @@ def reference_pieces(resolved, scores: list) -> list:
     if is_sequence_model(resolved.spec):
         return [p for p in (resolved.spec.codec.prepare(s, cfg) for s in scores) if p is not None]
     pieces = []
+    grid = {"resolution": cfg.resolution, "lowest_pitch": cfg.lowest_pitch}
     for score in scores:
         for roll in pianoroll.phrases(
             score,
@@ -591,7 +592,6 @@ def reference_pieces(resolved, scores: list) -> list:
             n_tracks=cfg.n_tracks,
             onsets=cfg.onsets,
         ):
-            grid = {"resolution": cfg.resolution, "lowest_pitch": cfg.lowest_pitch}
             pieces.append(pianoroll.decode(roll, **grid, onsets=cfg.onsets))
     return pieces
 

@@ -52,15 +52,6 @@ class LoadedGenerator:
         """The classes a conditional generator takes (its training data's); [] when none."""
         return list(self.metadata.get("class_names") or [])
 
-    def class_index(self, name: str) -> int:
-        """The label of class ``name``; a clear error for one the model does not know."""
-        if name not in self.class_names:
-            raise ConfigError(
-                f"{self.path.name}: no class {name!r}; this model knows "
-                + (", ".join(self.class_names) or "no classes")
-            )
-        return self.class_names.index(name)
-
     def draw_class(self, generator: torch.Generator) -> int:
         """A class drawn as often as the training data held it."""
         prior = torch.tensor(self.metadata.get("class_prior") or [1.0] * len(self.class_names))
@@ -796,24 +787,23 @@ def _gan_music(
     phrase_bars = p["n_bars"]
     wanted_bars = n_bars if n_bars is not None else -(-n_steps // steps_per_bar)
     n_phrases = -(-wanted_bars // phrase_bars)
-    G = loaded.G
+    G, classes = loaded.G, loaded.class_names
+    cfg = G.cfg
     dev = next(G.parameters()).device
     z = torch.cat([G.sample_z(1, make_generator(seed + i), "cpu") for i in range(n_phrases)])
     conditions = {}
-    if loaded.class_names:
-        if mode is not None and mode in loaded.class_names:
-            label = loaded.class_index(mode)
+    if classes:
+        if mode in classes:
+            label = classes.index(mode)
         else:
             label = loaded.draw_class(make_generator(seed + MODE_SEED_STRIDE))
         conditions["labels"] = torch.full((1,), label, dtype=torch.int64, device=dev)
-    onsets = bool(p.get("onsets", False))
-    k = 2 if onsets else 1  # channels per track
-    context_steps = p.get("context_bars", 0) * steps_per_bar
+    context_steps = cfg.context_steps
     # Each phrase continues the last bars of the one before. The first continues a lead-in
     # phrase, written after silence and left out: few chorales open on a downbeat after
     # silence (most have an upbeat), so phrases written after silence are the model's
     # sparsest (50 notes in 4 bars against 60-64 for the phrases that follow).
-    context = torch.full((1, G.cfg.channels, context_steps, p["n_pitches"]), -1.0, device=dev)
+    context = torch.full((1, cfg.channels, context_steps, cfg.n_pitches), -1.0, device=dev)
     if context_steps:
         lead_in = G.sample_z(1, make_generator(seed + LEAD_IN_SEED_OFFSET), "cpu")
         z = torch.cat([lead_in, z])
@@ -825,7 +815,7 @@ def _gan_music(
             x = G(z_phrase[None], **conditions)[:, :, context_steps:].float()
         # As played: one pitch per track and step where the model is monophonic (the likeliest
         # sounding one, with its onset), on and off as the data is.
-        x = hard_roll(x, k, p.get("monophonic", True))
+        x = hard_roll(x, cfg.channels_per_track, cfg.monophonic)
         if context_steps:  # what the next phrase continues
             context = x[:, :, -context_steps:]
         rolls.append(x[0].cpu())  # [channels, steps, pitches] in [-1, 1]
@@ -834,7 +824,7 @@ def _gan_music(
     roll = torch.cat(rolls, dim=1).numpy()  # phrases one after another in time
     score = pianoroll.decode(
         roll,
-        onsets=onsets,
+        onsets=cfg.onsets,
         resolution=p["resolution"],
         lowest_pitch=p["lowest_pitch"],
         tempo=p["tempo"],

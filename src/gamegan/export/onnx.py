@@ -336,6 +336,10 @@ def _n_classes(G: torch.nn.Module) -> int:
     return int(getattr(G, "n_classes", 0) or 0)
 
 
+def _context_steps(G: torch.nn.Module) -> int:
+    return int(getattr(G, "context_steps", 0) or 0)
+
+
 def _inputs(G: torch.nn.Module, kind: str, case: tuple[int, ...], seed: int) -> dict:
     """The graph's inputs by name: the latent, a conditional G's labels (every class in turn)
     and the context bars of a G that continues them (random notes on and off)."""
@@ -343,7 +347,7 @@ def _inputs(G: torch.nn.Module, kind: str, case: tuple[int, ...], seed: int) -> 
     inputs = {"z": z}
     if _n_classes(G):
         inputs["labels"] = torch.arange(len(z), dtype=torch.int64) % _n_classes(G)
-    steps = int(getattr(G, "context_steps", 0) or 0)
+    steps = _context_steps(G)
     if steps:
         shape = (len(z), G.cfg.channels, steps, G.cfg.n_pitches)
         on = torch.rand(shape, generator=make_generator(seed + 1)) < 0.05
@@ -466,7 +470,7 @@ def _describe(
         inputs.append(f"labels int64 [batch]: the class of each latent ({listed})")
         metadata["gamegan.classes"] = json.dumps(names)
         doc += f"\nInput labels: int64 [batch], the class of each latent: {listed}."
-    steps = int(getattr(G, "context_steps", 0) or 0)
+    steps = _context_steps(G)
     if steps:
         # A generator that continues what came before: its third input.
         shape = f"[batch, {G.cfg.channels}, {steps}, {G.cfg.n_pitches}]"
