@@ -243,3 +243,39 @@ def test_shapes_are_checked():
         net.loss(torch.zeros(2, 1, 3, dtype=torch.long))
     with pytest.raises(ValueError, match="int64"):
         net.sample(torch.zeros(1, 1, 3), 2)
+
+
+def test_conditioned_model_writes_the_piece_of_its_class():
+    """Told the class at every step, a model trained on two pieces, one per class, writes
+    each class's piece from the same prompt; labels per row equal one label per window."""
+    torch.manual_seed(0)
+    cfg = options(n_classes=2, class_dim=4)
+    second = Score(
+        parts=(Part(notes=tuple(Note(0.5 * i, 72 - 2 * i, 0.5) for i in range(8)), name="p"),),
+        tempo=100.0,
+    )
+    codec = ChordCodec.fit([piece(), second], cfg)
+    net = lstm_lm.Network(cfg, codec.vocab_sizes)
+    tokens = torch.cat([corpus_tokens(codec, s, 16, cfg.seq_len + 1) for s in (piece(), second)])
+    labels = torch.tensor([0] * 16 + [1] * 16)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    for _ in range(40):
+        loss, _ = net.loss(tokens, labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    net.eval()
+    per_row = labels[:, None].expand(-1, cfg.seq_len + 1)
+    assert torch.allclose(net.loss(tokens, labels)[0], net.loss(tokens, per_row)[0])
+    prompt = torch.from_numpy(codec.start_event()).expand(2, 1, 3).contiguous()
+    out = net.sample(prompt, 4, temperature=0.0, labels=torch.tensor([0, 1]))
+    for row, score in zip(out, (piece(), second), strict=True):
+        assert torch.equal(row, torch.from_numpy(codec.encode(score))[:4])
+    with pytest.raises(ValueError, match="give labels"):
+        net.sample(prompt, 2)
+    with pytest.raises(ValueError, match=r"in \[0, 2\)"):
+        net.sample(prompt, 2, labels=torch.tensor([0, 2]))
+    with pytest.raises(ValueError, match="without model.n_classes"):
+        lstm_lm.Network(options(), codec.vocab_sizes).sample(prompt, 2, labels=torch.tensor([0, 1]))
+    with pytest.raises(ConfigError, match="n_classes"):
+        options(n_classes=1)

@@ -167,6 +167,50 @@ def test_gan_conditioned_on_the_mode(tmp_path):
         _checked_labels(torch.tensor([0, 1, 2, 0]), ["a", "b", "c"], 4, 2)
 
 
+def test_sequence_model_conditioned_on_the_mode(tmp_path):
+    """Every row of the training stream carries its piece's mode (the end event before a
+    piece, that piece's); a conditioned LSTM keeps the modes and their shares in its
+    snapshot, writes in the mode asked for, and resumes exactly."""
+    from gamegan.models import MODELS
+    from gamegan.train.sequence import encode_corpus
+    from musicfiles import chorale_score
+
+    spec, cfg = MODELS.get("lstm_lm"), MODELS.get("lstm_lm").config(min_count=1)
+    scores = [chorale_score(i, 2, mode) for i, mode in enumerate(("major", "minor", "minor"))]
+    data = encode_corpus(spec, cfg, scores, seed=0, val_fraction=0.0)
+    ends = (data.train == 0).all(dim=1).nonzero().flatten().tolist()
+    assert len(ends) == 4 and data.class_names == ["major", "minor"]
+    pieces = [range(a + 1, b) for a, b in zip(ends[:-1], ends[1:], strict=True)]
+    modes = [int(data.train_labels[r[0]]) for r in pieces]
+    assert sorted(modes) == [0, 1, 1] and data.class_prior == [1 / 3, 2 / 3]
+    for k, rows in enumerate(pieces):
+        assert (data.train_labels[rows.start : rows.stop] == modes[k]).all()
+        assert data.train_labels[rows.start - 1] == modes[k], "the end event leads into it"
+
+    both = write_chorale_folder(tmp_path / "both", n=4, n_bars=6, modes=("major", "minor"))
+    extra = ("model.n_classes=2",)
+    run = _train("note-lstm", both, tmp_path / "run", extra=extra).run_dir
+    assert "3 pieces (131 events, 67% minor) for training" in (run / "log.txt").read_text()
+    loaded = gen.load_generator(latest_file(run, "snapshot"))
+    assert loaded.class_names == ["major", "minor"]
+    assert sum(loaded.metadata["class_prior"]) == pytest.approx(1.0)
+
+    def piece(seed, mode=None):
+        return gen._sequence_music(
+            loaded, seed=seed, n_bars=2, n_steps=None, temperature=1.0, top_k=0, mode=mode
+        )[0]
+
+    assert piece(3, "major").parts != piece(3, "minor").parts, "the mode is the model's input"
+    assert piece(3, "minor") == piece(3, "minor")
+    drawn = {piece(s).parts for s in range(4)}
+    assert drawn <= {piece(s, m).parts for s in range(4) for m in ("major", "minor")}
+    _train("note-lstm", both, tmp_path / "resumed", iterations=3, extra=extra)
+    resumed = api.resume(tmp_path / "resumed", iterations=6, progress=False, quiet=True).run_dir
+    a, _ = load_tensors(latest_file(run, "state"))
+    b, _ = load_tensors(latest_file(resumed, "state"))
+    assert all(torch.equal(a[key], b[key]) for key in a)
+
+
 def test_sequence_validation_and_plateau(chorales, tmp_path):
     run = _train(
         "note-lstm",
@@ -292,8 +336,9 @@ def test_bars_ask_a_sequence_model_for_one_piece(name):
     from gamegan.train.sequence import generate_events
 
     loaded = gen.load_generator(gen.pretrained_path(name))
-    free = generate_events(loaded.G, loaded.codec, n_steps=300, seed=3)
-    one = generate_events(loaded.G, loaded.codec, n_steps=300, seed=3, one_piece=True)
+    label = 0 if loaded.class_names else None  # the bundled LSTM is told the mode
+    free = generate_events(loaded.G, loaded.codec, n_steps=300, seed=3, label=label)
+    one = generate_events(loaded.G, loaded.codec, n_steps=300, seed=3, one_piece=True, label=label)
     assert len(free) > 1 and len(one) == 1
     (piece,) = gen.music(name, n_bars=24, seed=3)
     assert piece.end <= 24 * piece.bar_beats + 1e-9 and piece.end > 22 * piece.bar_beats

@@ -626,9 +626,12 @@ def music(
         Tonic to transpose to (``C``, ``F#``, ``Bb``, ...), by the smallest shift from the key
         :func:`gamegan.music.keys.estimate_key` finds; the MIDI file gets the key signature.
     mode : {"major", "minor"}, optional
-        Draw pieces (from seeds derived from ``seed``, in a fixed order) until one is in this
-        mode by :func:`~gamegan.music.keys.estimate_key`, at most :data:`MAX_MODE_DRAWS`; a model
-        that never writes in the mode gets a clear error. Needs ``n_bars``.
+        A model conditioned on the mode (the bundled ``chorale`` and ``chorale-lstm``) is told
+        it; without ``mode`` it draws one as often as its training pieces were in it. Every
+        model then draws pieces (from seeds derived from ``seed``, in a fixed order) until one
+        is in this mode by :func:`~gamegan.music.keys.estimate_key`, at most
+        :data:`MAX_MODE_DRAWS`; a model that never writes in the mode gets a clear error.
+        Needs ``n_bars``.
     primer : path, optional
         A MIDI or MusicXML theme for a sequence model to continue: it is prepared as the
         training data was (moved to C major / A minor by its key, estimated where the file has
@@ -688,7 +691,7 @@ def music(
             return [piece]
         return _sequence_music(
             loaded, seed=piece_seed, n_bars=n_bars, n_steps=n_steps, temperature=temperature,
-            top_k=top_k, theme=theme,
+            top_k=top_k, theme=theme, mode=mode,
         )  # fmt: skip
 
     if mode is None and not loop:
@@ -787,16 +790,13 @@ def _gan_music(
     phrase_bars = p["n_bars"]
     wanted_bars = n_bars if n_bars is not None else -(-n_steps // steps_per_bar)
     n_phrases = -(-wanted_bars // phrase_bars)
-    G, classes = loaded.G, loaded.class_names
+    G = loaded.G
     cfg = G.cfg
     dev = next(G.parameters()).device
     z = torch.cat([G.sample_z(1, make_generator(seed + i), "cpu") for i in range(n_phrases)])
     conditions = {}
-    if classes:
-        if mode in classes:
-            label = classes.index(mode)
-        else:
-            label = loaded.draw_class(make_generator(seed + MODE_SEED_STRIDE))
+    label = _label(loaded, seed, mode)
+    if label is not None:
         conditions["labels"] = torch.full((1,), label, dtype=torch.int64, device=dev)
     context_steps = cfg.context_steps
     # Each phrase continues the last bars of the one before. The first continues a lead-in
@@ -873,7 +873,20 @@ def _prompt(loaded, theme):
     return prompt, back
 
 
-def _sequence_music(loaded, *, seed, n_bars, n_steps, temperature, top_k, theme=None):
+def _label(loaded: LoadedGenerator, seed: int, mode: str | None) -> int | None:
+    """The class a model conditioned on the mode writes in: ``mode``, or one drawn from
+    ``seed`` as often as its training data held it; None for an unconditioned model."""
+    classes = loaded.class_names
+    if not classes:
+        return None
+    if mode in classes:
+        return classes.index(mode)
+    return loaded.draw_class(make_generator(seed + MODE_SEED_STRIDE))
+
+
+def _sequence_music(
+    loaded, *, seed, n_bars, n_steps, temperature, top_k, theme=None, mode=None
+):  # fmt: skip
     from dataclasses import replace
 
     from gamegan.music.score import concatenate
@@ -882,6 +895,9 @@ def _sequence_music(loaded, *, seed, n_bars, n_steps, temperature, top_k, theme=
 
     title = f"gamegan {loaded.metadata.get('model')} seed {seed}"
     prompt, back = (None, 0) if theme is None else _prompt(loaded, theme)
+    if mode is None and theme is not None and theme.key is not None:
+        mode = theme.key.mode  # a conditioned model continues a theme in its mode
+    label = _label(loaded, seed, mode)
     if prompt is not None:
         title += " after a theme"
 
@@ -889,6 +905,7 @@ def _sequence_music(loaded, *, seed, n_bars, n_steps, temperature, top_k, theme=
         pieces = generate_events(
             loaded.G, loaded.codec, n_steps=steps, seed=seed, temperature=temperature,
             top_k=top_k, prompt=prompt, keep_prompt=prompt is not None, one_piece=one_piece,
+            label=label,
         )  # fmt: skip
         return [p.transposed(back) if back else p for p in pieces]
 

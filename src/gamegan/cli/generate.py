@@ -92,8 +92,9 @@ def generate(
     ),
     mode: str = typer.Option(
         None,
-        help="Music: major or minor: a model conditioned on the mode (the bundled chorale) "
-        "is told it, others draw pieces until one is in it [default: either].",
+        help="Music: major or minor: a model conditioned on the mode (the bundled chorale "
+        "and chorale-lstm) is told it, others draw pieces until one is in it [default: "
+        "either].",
     ),
     primer: Path = typer.Option(
         None,

@@ -13,6 +13,11 @@ Layer for layer the chapter's Keras model (LSTM 512 x3 -> BatchNorm -> Dropout -
 - Dropout: Keras' ``recurrent_dropout=0.3`` (on the hidden-to-hidden path) has no
   counterpart in PyTorch's fused LSTM; dropout between the LSTM layers replaces it, keeping
   the cuDNN kernel.
+
+Beyond the chapter, ``n_classes=2`` conditions every step on the piece's mode (a class
+embedding joins each input): with pieces moved to C major and A minor, which share their
+notes, an unconditioned model drifts into the relative major, and ``--mode`` could only
+draw pieces until one happened to be minor.
 """
 
 from __future__ import annotations
@@ -60,6 +65,8 @@ class Config:
     transpose_to_c: bool = True  # major pieces to C major, minor ones to A minor
     resolution: int = 12  # time steps per quarter note (12: sixteenths and triplets exact)
     init: str = "keras"  # "keras": Glorot/orthogonal, unit forget bias; "torch": defaults
+    n_classes: int = 0  # > 0: every step is told its piece's class (music: the mode, 2)
+    class_dim: int = 16  # width of the class embedding joined to each step's input
 
     # bn_momentum: the chapter left Keras' default 0.99, whose running statistics (what
     # sampling in eval mode uses) need ~500 steps to forget their start; 0.9 (PyTorch's
@@ -88,6 +95,10 @@ class Config:
         if self.resolution > 480:
             raise ConfigError(f"model.resolution must be <= 480, got {self.resolution}")
         check_choice("init", self.init, INITS)
+        check_int("n_classes", self.n_classes, minimum=0)
+        if self.n_classes == 1:
+            raise ConfigError("model.n_classes must be 0 (unconditioned) or at least 2, got 1")
+        check_int("class_dim", self.class_dim)
 
 
 class Network(nn.Module):
@@ -106,8 +117,10 @@ class Network(nn.Module):
         self.embeds = nn.ModuleList(
             nn.Embedding(v, d) for v, d in zip(vocab_sizes, cfg.embed_dims, strict=True)
         )
+        self.n_classes = cfg.n_classes
+        self.class_embed = nn.Embedding(cfg.n_classes, cfg.class_dim) if cfg.n_classes else None
         self.lstm = nn.LSTM(
-            sum(cfg.embed_dims),
+            sum(cfg.embed_dims) + (cfg.class_dim if cfg.n_classes else 0),
             cfg.hidden,
             num_layers=cfg.n_layers,
             batch_first=True,
@@ -136,20 +149,52 @@ class Network(nn.Module):
         if tokens.dtype != torch.long:
             raise ValueError(f"lstm_lm {name}: expected int64 tokens, got {tokens.dtype}")
 
+    def _class_inputs(self, labels: torch.Tensor | None, n: int, t: int) -> list[torch.Tensor]:
+        """The class embedding of every step ([N, T, class_dim]), or nothing unconditioned."""
+        if self.class_embed is None:
+            if labels is not None:
+                raise ValueError("lstm_lm: labels given to a model without model.n_classes")
+            return []
+        if labels is None:
+            raise ValueError(f"lstm_lm: this model is conditioned on {self.n_classes} classes: "
+                             "give labels")  # fmt: skip
+        labels = labels.to(device=self.class_embed.weight.device, dtype=torch.long)
+        if labels.ndim == 1:
+            labels = labels[:, None].expand(-1, t)
+        if labels.shape != (n, t):
+            raise ValueError(f"lstm_lm: labels must be [N] or [N, T] = [{n}, {t}], "
+                             f"got {list(labels.shape)}")  # fmt: skip
+        if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= self.n_classes):
+            raise ValueError(f"lstm_lm: labels must be in [0, {self.n_classes})")
+        return [self.class_embed(labels)]
+
     def forward(
-        self, tokens: torch.Tensor, state: LSTMState | None = None
+        self,
+        tokens: torch.Tensor,
+        state: LSTMState | None = None,
+        labels: torch.Tensor | None = None,
     ) -> tuple[list[torch.Tensor], LSTMState]:
-        """Logits [N, T, V_s] per stream for the row after each input row, and the LSTM state."""
-        x = torch.cat([embed(tokens[..., s]) for s, embed in enumerate(self.embeds)], dim=-1)
+        """Logits [N, T, V_s] per stream for the row after each input row, and the LSTM state.
+
+        ``labels`` ([N], or [N, T] for windows that cross into another piece) are the
+        classes of a conditioned model.
+        """
+        x = [embed(tokens[..., s]) for s, embed in enumerate(self.embeds)]
+        x = torch.cat(x + self._class_inputs(labels, *tokens.shape[:2]), dim=-1)
         h, state = self.lstm(x, state)  # [N, T, hidden]
         n, t, _ = h.shape
         h = self.head(h.reshape(n * t, -1))  # BatchNorm1d over features of every position
         return [out(h).reshape(n, t, -1) for out in self.outs], state
 
-    def loss(self, tokens: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Summed cross-entropy of every next row in windows [N, T+1, S] (teacher forcing)."""
+    def loss(
+        self, tokens: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Summed cross-entropy of every next row in windows [N, T+1, S] (teacher forcing);
+        a conditioned model's ``labels`` are [N] or one per row, [N, T+1]."""
         self._check(tokens, "loss tokens", 2)
-        logits, _ = self(tokens[:, :-1])
+        if labels is not None and labels.ndim == 2:
+            labels = labels[:, :-1]
+        logits, _ = self(tokens[:, :-1], labels=labels)
         targets = tokens[:, 1:]
         stats: dict[str, torch.Tensor] = {}
         losses = []
@@ -171,13 +216,15 @@ class Network(nn.Module):
         top_k: int = 0,
         generator: torch.Generator | None = None,
         exclude: int | None = None,
+        labels: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Continue ``prompt`` [N, T0, S] by ``n_steps`` rows -> [N, n_steps, S].
 
         Runs in eval mode (BatchNorm's running statistics, no dropout) and restores the
         previous mode. Each stream is drawn with :func:`sample_logits`; the same seeded
         ``generator`` gives the same rows. ``exclude`` is an element never drawn (the end
-        event, for a piece that must run to a length).
+        event, for a piece that must run to a length); ``labels`` [N], a conditioned model's
+        classes, hold for the whole piece.
         """
         self._check(prompt, "sample prompt", 1)
         if n_steps < 0:
@@ -186,7 +233,7 @@ class Network(nn.Module):
         self.eval()
         try:
             device = next(self.parameters()).device
-            logits, state = self(prompt.to(device))
+            logits, state = self(prompt.to(device), labels=labels)
             rows = []
             for i in range(n_steps):
                 row = torch.stack(
@@ -204,7 +251,7 @@ class Network(nn.Module):
                 )  # [N, S]
                 rows.append(row)
                 if i + 1 < n_steps:
-                    logits, state = self(row[:, None], state)
+                    logits, state = self(row[:, None], state, labels=labels)
             if not rows:
                 return prompt.new_zeros((prompt.shape[0], 0, prompt.shape[2]))
             return torch.stack(rows, dim=1)

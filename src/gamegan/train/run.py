@@ -93,6 +93,7 @@ def load_music_data(resolved: Resolved, codec=None):
     """Scores from a corpus or folder, made into the model's training examples."""
     from gamegan.data.images import ImageData
     from gamegan.data.music import load_scores
+    from gamegan.music.score import MODES
 
     cfg, model_cfg = resolved.cfg, resolved.model_cfg
     music = load_scores(
@@ -101,9 +102,11 @@ def load_music_data(resolved: Resolved, codec=None):
         timeout=cfg.data.parse_timeout,
     )
     if resolved.spec.kind == "note_sequence":
-        from gamegan.train.sequence import SequenceData, encode_corpus
+        from dataclasses import replace
 
-        codec, train, val, n_pieces, skipped = encode_corpus(
+        from gamegan.train.sequence import encode_corpus
+
+        data = encode_corpus(
             resolved.spec,
             model_cfg,
             music.scores,
@@ -111,15 +114,15 @@ def load_music_data(resolved: Resolved, codec=None):
             val_fraction=cfg.data.val_fraction,
             codec=codec,
         )
+        (n_train, n_val), minor = data.n_pieces, data.class_prior[MODES.index("minor")]
         source = (
-            f"{music.source}: {n_pieces[0]} pieces ({len(train)} events) for training, "
-            f"{n_pieces[1]} ({len(val)} events) for validation"
+            f"{music.source}: {n_train} pieces ({len(data.train)} events, {minor:.0%} minor) "
+            f"for training, {n_val} ({len(data.val)} events) for validation"
         )
-        return SequenceData(codec, train, val, n_pieces, source, [*music.skipped, *skipped])
+        return replace(data, source=source, skipped=[*music.skipped, *data.skipped])
 
     from gamegan.music import pianoroll
     from gamegan.music.keys import estimate_key
-    from gamegan.music.score import MODES
 
     rolls, modes, skipped = [], [], list(music.skipped)
     for score in music.scores:

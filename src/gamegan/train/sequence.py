@@ -8,7 +8,7 @@ windows cut at random positions of the training stream (the chapter's sliding wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,33 +37,50 @@ VAL_BATCHES = 8  # validation windows per pass: batch_size * VAL_BATCHES, fixed 
 
 @dataclass(frozen=True)
 class SequenceData:
-    """Encoded corpus: one stream of events per split, pieces closed by the end event."""
+    """Encoded corpus: one stream of events per split, pieces closed by the end event.
+
+    Each row also carries the class (the mode) of the piece it leads into: a piece's rows
+    carry its own, the end event that closes it the next piece's, since from there the
+    model writes that piece's first event. Only a model with ``n_classes`` is told them.
+    """
 
     codec: object  # the model's codec (gamegan.music.events / tokens), vocabulary included
     train: torch.Tensor  # int64 [L, n_streams]
     val: torch.Tensor  # int64 [L_val, n_streams]; may be empty
+    train_labels: torch.Tensor  # int64 [L]: an index into class_names per row
+    val_labels: torch.Tensor  # int64 [L_val]
+    class_names: list[str]  # MODES
+    class_prior: list[float]  # each class's share of the training pieces
     n_pieces: tuple[int, int]  # pieces in train and val
-    source: str
-    skipped: list  # (name, reason)
+    source: str = ""
+    skipped: list = field(default_factory=list)  # (name, reason)
 
     @property
     def images(self) -> torch.Tensor:  # the loop's data-size log line reads this
         return self.train
 
 
-def encode_corpus(spec, model_cfg, scores, *, seed: int, val_fraction: float, codec=None):
+def encode_corpus(
+    spec, model_cfg, scores, *, seed: int, val_fraction: float, codec=None
+) -> SequenceData:
     """Prepare, fit (unless ``codec`` is given, as on resume) and encode a list of scores.
 
     Pieces, not windows, are split into train and validation, so no window of a validation
-    piece was seen in training.
+    piece was seen in training. Each piece is labelled with its mode (from its key, or
+    estimated when the file has none; major when even that fails).
     """
-    prepared, skipped = [], []
+    from gamegan.music.keys import estimate_key
+    from gamegan.music.score import MODES
+
+    prepared, modes, skipped = [], [], []
     for score in scores:
         piece = spec.codec.prepare(score, model_cfg)
         if piece is None:
             skipped.append((score.extra.get("source", score.title), "nothing this model can use"))
         else:
             prepared.append(piece)
+            key = score.key or estimate_key(score)
+            modes.append(MODES.index(key.mode) if key is not None else 0)
     if not prepared:
         raise DataError("no piece is usable by this model (see the skipped files above)")
     if codec is None:
@@ -73,21 +90,37 @@ def encode_corpus(spec, model_cfg, scores, *, seed: int, val_fraction: float, co
     val_ids, train_ids = set(order[:n_val].tolist()), order[n_val:]
     start = codec.start_event()[None]
 
-    def stream(ids) -> torch.Tensor:
-        parts = [start]
-        for i in ids:
+    def stream(ids) -> tuple[torch.Tensor, torch.Tensor]:
+        ids = list(ids)
+        if not ids:
+            return torch.zeros(0, len(start[0]), dtype=torch.long), torch.zeros(0, dtype=torch.long)
+        parts, labels = [start], [[modes[ids[0]]]]
+        for k, i in enumerate(ids):
             try:
-                parts.append(codec.encode(prepared[i]))
+                rows = codec.encode(prepared[i])
             except ValueError as err:
                 raise DataError(
                     f"{prepared[i].extra.get('source', 'a piece')}: {err} (did the data change "
                     "since this run started? resume needs the same corpus)"
                 ) from None
-        return torch.from_numpy(np.concatenate(parts).astype(np.int64))
+            parts.append(rows)
+            piece_labels = np.full(len(rows), modes[i])
+            piece_labels[-1] = modes[ids[k + 1]] if k + 1 < len(ids) else modes[i]
+            labels.append(piece_labels)
+        return _joined(parts), _joined(labels)
 
-    train = stream(train_ids)
-    val = stream(sorted(val_ids)) if val_ids else torch.zeros(0, train.shape[1], dtype=torch.long)
-    return codec, train, val, (len(train_ids), len(val_ids)), skipped
+    train, train_labels = stream(train_ids)
+    val, val_labels = stream(sorted(val_ids))
+    n_pieces = (len(train_ids), len(val_ids))
+    counts = np.bincount([modes[i] for i in train_ids], minlength=len(MODES))
+    prior = (counts / counts.sum()).tolist()
+    return SequenceData(
+        codec, train, val, train_labels, val_labels, list(MODES), prior, n_pieces, skipped=skipped
+    )
+
+
+def _joined(arrays: list) -> torch.Tensor:
+    return torch.from_numpy(np.concatenate(arrays).astype(np.int64))
 
 
 class _LossOf(torch.nn.Module):
@@ -97,8 +130,8 @@ class _LossOf(torch.nn.Module):
         super().__init__()
         self.network = network
 
-    def forward(self, tokens: torch.Tensor):
-        return self.network.loss(tokens)
+    def forward(self, *inputs: torch.Tensor):  # tokens, and a conditioned model's labels
+        return self.network.loss(*inputs)
 
 
 class SequenceTrainer:
@@ -151,6 +184,19 @@ class SequenceTrainer:
             )
         self.train_tokens = data.train.to(device)
         self.val_tokens = data.val.to(device)
+        self.n_classes = int(getattr(resolved.model_cfg, "n_classes", 0))
+        self.class_names = list(data.class_names)
+        self.class_prior = list(data.class_prior)
+        if self.n_classes and self.n_classes != len(self.class_names):
+            from gamegan.errors import ConfigError
+
+            raise ConfigError(
+                f"model.n_classes={self.n_classes}, but music has {len(self.class_names)} "
+                f"classes ({', '.join(self.class_names)}): set "
+                f"model.n_classes={len(self.class_names)}"
+            )
+        self.train_labels = data.train_labels.to(device)
+        self.val_labels = data.val_labels.to(device)
         self.n_windows = len(data.train) - self.seq_len
         self.sampler = EpochSampler(self.n_windows, t.seed)
         self.offsets = torch.arange(self.seq_len + 1, device=device)
@@ -169,14 +215,20 @@ class SequenceTrainer:
     def _windows(self, tokens: torch.Tensor, starts: torch.Tensor) -> torch.Tensor:
         return tokens[starts[:, None] + self.offsets]  # [N, seq_len + 1, n_streams]
 
+    def _inputs(self, tokens: torch.Tensor, labels: torch.Tensor, starts: torch.Tensor) -> tuple:
+        """The loss's arguments for windows at ``starts``: their tokens, and their rows'
+        labels for a conditioned model."""
+        windows = self._windows(tokens, starts)
+        return (windows, self._windows(labels, starts)) if self.n_classes else (windows,)
+
     def step(self) -> dict[str, torch.Tensor]:
         """One optimizer step on a batch of windows; returns detached scalar stats."""
         starts = self.sampler.next(self.cfg.train.batch_size)
         starts = starts[self.dist.rank :: self.dist.world_size].to(self.device)
-        tokens = self._windows(self.train_tokens, starts)
+        inputs = self._inputs(self.train_tokens, self.train_labels, starts)
         self.model_train.train()
         with autocast(self.device, self.precision):
-            loss, stats = self.model_train(tokens)
+            loss, stats = self.model_train(*inputs)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
@@ -206,7 +258,7 @@ class SequenceTrainer:
         rng_state = torch.get_rng_state()  # a VAE draws noise even in eval: keep training's
         for chunk in starts.split(self.cfg.train.batch_size):
             with autocast(self.device, self.precision):
-                loss, _ = self.model.loss(self._windows(self.val_tokens, chunk))
+                loss, _ = self.model.loss(*self._inputs(self.val_tokens, self.val_labels, chunk))
             total += float(loss) * len(chunk)
         torch.set_rng_state(rng_state)
         self.model.train()
@@ -219,8 +271,10 @@ class SequenceTrainer:
     # pictures
 
     def sample_scores(self, n_steps: int = SAMPLE_STEPS, seed: int = 12345):
-        """A piece generated from scratch with a fixed seed, decoded to scores."""
-        return generate_events(self.model, self.codec, n_steps=n_steps, seed=seed)
+        """A piece generated from scratch with a fixed seed (in the first class, when
+        conditioned), decoded to scores."""
+        label = 0 if self.n_classes else None
+        return generate_events(self.model, self.codec, n_steps=n_steps, seed=seed, label=label)
 
     def write_samples(self, path: Path) -> None:
         """A piano roll of a piece generated with a fixed seed: watch it change over training."""
@@ -254,6 +308,10 @@ class SequenceTrainer:
             "iteration": self.iteration,
             "gamegan_version": __version__,
         }
+        if self.n_classes:
+            # Generation draws the mode as the training pieces have it unless the user picks.
+            meta["class_names"] = list(self.class_names)
+            meta["class_prior"] = list(self.class_prior)
         return module_tensors("model", self.model), meta
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict]:
@@ -317,13 +375,15 @@ def generate_events(
     program: int | None = None,
     keep_prompt: bool = False,
     one_piece: bool = False,
+    label: int | None = None,
 ):
     """Sample ``n_steps`` events from scratch (or after ``prompt``) and decode them to scores.
 
     With ``keep_prompt`` the prompt's events are decoded too, so a continued theme comes out
     with its continuation. With ``one_piece`` the end event is never drawn, so the events are
     one piece however long (the model would otherwise close pieces and start new ones, each
-    after its own fashion). The same seed, temperature and top-k always give the same music.
+    after its own fashion). ``label`` is a conditioned model's class (the mode). The same
+    seed, temperature and top-k always give the same music.
     """
     device = next(model.parameters()).device
     start = codec.start_event()[None] if prompt is None else prompt
@@ -333,9 +393,11 @@ def generate_events(
     generator = make_generator(seed, torch.device("cpu"))
     with torch.no_grad():
         end = int(codec.start_event()[0]) if one_piece else None  # the end event's first token
+        options = {} if label is None else {"labels": torch.tensor([label], device=device)}
         events = model.sample(
-            tokens, n_steps, temperature=temperature, top_k=top_k, generator=generator, exclude=end
-        )
+            tokens, n_steps, temperature=temperature, top_k=top_k, generator=generator,
+            exclude=end, **options,
+        )  # fmt: skip
     model.train(was_training)
     options = {}
     if tempo is not None:
