@@ -99,6 +99,20 @@ def test_chord_polyphony_and_unison():
     assert ms.polyphony(score((Note(0, 60, 1), Note(0, 64, 0.01)))) == pytest.approx(4 / 4 + 1 / 4)
 
 
+def test_voice_crossing_rate_counts_the_time_a_lower_part_sounds_above():
+    def part(*notes):
+        return Part(tuple(Note(o, p, d) for o, p, d in notes))
+
+    upper = part((0.0, 72, 1.0), (1.0, 60, 1.0))  # drops below the lower part for a beat
+    lower = part((0.0, 64, 2.0))
+    assert ms.voice_crossing_rate(Score((upper, lower))) == pytest.approx(0.5)
+    unison = Score((part((0.0, 64, 1.0)), part((0.0, 64, 1.0))))
+    assert ms.voice_crossing_rate(unison) == 0.0
+    apart = Score((part((0.0, 72, 1.0)), part((1.0, 80, 1.0))))  # never together
+    assert math.isnan(ms.voice_crossing_rate(apart))
+    assert math.isnan(ms.voice_crossing_rate(Score((upper,))))
+
+
 def test_qualified_note_rate_counts_32nd_notes_and_longer():
     notes = (Note(0, 60, 0.125), Note(1, 60, 0.1), Note(2, 60, 1 / 24), Note(3, 60, 2))
     assert ms.qualified_note_rate(score(notes)) == 0.5

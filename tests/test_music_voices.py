@@ -56,6 +56,17 @@ def test_a_moving_inner_voice_ends_the_note_its_chord_held():
         assert all(a.end <= b.onset for a, b in zip(notes, notes[1:], strict=False))
 
 
+def test_a_passing_note_goes_to_the_voice_in_its_range_not_a_free_one_far_away():
+    """A free bass far below must not take the alto's passing note above the held tenor:
+    voices do not cross a voice that keeps sounding."""
+    chord = [Note(0.0, 76, 1.0), Note(0.0, 67, 1.0), Note(0.0, 60, 1.0), Note(0.0, 55, 0.5)]
+    passing = Note(0.5, 69, 0.5)
+    split = split_voices(merged(chord, [passing]))
+    assert [n.pitch for n in split.parts[1].notes] == [67, 69]  # the alto moves
+    assert [n.pitch for n in split.parts[3].notes] == [55]  # the bass rests
+    assert split.parts[1].notes[0].end == 0.5
+
+
 def test_what_is_left_alone():
     melody = merged(line([60, 62, 64]))
     assert split_voices(melody) == melody  # nothing overlaps

@@ -36,6 +36,7 @@ ROWS = (
     ("repeated_note_ratio", "repeated-note ratio (target 0.10-0.20)", "{:.3f}"),
     ("odd_length_rate", "odd note lengths (target under 1%)", "{:.1%}"),
     ("n_voices", "voices (tracks) per piece", "{:.1f}"),
+    ("voice_crossing_rate", "time with voices crossed (not a target)", "{:.1%}"),
 )
 # The corpus each bundled model is measured against.
 CORPUS = {"chorale": "four voices", "chorale-lstm": "four voices", "chorale-vae": "soprano lines"}
@@ -61,7 +62,15 @@ def corpora() -> dict[str, list]:
 
 
 def figures(pieces, reference: dict) -> dict[str, float]:
-    return {r["metric"]: r["generated"] for r in ms.compare(ms.describe(pieces), reference)}
+    values = {r["metric"]: r["generated"] for r in ms.compare(ms.describe(pieces), reference)}
+    crossing = np.array([ms.voice_crossing_rate(piece) for piece in pieces])
+    finite = crossing[np.isfinite(crossing)]
+    values["voice_crossing_rate"] = float(finite.mean()) if len(finite) else float("nan")
+    return values
+
+
+def cell(fmt: str, value: float) -> str:
+    return "-" if not np.isfinite(value) else fmt.format(value)
 
 
 def baseline(pieces: list, reference: dict, n: int, draws: int) -> dict[str, str]:
@@ -72,6 +81,9 @@ def baseline(pieces: list, reference: dict, n: int, draws: int) -> dict[str, str
     cells = {}
     for key, _, fmt in ROWS:
         values = np.array([run[key] for run in runs])
+        if not np.isfinite(values).all():
+            cells[key] = "-"
+            continue
         low, mid, high = (fmt.format(v) for v in np.percentile(values, [0, 50, 100]))
         cells[key] = f"{mid} ({low}-{high})"
     return cells
@@ -92,7 +104,7 @@ def main() -> None:
         seeds = range(args.pieces)
         pieces = [gen.music(source or model, n_bars=args.bars, seed=s)[0] for s in seeds]
         values = figures(pieces, references[CORPUS[model]])
-        columns[model] = {key: fmt.format(values[key]) for key, _, fmt in ROWS}
+        columns[model] = {key: cell(fmt, values[key]) for key, _, fmt in ROWS}
     for name in sorted({CORPUS[model] for model in chosen}):
         reference, pieces = references[name], corpus[name]
         columns[f"{args.pieces} chorales ({name})"] = baseline(

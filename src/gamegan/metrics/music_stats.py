@@ -62,6 +62,7 @@ __all__ = [
     "repeated_note_ratio",
     "tonal_distance",
     "used_pitch_classes_per_bar",
+    "voice_crossing_rate",
     "write_reference",
 ]
 
@@ -522,6 +523,33 @@ def n_voices(score: Score) -> float:
     """Pitched parts with notes: the tracks a MIDI file of the score has (``nan`` for none)."""
     parts = len(score.pitched_parts())
     return float(parts) if parts else math.nan
+
+
+def voice_crossing_rate(score: Score, resolution: int = 4) -> float:
+    """Share of the time two or more parts sound at which a part sounds above one listed
+    before it (the alto above the soprano, the bass above the tenor): how often voices cross.
+
+    Each part's highest sounding pitch is read on a grid of ``resolution`` steps per quarter
+    note; unisons do not count. The Bach chorales cross 2-3% of the time; a chord model's
+    notes split into voices badly cross far more. ``nan`` with fewer than two parts or no
+    instant where two sound.
+    """
+    parts = [part for part in score.pitched_parts() if part.notes]
+    if len(parts) < 2:
+        return math.nan
+    n_steps = max(round(note.end * resolution) for part in parts for note in part.notes) + 1
+    top = np.full((len(parts), n_steps), -1)  # [part, step] highest pitch sounding, -1 none
+    for i, part in enumerate(parts):
+        for note in part.notes:
+            start = max(0, round(note.onset * resolution))
+            stop = max(start + 1, round(note.end * resolution))
+            top[i, start:stop] = np.maximum(top[i, start:stop], note.pitch)
+    sounding = top >= 0
+    crossed = np.zeros(n_steps, dtype=bool)
+    for upper, lower in combinations(range(len(parts)), 2):
+        crossed |= sounding[upper] & sounding[lower] & (top[lower] > top[upper])
+    several = sounding.sum(axis=0) >= 2
+    return float(crossed[several].mean()) if several.any() else math.nan
 
 
 # corpus-level summaries
