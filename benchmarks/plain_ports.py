@@ -170,9 +170,9 @@ class PlainLoop(PlainPort):
     fresh fakes for every critic step and the G step, one D update on the summed loss."""
 
     def __init__(self, preset: str, images: torch.Tensor, bf16: bool = False) -> None:
+        from gamegan.build import resolve
         from gamegan.gan.spectrum import SpectrumMatch
         from gamegan.presets import build_config
-        from gamegan.train.build import resolve
         from gamegan.train.optim import build_optimizer
 
         resolved = resolve(build_config(preset, data="synthetic", device="cpu"))

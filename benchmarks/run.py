@@ -109,11 +109,11 @@ def train_row(preset: str, iterations: int, repeats: int, overrides=()) -> dict:
 def preset_data(preset: str, overrides=()):
     """(resolved config, training data) of a preset: random images of the right shape, or the
     bundled chorales for a music preset."""
+    from gamegan.build import resolve
     from gamegan.presets import build_config
-    from gamegan.train.build import resolve
 
     if preset.startswith("chorale"):
-        from gamegan.train.run import load_run_data
+        from gamegan.data.run_data import load_run_data
 
         resolved = resolve(build_config(preset, overrides=overrides, device="cpu"))
         return resolved, load_run_data(resolved).images
@@ -191,10 +191,10 @@ def lstm_flops(module: torch.nn.Module, batch: int, steps: int) -> int:
 
 def music_train_row(preset: str, iterations: int, repeats: int) -> dict:
     """Training throughput of a music preset on the bundled chorales."""
+    from gamegan.build import is_sequence_model, resolve
+    from gamegan.data.run_data import load_run_data
     from gamegan.presets import build_config
     from gamegan.runtime import Distributed
-    from gamegan.train.build import is_sequence_model, resolve
-    from gamegan.train.run import load_run_data
 
     resolved = resolve(build_config(preset, device="cpu"))
     data = load_run_data(resolved)
@@ -245,9 +245,9 @@ def texture_rows(repeats: int) -> list[tuple[str, float]]:
     """
     from pathlib import Path
 
+    from gamegan.build import resolve
     from gamegan.generate import PRETRAINED, LoadedGenerator, load_generator, texture
     from gamegan.presets import build_config
-    from gamegan.train.build import resolve
 
     resolved = resolve(build_config("texture-brick"))
     torch.manual_seed(0)

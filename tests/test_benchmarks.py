@@ -10,8 +10,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from plain_ports import ChapterDCGAN, ChapterWGAN, PlainLoop  # noqa: E402
 
+from gamegan.build import resolve  # noqa: E402
 from gamegan.presets import build_config  # noqa: E402
-from gamegan.train.build import resolve  # noqa: E402
 
 
 def _count(module):

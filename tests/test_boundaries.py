@@ -21,6 +21,7 @@ LAYER = {
     "gan": 2,
     "metrics": 2,
     "baselines": 2,
+    "build": 3,
     "train": 3,
     "generate": 3,
     "evaluate": 3,
@@ -82,6 +83,71 @@ def test_cli_libraries_only_in_cli(path):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
             for name in names:
                 assert name.split(".")[0] not in ("typer", "gradio"), f"{rel} imports {name}"
+
+
+# Only these may import the training layer: inference, evaluation and export stand alone.
+TRAINING_USERS = {"train", "api", "experiment", "cli", "app"}
+
+
+def _unit(rel: Path) -> str:
+    return rel.parts[0].removesuffix(".py")
+
+
+def test_only_training_users_import_the_training_layer():
+    for path in FILES:
+        rel = path.relative_to(SRC)
+        if _unit(rel) in TRAINING_USERS:
+            continue
+        for node, module in _imports(path):
+            assert _top(module) != "train" or not module.startswith("gamegan"), (
+                f"{rel}:{node.lineno} imports {module}: generation, evaluation and export must "
+                "not need the training layer"
+            )
+
+
+def _module_name(path: Path) -> str:
+    parts = ("gamegan", *path.relative_to(SRC).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_import_cycles_between_modules():
+    """Imports inside functions count too: a cycle such as evaluate -> train.run -> evaluate
+    (before gamegan.build and gamegan.data.run_data) is a design knot even when Python
+    tolerates it."""
+    modules = {_module_name(path): path for path in FILES}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                targets = [f"{node.module}.{alias.name}" for alias in node.names]
+                targets = [t if t in modules else node.module for t in targets]
+            else:
+                continue
+            # A package and its own modules may refer to each other (cli registers commands).
+            family = (name, *(t for t in targets if name.startswith(t + ".")))
+            graph[name].update(
+                t
+                for t in targets
+                if t in modules and t not in family and not t.startswith(name + ".")
+            )
+
+    def cycle_from(start: str) -> list[str] | None:
+        stack = [(start, [start])]
+        seen = set()
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    return trail
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*trail, nxt]))
+        return None
+
+    cycles = [c for c in map(cycle_from, sorted(graph)) if c]
+    assert not cycles, "import cycle: " + " -> ".join([*cycles[0], cycles[0][0]])
 
 
 def test_trainer_names_no_variant():

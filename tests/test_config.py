@@ -1,5 +1,6 @@
 import pytest
 
+from gamegan.build import resolve
 from gamegan.config import (
     RunConfig,
     apply_overrides,
@@ -9,7 +10,6 @@ from gamegan.config import (
 )
 from gamegan.errors import ConfigError
 from gamegan.presets import PRESETS, build_config, get_preset
-from gamegan.train.build import resolve
 
 
 def test_overrides_are_typed_and_reach_both_optimizers():

@@ -171,8 +171,8 @@ def test_sequence_model_conditioned_on_the_mode(tmp_path):
     """Every row of the training stream carries its piece's mode (the end event before a
     piece, that piece's); a conditioned LSTM keeps the modes and their shares in its
     snapshot, writes in the mode asked for, and resumes exactly."""
+    from gamegan.data.sequences import encode_corpus
     from gamegan.models import MODELS
-    from gamegan.train.sequence import encode_corpus
     from musicfiles import chorale_score
 
     spec, cfg = MODELS.get("lstm_lm"), MODELS.get("lstm_lm").config(min_count=1)
@@ -333,7 +333,7 @@ def test_bars_ask_a_sequence_model_for_one_piece(name):
     """Left alone, the bundled sequence models close a piece every few bars and start another
     (in another mode, maybe); asked for bars, they write one piece: the end is never drawn."""
     from gamegan.models.base import sample_logits
-    from gamegan.train.sequence import generate_events
+    from gamegan.music.sampling import generate_events
 
     loaded = gen.load_generator(gen.pretrained_path(name))
     label = 0 if loaded.class_names else None  # the bundled LSTM is told the mode

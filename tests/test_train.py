@@ -299,9 +299,9 @@ def test_torchrun_two_processes(tmp_path, mnist_dir):
 
 
 def test_wgan_forest_trains_on_class_33_only(tmp_path, cifar_dir):
+    from gamegan.build import resolve
+    from gamegan.data.run_data import load_run_data
     from gamegan.presets import build_config
-    from gamegan.train.build import resolve
-    from gamegan.train.run import load_run_data
 
     cfg = build_config("wgan-forest", data_dir=cifar_dir)
     data = load_run_data(resolve(cfg))

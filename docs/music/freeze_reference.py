@@ -7,9 +7,9 @@ music preset sees them (the VAE's soprano lines, the LSTM's merged parts, the GA
 so evaluating a Bach-trained run needs no corpus parse. Re-run it when a representation changes.
 """
 
+from gamegan.build import resolve
 from gamegan.evaluate import freeze_music_reference
 from gamegan.presets import build_config
-from gamegan.train.build import resolve
 
 if __name__ == "__main__":
     for preset in ("note-vae", "note-lstm", "chorale-gan"):

@@ -2,7 +2,7 @@
 
 A run is described by one :class:`RunConfig`. It is written to ``RUN_DIR/config.json`` and is
 enough to re-run or resume. Model and loss parameters stay generic dicts at this layer
-(``ModelConfig(name, params)``); ``gamegan.train.build`` checks them against the registered
+(``ModelConfig(name, params)``); ``gamegan.build`` checks them against the registered
 model's ``Config`` dataclass or the objective's constructor signature.
 """
 

@@ -179,7 +179,7 @@ def _choose(cfg: RunConfig, wanted: Iterable[str] | None) -> list[str]:
 
 def _load_real(resolved, log) -> tuple[Any, Any, str]:
     """The run's real data, plus a second disjoint real set when the data set has one."""
-    from gamegan.train.run import load_run_data
+    from gamegan.data.run_data import load_run_data
 
     cfg = resolved.cfg
     real = load_run_data(resolved)  # the very loader training used
@@ -295,7 +295,7 @@ def evaluate_run(
     """
     from gamegan import generate
     from gamegan import metrics as metric_lib
-    from gamegan.train.build import resolve
+    from gamegan.build import resolve
 
     log = log or (lambda line: None)
     started = time.perf_counter()
@@ -404,7 +404,7 @@ def heldout_sets(resolved, loaded, seed: int = 0, log=None) -> dict[str, list[np
     Parameters
     ----------
     resolved : Resolved
-        The run's resolved config (``gamegan.train.build.resolve``).
+        The run's resolved config (``gamegan.build.resolve``).
     loaded : LoadedGenerator
         The snapshot (``gamegan.generate.load_generator``).
     seed : int
@@ -574,8 +574,8 @@ def reference_pieces(resolved, scores: list) -> list:
     A sequence model's prepared pieces (the VAE's soprano lines in C, the LSTM's merged
     piano part); the GAN's training phrases decoded from their piano rolls.
     """
+    from gamegan.build import is_sequence_model
     from gamegan.music import pianoroll
-    from gamegan.train.build import is_sequence_model
 
     cfg = resolved.model_cfg
     if is_sequence_model(resolved.spec):

@@ -311,8 +311,8 @@ def _plan(
     out: Path,
 ) -> list[tuple[Setting, RunConfig, Path]]:
     """Build and check every setting's config before anything trains."""
+    from gamegan.build import resolve
     from gamegan.presets import build_config
-    from gamegan.train.build import resolve
 
     build_config(preset, overrides=overrides, **flags)  # a bad preset or --set names itself
     swept = set().union(*(_keys(s.overrides) for s in settings)) if settings else set()

@@ -147,7 +147,7 @@ def load_generator(run_or_snapshot: str | Path, *, device: str = "cpu") -> Loade
     LoadedGenerator
         The generator in eval mode, its metadata and the file it came from.
     """
-    from gamegan.train.build import build_dataclass, is_sequence_model
+    from gamegan.build import build_dataclass, is_sequence_model
 
     path = resolve_snapshot(run_or_snapshot)
     tensors, meta = load_tensors(path, expected_format=SNAPSHOT_FORMAT)
@@ -889,9 +889,9 @@ def _sequence_music(
 ):  # fmt: skip
     from dataclasses import replace
 
+    from gamegan.music.sampling import generate_events
     from gamegan.music.score import concatenate
     from gamegan.music.voices import split_voices
-    from gamegan.train.sequence import generate_events
 
     title = f"gamegan {loaded.metadata.get('model')} seed {seed}"
     prompt, back = (None, 0) if theme is None else _prompt(loaded, theme)

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from gamegan import __version__
+from gamegan.build import Resolved
 from gamegan.config import to_dict
 from gamegan.data.samplers import EpochSampler
 from gamegan.gan.spectrum import SpectrumMatch
@@ -29,7 +30,6 @@ from gamegan.io.png import make_grid, to_uint8, write_png
 from gamegan.nn.layers import Standardize
 from gamegan.runtime import Distributed, autocast, make_generator
 from gamegan.train import rng
-from gamegan.train.build import Resolved
 from gamegan.train.optim import build_optimizer
 
 GRID_ROWS = GRID_COLS = 5  # the chapter's 5x5 sample grid

@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from gamegan import __version__
+from gamegan.build import Resolved, is_sequence_model, resolve
 from gamegan.config import RunConfig, from_dict, to_dict, validate
+from gamegan.data.run_data import load_run_data
 from gamegan.errors import CheckpointError, ConfigError, DataError
 from gamegan.io.checkpoint import STATE_FORMAT, load_tensors
 from gamegan.io.rundir import (
@@ -39,7 +40,6 @@ from gamegan.runtime import (
     set_threads,
 )
 from gamegan.train import loop
-from gamegan.train.build import Resolved, is_sequence_model, resolve
 
 
 @dataclass(frozen=True)
@@ -54,109 +54,6 @@ class TrainResult:
     status: str
     config: RunConfig
     signal: int | None = None
-
-
-def load_run_data(resolved: Resolved, codec=None):
-    """What a run trains on, through the loader its config names.
-
-    Images for the image and texture GANs, piano-roll phrases (as uint8 "images" with the
-    tracks as channels) for the music GAN, an encoded event stream for sequence models;
-    ``codec`` is a resumed run's own vocabulary, so the data is encoded exactly as before.
-    """
-    if resolved.spec.kind in MUSIC_KINDS:
-        return load_music_data(resolved, codec)
-    from gamegan.data import DATASETS, TEXTURE_PREFIX, load_images
-    from gamegan.data.textures import BUNDLED_TEXTURES
-
-    cfg, model_cfg = resolved.cfg, resolved.model_cfg
-    source = cfg.data.source
-    known = (*DATASETS, *BUNDLED_TEXTURES)
-    if resolved.spec.kind == "texture_gan" and source.lower() not in known:
-        # A texture model learns from crops at the photo's own scale, never from resized images.
-        source = source if source.startswith(TEXTURE_PREFIX) else TEXTURE_PREFIX + source
-    return load_images(
-        source,
-        data_dir=cfg.data.data_dir,
-        resolution=model_cfg.resolution,
-        channels=model_cfg.channels,
-        classes=cfg.data.classes,
-        coarse_classes=cfg.data.coarse_classes,
-        split=cfg.data.split,
-        n_crops=cfg.data.n_crops,
-        seed=cfg.train.seed,
-        holdout=cfg.data.holdout,
-        flips=cfg.data.flips,
-    )
-
-
-def load_music_data(resolved: Resolved, codec=None):
-    """Scores from a corpus or folder, made into the model's training examples."""
-    from gamegan.data.images import ImageData
-    from gamegan.data.music import load_scores
-    from gamegan.music.score import MODES
-
-    cfg, model_cfg = resolved.cfg, resolved.model_cfg
-    music = load_scores(
-        cfg.data.source,
-        limit=cfg.data.max_files or None,
-        timeout=cfg.data.parse_timeout,
-    )
-    if resolved.spec.kind == "note_sequence":
-        from dataclasses import replace
-
-        from gamegan.train.sequence import encode_corpus
-
-        data = encode_corpus(
-            resolved.spec,
-            model_cfg,
-            music.scores,
-            seed=cfg.train.seed,
-            val_fraction=cfg.data.val_fraction,
-            codec=codec,
-        )
-        (n_train, n_val), minor = data.n_pieces, data.class_prior[MODES.index("minor")]
-        source = (
-            f"{music.source}: {n_train} pieces ({len(data.train)} events, {minor:.0%} minor) "
-            f"for training, {n_val} ({len(data.val)} events) for validation"
-        )
-        return replace(data, source=source, skipped=[*music.skipped, *data.skipped])
-
-    from gamegan.music import pianoroll
-    from gamegan.music.keys import estimate_key
-
-    rolls, modes, skipped = [], [], list(music.skipped)
-    for score in music.scores:
-        # Each phrase is labelled with its piece's mode, which a conditional model learns.
-        key = score.key or estimate_key(score)
-        found = pianoroll.phrases(
-            score,
-            n_bars=model_cfg.n_bars,
-            resolution=model_cfg.resolution,
-            lowest_pitch=model_cfg.lowest_pitch,
-            n_pitches=model_cfg.n_pitches,
-            n_tracks=model_cfg.n_tracks,
-            onsets=model_cfg.onsets,
-            context_bars=model_cfg.context_bars,
-        )
-        if found:
-            rolls.extend(found)
-            modes.extend([MODES.index(key.mode) if key is not None else 0] * len(found))
-        else:
-            name = score.extra.get("source", score.title)
-            skipped.append((name, "no phrase fits (4/4 time and every track sounding needed)"))
-    if not rolls:
-        raise DataError(
-            f"{music.source}: no {model_cfg.n_bars}-bar phrase with {model_cfg.n_tracks} "
-            "sounding tracks in 4/4 time; check the files or lower model.n_tracks"
-        )
-    images = torch.from_numpy(np.stack(rolls).astype(np.uint8) * 255)
-    labels = torch.tensor(modes, dtype=torch.int64)
-    n_minor = int((labels == MODES.index("minor")).sum())
-    source = (
-        f"{music.source}: {len(rolls)} phrases of {model_cfg.n_bars} bars "
-        f"({len(rolls) - n_minor} major, {n_minor} minor)"
-    )
-    return ImageData(images, labels, list(MODES), source, skipped)
 
 
 def _broadcast_path(path: Path | None, dist_info: Distributed) -> Path:

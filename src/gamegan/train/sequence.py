@@ -8,15 +8,15 @@ windows cut at random positions of the training stream (the chapter's sliding wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from gamegan import __version__
+from gamegan.build import Resolved
 from gamegan.config import to_dict
 from gamegan.data.samplers import EpochSampler
+from gamegan.data.sequences import SequenceData
 from gamegan.errors import DataError
 from gamegan.io.checkpoint import (
     SNAPSHOT_FORMAT,
@@ -26,101 +26,13 @@ from gamegan.io.checkpoint import (
     module_tensors,
     optimizer_tensors,
 )
-from gamegan.runtime import Distributed, autocast, make_generator
+from gamegan.music.sampling import generate_events
+from gamegan.runtime import Distributed, autocast
 from gamegan.train import rng
-from gamegan.train.build import Resolved
 from gamegan.train.optim import build_optimizer
 
 SAMPLE_STEPS = 96  # events in the piano-roll picture written every --sample-every iterations
 VAL_BATCHES = 8  # validation windows per pass: batch_size * VAL_BATCHES, fixed positions
-
-
-@dataclass(frozen=True)
-class SequenceData:
-    """Encoded corpus: one stream of events per split, pieces closed by the end event.
-
-    Each row also carries the class (the mode) of the piece it leads into: a piece's rows
-    carry its own, the end event that closes it the next piece's, since from there the
-    model writes that piece's first event. Only a model with ``n_classes`` is told them.
-    """
-
-    codec: object  # the model's codec (gamegan.music.events / tokens), vocabulary included
-    train: torch.Tensor  # int64 [L, n_streams]
-    val: torch.Tensor  # int64 [L_val, n_streams]; may be empty
-    train_labels: torch.Tensor  # int64 [L]: an index into class_names per row
-    val_labels: torch.Tensor  # int64 [L_val]
-    class_names: list[str]  # MODES
-    class_prior: list[float]  # each class's share of the training pieces
-    n_pieces: tuple[int, int]  # pieces in train and val
-    source: str = ""
-    skipped: list = field(default_factory=list)  # (name, reason)
-
-    @property
-    def images(self) -> torch.Tensor:  # the loop's data-size log line reads this
-        return self.train
-
-
-def encode_corpus(
-    spec, model_cfg, scores, *, seed: int, val_fraction: float, codec=None
-) -> SequenceData:
-    """Prepare, fit (unless ``codec`` is given, as on resume) and encode a list of scores.
-
-    Pieces, not windows, are split into train and validation, so no window of a validation
-    piece was seen in training. Each piece is labelled with its mode (from its key, or
-    estimated when the file has none; major when even that fails).
-    """
-    from gamegan.music.keys import estimate_key
-    from gamegan.music.score import MODES
-
-    prepared, modes, skipped = [], [], []
-    for score in scores:
-        piece = spec.codec.prepare(score, model_cfg)
-        if piece is None:
-            skipped.append((score.extra.get("source", score.title), "nothing this model can use"))
-        else:
-            prepared.append(piece)
-            key = score.key or estimate_key(score)
-            modes.append(MODES.index(key.mode) if key is not None else 0)
-    if not prepared:
-        raise DataError("no piece is usable by this model (see the skipped files above)")
-    if codec is None:
-        codec = spec.codec.fit(prepared, model_cfg)
-    order = np.random.default_rng(seed).permutation(len(prepared))
-    n_val = int(round(len(prepared) * val_fraction)) if len(prepared) > 1 else 0
-    val_ids, train_ids = set(order[:n_val].tolist()), order[n_val:]
-    start = codec.start_event()[None]
-
-    def stream(ids) -> tuple[torch.Tensor, torch.Tensor]:
-        ids = list(ids)
-        if not ids:
-            return torch.zeros(0, len(start[0]), dtype=torch.long), torch.zeros(0, dtype=torch.long)
-        parts, labels = [start], [[modes[ids[0]]]]
-        for k, i in enumerate(ids):
-            try:
-                rows = codec.encode(prepared[i])
-            except ValueError as err:
-                raise DataError(
-                    f"{prepared[i].extra.get('source', 'a piece')}: {err} (did the data change "
-                    "since this run started? resume needs the same corpus)"
-                ) from None
-            parts.append(rows)
-            piece_labels = np.full(len(rows), modes[i])
-            piece_labels[-1] = modes[ids[k + 1]] if k + 1 < len(ids) else modes[i]
-            labels.append(piece_labels)
-        return _joined(parts), _joined(labels)
-
-    train, train_labels = stream(train_ids)
-    val, val_labels = stream(sorted(val_ids))
-    n_pieces = (len(train_ids), len(val_ids))
-    counts = np.bincount([modes[i] for i in train_ids], minlength=len(MODES))
-    prior = (counts / counts.sum()).tolist()
-    return SequenceData(
-        codec, train, val, train_labels, val_labels, list(MODES), prior, n_pieces, skipped=skipped
-    )
-
-
-def _joined(arrays: list) -> torch.Tensor:
-    return torch.from_numpy(np.concatenate(arrays).astype(np.int64))
 
 
 class _LossOf(torch.nn.Module):
@@ -360,51 +272,3 @@ def _plateau_state(plateau) -> dict | None:
         if isinstance(v, (int, float, str, bool, type(None)))
     }
     return {k: ("inf" if v == float("inf") else v) for k, v in state.items()}
-
-
-def generate_events(
-    model,
-    codec,
-    *,
-    n_steps: int,
-    seed: int = 0,
-    temperature: float = 1.0,
-    top_k: int = 0,
-    prompt: np.ndarray | None = None,
-    tempo: float | None = None,
-    program: int | None = None,
-    keep_prompt: bool = False,
-    one_piece: bool = False,
-    label: int | None = None,
-):
-    """Sample ``n_steps`` events from scratch (or after ``prompt``) and decode them to scores.
-
-    With ``keep_prompt`` the prompt's events are decoded too, so a continued theme comes out
-    with its continuation. With ``one_piece`` the end event is never drawn, so the events are
-    one piece however long (the model would otherwise close pieces and start new ones, each
-    after its own fashion). ``label`` is a conditioned model's class (the mode). The same
-    seed, temperature and top-k always give the same music.
-    """
-    device = next(model.parameters()).device
-    start = codec.start_event()[None] if prompt is None else prompt
-    tokens = torch.as_tensor(np.asarray(start, dtype=np.int64), device=device)[None]
-    was_training = model.training
-    model.eval()
-    generator = make_generator(seed, torch.device("cpu"))
-    with torch.no_grad():
-        end = int(codec.start_event()[0]) if one_piece else None  # the end event's first token
-        options = {} if label is None else {"labels": torch.tensor([label], device=device)}
-        events = model.sample(
-            tokens, n_steps, temperature=temperature, top_k=top_k, generator=generator,
-            exclude=end, **options,
-        )  # fmt: skip
-    model.train(was_training)
-    options = {}
-    if tempo is not None:
-        options["tempo"] = tempo
-    if program is not None:
-        options["program"] = program
-    rows = events[0].cpu().numpy()
-    if keep_prompt:
-        rows = np.concatenate([tokens[0].cpu().numpy(), rows])
-    return codec.decode(rows, **options)
