@@ -553,3 +553,25 @@ def test_binarized_generator_writes_notes_as_played_and_still_learns():
     with torch.no_grad():
         z = G.sample_z(2)
         assert torch.equal(G(z), pianoroll_gan.hard_roll(soft(z), 2, True))
+
+
+def test_beat_hold_starts_each_beat_as_copies_of_its_first_step():
+    """With the gate shut every step of a beat is its first step, so every note lasts the
+    beat; the gate is a parameter that learns how far the later steps move, and with the
+    gate at 1 the generator is the one without the option."""
+    torch.manual_seed(0)
+    held = pianoroll_gan.Config(n_tracks=2, n_bars=2, beat_hold=True, hold_gate=0.0)
+    G = pianoroll_gan.Generator(held)
+    z = G.sample_z(3)
+    x = G(z)
+    beats = x.view(3, 2, 2 * 4, 4, 48)  # [N, tracks, beats, steps of a beat, pitches]
+    assert torch.equal(beats, beats[:, :, :, :1].expand_as(beats))
+    x.mean().backward()
+    assert G.hold_gate.grad is not None and G.hold_gate.grad.abs().sum() > 0
+    plain = pianoroll_gan.Generator(pianoroll_gan.Config(n_tracks=2, n_bars=2))
+    plain.load_state_dict({k: v for k, v in G.state_dict().items() if k != "hold_gate"})
+    with torch.no_grad():
+        G.hold_gate.fill_(1.0)
+        assert torch.allclose(G(z), plain(z), atol=1e-6)
+    with pytest.raises(ConfigError, match="hold_gate"):
+        pianoroll_gan.Config(hold_gate=-0.1)

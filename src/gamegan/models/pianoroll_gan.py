@@ -118,6 +118,13 @@ class Config:
     # rest at -1, the backward pass is the tanh's (straight-through). The critic then judges
     # the notes that are decoded, not a soft roll whose argmax it never saw.
     binarize: bool = False
+    # The later steps of each beat start as copies of its first: G's private branch writes a
+    # beat's first step, and how far the others depart from it is scaled by a learned gate
+    # per track (starting at ``hold_gate``). A note then lasts the beat unless G learns to
+    # move within it; with independent weights per step, a voice's two eighths of a beat
+    # pick their likeliest pitch apart and often change where Bach holds.
+    beat_hold: bool = False
+    hold_gate: float = 0.1
     track_names: tuple[str, ...] = VOICES  # part names of generated music
     programs: tuple[int, ...] = (ORGAN,) * 4  # General MIDI program of each track
     tempo: float = 90.0  # quarter notes per minute of generated music
@@ -129,7 +136,7 @@ class Config:
     def __post_init__(self) -> None:
         for name in WIDTHS:  # JSON configs bring lists; keep the dataclass hashable
             object.__setattr__(self, name, tuple(getattr(self, name)))
-        for flag in ("monophonic", "onsets", "binarize"):
+        for flag in ("monophonic", "onsets", "binarize", "beat_hold"):
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigError(
                     f"model.{flag} must be true or false, got {getattr(self, flag)!r}"
@@ -163,6 +170,7 @@ class Config:
         check_int("d_chroma_channels", self.d_chroma_channels, 0)
         check_int("d_onset_channels", self.d_onset_channels, 0)
         check_range("leaky_slope", self.leaky_slope, 0.0, float("inf"))
+        check_range("hold_gate", self.hold_gate, 0.0, float("inf"))
         check_int("n_classes", self.n_classes, 0)
         check_int("class_dim", self.class_dim)
         self._fit_tracks()
@@ -411,8 +419,10 @@ class Generator(LatentGenerator):
             nn.LayerNorm(p1),
             nn.ReLU(),
             block(p1, cfg.channels_per_track, (1, 12), groups=t),
-            nn.Tanh(),
         )
+        self.hold_gate = None
+        if cfg.beat_hold:
+            self.hold_gate = nn.Parameter(torch.full((t, 1, 1, 1, 1, 1), float(cfg.hold_gate)))
 
     def forward(
         self,
@@ -457,7 +467,12 @@ class Generator(LatentGenerator):
             [h.expand(t, -1, -1, -1, -1), track_bars.expand(-1, -1, *h.shape[2:4], -1)], dim=4
         )  # [T, N*B, beats, octaves, s2 + tz]
         k = cfg.channels_per_track
-        x = self.private(h).view(t, n, b * cfg.steps_per_bar, cfg.n_pitches, k)
+        x = self.private(h)  # [T, N*B, steps, pitches, k], before the tanh
+        if self.hold_gate is not None:
+            beats = x.view(t, n * b, cfg.beats_per_bar, cfg.resolution, cfg.n_pitches, k)
+            first = beats[:, :, :, :1]
+            x = (first + self.hold_gate * (beats - first)).view_as(x)
+        x = torch.tanh(x).view(t, n, b * cfg.steps_per_bar, cfg.n_pitches, k)
         x = x.permute(1, 0, 4, 2, 3)  # [N, T, k, steps, pitches]
         x = x.reshape(n, t * k, b * cfg.steps_per_bar, cfg.n_pitches)
         if cfg.binarize:
