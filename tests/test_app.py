@@ -113,7 +113,8 @@ def web(runs, tmp_path_factory):
 def _key(web, label):
     return next(
         key
-        for name, key in web.choices(("texture_gan", "note_sequence", "image_gan"))
+        for makes in ("textures", "music", "images")
+        for name, key in web.choices(makes)
         if name == label
     )
 

@@ -150,6 +150,27 @@ def test_no_import_cycles_between_modules():
     assert not cycles, "import cycle: " + " -> ".join([*cycles[0], cycles[0][0]])
 
 
+def test_kind_names_only_in_the_family_registry():
+    """Layers ask a model's family (``spec.family``, ``LoadedGenerator.family``) what it
+    makes; only the models package, where families are registered and models name theirs,
+    spells a kind."""
+    from gamegan.models.base import FAMILIES, MAKES
+
+    kinds = set(FAMILIES.names())
+    for path in FILES:
+        rel = path.relative_to(SRC)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in kinds:
+                assert rel.parts[0] == "models", (
+                    f"{rel}:{node.lineno} spells the kind {node.value!r}: ask the family"
+                )
+            # family.makes == "texture" (a typo) would quietly be False everywhere
+            if isinstance(node, ast.Compare) and getattr(node.left, "attr", "") == "makes":
+                for other in node.comparators:
+                    if isinstance(other, ast.Constant):
+                        assert other.value in MAKES, f"{rel}:{node.lineno}: {other.value!r}"
+
+
 def test_trainer_names_no_variant():
     text = (SRC / "train" / "gan.py").read_text().lower()
     for word in ("wgan", "hinge", "lsgan", "clip"):

@@ -85,6 +85,25 @@ def test_registry_names_and_specs() -> None:
         MODELS.get("nope")
 
 
+def test_every_model_names_a_family_the_layers_can_serve() -> None:
+    """A family says what its models make; one that samples event by event has no ONNX
+    graph and says why; an unknown kind is a clear error."""
+    from gamegan.models.base import FAMILIES, MAKES, family_of
+
+    for name in MODELS.names():
+        family = MODELS.get(name).family
+        assert family is family_of(MODELS.get(name).kind) and family.makes in MAKES, name
+    for kind in FAMILIES.names():
+        family = FAMILIES.get(kind)
+        assert (family.onnx_output is None) == bool(family.no_onnx), kind
+        assert not (family.sequential and family.onnx_output), kind
+    assert {FAMILIES.get(k).makes for k in FAMILIES.names()} == set(MAKES)
+    assert MODELS.get("deep_spatial_gan").family.makes == "textures"
+    assert MODELS.get("lstm_lm").family.sequential
+    with pytest.raises(ConfigError, match="model family"):
+        family_of("voxel_gan")
+
+
 # the chapter's architectures
 
 

@@ -67,7 +67,7 @@ SEQUENCE_LOSS = "likelihood"  # loss.name of the sequence models: cross-entropy 
 
 def is_sequence_model(spec: Any) -> bool:
     """True for next-event music models (a ``SequenceSpec``), False for GANs."""
-    return getattr(spec, "kind", "") == "note_sequence"
+    return spec.family.sequential
 
 
 def resolve(cfg: RunConfig) -> Resolved:

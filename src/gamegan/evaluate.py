@@ -28,7 +28,6 @@ from gamegan import __version__
 from gamegan.config import RunConfig, from_dict
 from gamegan.errors import CheckpointError, ConfigError, DataError
 from gamegan.io.rundir import read_config_json
-from gamegan.models.base import MUSIC_KINDS
 
 __all__ = ["applicable_metrics", "evaluate_run", "heldout_sets", "load_run_config"]
 
@@ -71,16 +70,19 @@ def _is_digits(cfg: RunConfig) -> bool:
     return cfg.data.source.strip().lower() == "mnist"
 
 
-def _is_texture(cfg: RunConfig) -> bool:
+def _makes(cfg: RunConfig) -> str | None:
+    """What the run's model makes (its family's ``makes``), None for an unknown model."""
     from gamegan.models import MODELS
 
-    return cfg.model.name in MODELS and MODELS.get(cfg.model.name).kind == "texture_gan"
+    return MODELS.get(cfg.model.name).family.makes if cfg.model.name in MODELS else None
+
+
+def _is_texture(cfg: RunConfig) -> bool:
+    return _makes(cfg) == "textures"
 
 
 def _is_music(cfg: RunConfig) -> bool:
-    from gamegan.models import MODELS
-
-    return cfg.model.name in MODELS and MODELS.get(cfg.model.name).kind in MUSIC_KINDS
+    return _makes(cfg) == "music"
 
 
 def _checkerboard(photo: torch.Tensor, size: int) -> tuple[list, list]:
@@ -661,7 +663,7 @@ def _evaluate_music(run_dir, resolved, loaded, n, seed, started, log) -> list[di
 
     reference, source = music_reference(resolved, log)
     phrase_bars = 0  # the GAN's pieces are cut into phrases, as its corpus is
-    if resolved.spec.kind == "music_gan":
+    if not resolved.spec.family.sequential:
         phrase_bars = int(resolved.model_cfg.n_bars)
         bars = GAN_EVAL_PHRASES * phrase_bars  # beginnings and continuations alike
     else:

@@ -21,7 +21,7 @@ from gamegan.io.checkpoint import SNAPSHOT_FORMAT, load_module, load_tensors
 from gamegan.io.png import to_uint8
 from gamegan.io.rundir import latest_file
 from gamegan.io.terrain import add_wrap_edge
-from gamegan.models.base import MUSIC_KINDS
+from gamegan.models.base import UNNAMED_KIND, Family, family_of
 from gamegan.music.score import MODES, Key
 from gamegan.nn.layers import memory_format_of
 from gamegan.runtime import make_generator, pick_device, resolve_precision
@@ -41,7 +41,12 @@ class LoadedGenerator:
 
     @property
     def kind(self) -> str:
-        return str(self.metadata.get("kind", "image_gan"))
+        return str(self.metadata.get("kind", UNNAMED_KIND))
+
+    @property
+    def family(self) -> Family:
+        """What the snapshot makes and how (:class:`gamegan.models.base.Family`)."""
+        return family_of(self.kind)
 
     @property
     def z_dim(self) -> int:
@@ -203,7 +208,7 @@ def images(
     if n < 1:
         raise ValueError("n must be at least 1")
     loaded = _loaded(run_or_snapshot, device)
-    if loaded.kind not in ("image_gan", "texture_gan"):
+    if loaded.family.makes == "music":
         raise ConfigError(f"{loaded.path}: a {loaded.kind} model makes music, not images")
     G = loaded.G
     dev = next(G.parameters()).device
@@ -416,7 +421,7 @@ def texture(
         if isinstance(run_or_snapshot, LoadedGenerator)
         else load_generator(run_or_snapshot, device=device)
     )
-    if loaded.metadata.get("kind") != "texture_gan":
+    if loaded.family.makes != "textures":
         raise ConfigError(
             f"{loaded.path}: a {loaded.metadata.get('kind')} snapshot makes fixed-size images; "
             "texture sizes need a texture model (presets texture, texture-brick, ...)"
@@ -646,7 +651,7 @@ def music(
         One score, or with ``n_steps`` on a sequence model one per generated piece.
     """
     loaded = _loaded(run_or_snapshot, device)
-    if loaded.kind not in MUSIC_KINDS:
+    if loaded.family.makes != "music":
         raise ConfigError(f"{loaded.path}: a {loaded.kind} model makes images, not music")
     if n_bars is not None and not 1 <= n_bars <= MAX_BARS:
         raise ConfigError(f"--bars {n_bars}: choose 1 to {MAX_BARS}")
@@ -678,7 +683,7 @@ def music(
 
     theme = None
     if primer is not None:
-        if loaded.kind == "music_gan":
+        if not loaded.family.sequential:
             raise ConfigError(
                 "--primer: the chorale GAN draws whole phrases from noise and cannot continue "
                 "a theme; use a sequence model (chorale-lstm, chorale-vae or your own run)"
@@ -686,7 +691,7 @@ def music(
         theme = _read_primer(primer)
 
     def compose(piece_seed: int) -> list:
-        if loaded.kind == "music_gan":
+        if not loaded.family.sequential:
             piece = _gan_music(loaded, seed=piece_seed, n_bars=n_bars, n_steps=n_steps, mode=mode)
             return [piece]
         return _sequence_music(
@@ -697,7 +702,8 @@ def music(
     if mode is None and not loop:
         scores = compose(seed)
     else:
-        wanted = (LOOP_DRAWS_GAN if loaded.kind == "music_gan" else LOOP_DRAWS) if loop else 1
+        draws = LOOP_DRAWS if loaded.family.sequential else LOOP_DRAWS_GAN
+        wanted = draws if loop else 1
         scores = [_draw(compose, seed, mode, wanted)]
     scores = [_arranged(score, tempo, programs, tonic) for score in scores]
     if loop:

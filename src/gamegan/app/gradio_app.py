@@ -61,10 +61,6 @@ MAX_OUTPUT_BYTES = 500 * 1024 * 1024
 MAX_OUTPUT_AGE = 24 * 3600
 KEEP_RECENT = 10 * 60
 
-TEXTURE_KINDS = ("texture_gan",)
-IMAGE_KINDS = ("image_gan",)
-MUSIC_KINDS = tuple(gen.MUSIC_KINDS)
-
 # Gradio routes that fetch from other hosts, or serve features this app does not use (uploads
 # would land outside any request folder).
 REFUSED_ROUTES = (
@@ -94,8 +90,8 @@ class Model:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
-    def kind(self) -> str:
-        return self.loaded.kind
+    def family(self):
+        return self.loaded.family
 
 
 def load_models(run_dirs: Iterable[str | os.PathLike] = ()) -> dict[str, Model]:
@@ -450,14 +446,15 @@ class GameganApp:
         models = load_models(run_dirs)
         return cls(models, Outputs(out), concurrency)
 
-    def choices(self, kinds: Sequence[str]) -> list[tuple[str, str]]:
-        """(label, key) pairs of the models of these kinds, for a dropdown."""
-        return [(m.label, m.key) for m in self.models.values() if m.kind in kinds]
+    def choices(self, makes: str) -> list[tuple[str, str]]:
+        """(label, key) pairs of the models that make ``makes`` (textures, music, images),
+        for a dropdown."""
+        return [(m.label, m.key) for m in self.models.values() if m.family.makes == makes]
 
-    def _model(self, key: Any, kinds: Sequence[str], what: str) -> Model:
+    def _model(self, key: Any, makes: str, what: str) -> Model:
         model = self.models.get(key) if isinstance(key, str) else None
-        if model is None or model.kind not in kinds:
-            offered = ", ".join(label for label, _ in self.choices(kinds)) or "none"
+        if model is None or model.family.makes != makes:
+            offered = ", ".join(label for label, _ in self.choices(makes)) or "none"
             raise ConfigError(f"pick a {what} model from the list (offered: {offered})")
         return model
 
@@ -480,7 +477,7 @@ class GameganApp:
         from gamegan.metrics.tiling import seam_score
 
         report = _reporter(progress)
-        model = self._model(key, TEXTURE_KINDS, "texture")
+        model = self._model(key, "textures", "texture")
         seed = _whole(seed, "seed", 0, MAX_SEED)
         width = _whole(width, "width", MIN_SIDE, MAX_SIDE)
         height = _whole(height, "height", MIN_SIDE, MAX_SIDE)
@@ -541,7 +538,7 @@ class GameganApp:
         from gamegan.metrics.music_stats import repeated_note_ratio
 
         report = _reporter(progress)
-        model = self._model(key, MUSIC_KINDS, "music")
+        model = self._model(key, "music", "music")
         bars = _whole(bars, "bars", 1, MAX_BARS)
         temperature = _number(temperature, "temperature", 0.0, MAX_TEMPERATURE)
         top_k = _whole(top_k, "top-k", 0, MAX_TOP_K)
@@ -578,7 +575,7 @@ class GameganApp:
         except AudioError as err:
             no_audio = str(err)
             _gradio().Warning(f"No audio: {no_audio}. The MIDI file is still ready.")
-        ignored = " (the GAN ignores temperature and top-k)" if model.kind == "music_gan" else ""
+        ignored = " (the GAN ignores temperature and top-k)" if not model.family.sequential else ""
         summary = (
             f"**{model.label}**, seed {seed}{ignored}: {score.n_bars} bars, {score.seconds:.1f} s, "
             f"{score.n_notes} notes, repeated-note ratio {repeated_note_ratio(score):.2f}; "
@@ -599,7 +596,7 @@ class GameganApp:
         from gamegan.io.png import make_grid, write_png
 
         report = _reporter(progress)
-        model = self._model(key, IMAGE_KINDS, "image")
+        model = self._model(key, "images", "image")
         seed = _whole(seed, "seed", 0, MAX_SEED)
         count = _whole(count, "count", 1, MAX_IMAGES)
         folder = self.outputs.new_folder("images")
@@ -685,7 +682,7 @@ class GameganApp:
         def texture_event(key, seed, width, height, tileable, progress=gr.Progress()):
             return self.texture_handler(key, seed, width, height, tileable, progress=progress)
 
-        choices = self.choices(TEXTURE_KINDS)
+        choices = self.choices("textures")
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 model = gr.Dropdown(
@@ -755,7 +752,7 @@ class GameganApp:
                 key, bars, temperature, top_k, seed, tempo, tonic, mode, loop, progress=progress
             )
 
-        choices = self.choices(MUSIC_KINDS)
+        choices = self.choices("music")
         if not choices:
             gr.Markdown(
                 "No music model here: the bundled ones (chorale, chorale-lstm, chorale-vae) are "
@@ -840,7 +837,7 @@ class GameganApp:
         def images_event(key, seed, count, progress=gr.Progress()):
             return self.images_handler(key, seed, count, progress=progress)
 
-        choices = self.choices(IMAGE_KINDS)
+        choices = self.choices("images")
         if not choices:
             gr.Markdown(
                 "No image model was given. Image GANs (MNIST digits, CIFAR forests, ...) come "

@@ -128,10 +128,10 @@ def generate(
     if precision not in PRECISIONS:
         raise fail(f"--precision must be fp32, bf16 or auto, got {precision!r}")
     loaded = gen.load_generator(source, device=device)
-    if precision != "fp32" and loaded.metadata.get("kind") != "texture_gan":
+    if precision != "fp32" and loaded.family.makes != "textures":
         raise fail("--precision applies to textures; this model makes fixed-size output")
     try:
-        if loaded.kind in gen.MUSIC_KINDS:
+        if loaded.family.makes == "music":
             if bars is not None and steps is not None:
                 raise fail("give --bars or --steps, not both")
             _music(
@@ -139,7 +139,7 @@ def generate(
                 top_k, wav, ogg, tempo, _programs(program), loop, key, mode,
                 primer,
             )  # fmt: skip
-        elif loaded.metadata.get("kind") == "texture_gan":
+        elif loaded.family.makes == "textures":
             _textures(
                 loaded,
                 count or 1,
@@ -270,8 +270,17 @@ def _music(
     for i in range(count):
         start = time.perf_counter()
         scores = gen.music(
-            loaded, seed=seed + i, n_bars=bars, n_steps=steps, temperature=temperature,
-            top_k=top_k, tempo=tempo, programs=programs, loop=loop, key=key, mode=mode,
+            loaded,
+            seed=seed + i,
+            n_bars=bars,
+            n_steps=steps,
+            temperature=temperature,
+            top_k=top_k,
+            tempo=tempo,
+            programs=programs,
+            loop=loop,
+            key=key,
+            mode=mode,
             primer=primer,
         )
         seconds = time.perf_counter() - start

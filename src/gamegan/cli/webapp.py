@@ -60,7 +60,7 @@ def serve(
 
     if importlib.util.find_spec("gradio") is None:
         raise fail("the app needs Gradio: pip install 'gamegan[app]'")
-    from gamegan.app.gradio_app import IMAGE_KINDS, MUSIC_KINDS, TEXTURE_KINDS, GameganApp
+    from gamegan.app.gradio_app import GameganApp
     from gamegan.errors import GameganError
 
     try:
@@ -73,12 +73,8 @@ def serve(
             "page and its CPU",
             err=True,
         )
-    for tab, kinds in (
-        ("textures", TEXTURE_KINDS),
-        ("music", MUSIC_KINDS),
-        ("images", IMAGE_KINDS),
-    ):
-        names = [label for label, _ in web.choices(kinds)]
+    for tab in ("textures", "music", "images"):
+        names = [label for label, _ in web.choices(tab)]
         typer.echo(f"{tab}: {', '.join(names) or '(none)'}")
     typer.echo(f"output folder: {web.outputs.root}")
     try:

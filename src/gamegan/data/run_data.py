@@ -10,7 +10,6 @@ import numpy as np
 import torch
 
 from gamegan.errors import DataError
-from gamegan.models.base import MUSIC_KINDS
 
 
 def load_run_data(resolved, codec=None):
@@ -20,7 +19,8 @@ def load_run_data(resolved, codec=None):
     tracks as channels) for the music GAN, an encoded event stream for sequence models;
     ``codec`` is a resumed run's own vocabulary, so the data is encoded exactly as before.
     """
-    if resolved.spec.kind in MUSIC_KINDS:
+    family = resolved.spec.family
+    if family.makes == "music":
         return load_music_data(resolved, codec)
     from gamegan.data import DATASETS, TEXTURE_PREFIX, load_images
     from gamegan.data.textures import BUNDLED_TEXTURES
@@ -28,7 +28,7 @@ def load_run_data(resolved, codec=None):
     cfg, model_cfg = resolved.cfg, resolved.model_cfg
     source = cfg.data.source
     known = (*DATASETS, *BUNDLED_TEXTURES)
-    if resolved.spec.kind == "texture_gan" and source.lower() not in known:
+    if family.makes == "textures" and source.lower() not in known:
         # A texture model learns from crops at the photo's own scale, never from resized images.
         source = source if source.startswith(TEXTURE_PREFIX) else TEXTURE_PREFIX + source
     return load_images(
@@ -58,7 +58,7 @@ def load_music_data(resolved, codec=None):
         limit=cfg.data.max_files or None,
         timeout=cfg.data.parse_timeout,
     )
-    if resolved.spec.kind == "note_sequence":
+    if resolved.spec.family.sequential:
         from dataclasses import replace
 
         from gamegan.data.sequences import encode_corpus

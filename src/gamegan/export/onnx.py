@@ -36,14 +36,9 @@ from gamegan import __version__
 from gamegan.errors import ConfigError, GameganError
 from gamegan.generate import LoadedGenerator, load_generator, resolve_snapshot
 from gamegan.io.checkpoint import read_metadata
+from gamegan.models.base import FAMILIES, UNNAMED_KIND, Family, family_of
 from gamegan.runtime import make_generator
 
-EXPORTED_KINDS = ("image_gan", "texture_gan", "music_gan")
-OUTPUT_NAMES = {"image_gan": "image", "texture_gan": "texture", "music_gan": "pianoroll"}
-NOT_EXPORTED = {
-    "note_sequence": "it writes music one event at a time, feeding each sampled token back "
-    "through a Python loop, so no single graph maps a latent to the music",
-}
 # onnxruntime vs PyTorch, on outputs in [-1, 1]: float32 reordering noise is ~1e-6 here, one
 # uint8 level is 2/255 ~ 8e-3, and real export bugs (a baked-in size, wrong padding) are ~0.1.
 ATOL = 1e-4
@@ -184,19 +179,19 @@ def export_onnx(
         raise ConfigError(f"{path}: is a folder; give the .onnx file to write")
     onnx = _import_onnx()
     loaded = _load(run_or_snapshot)
-    kind = loaded.kind
+    kind, family = loaded.kind, loaded.family
     if opset is not None and not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise ConfigError(
             f"opset {opset}: choose {MIN_OPSET} to {onnx.defs.onnx_opset_version()} (the "
             "torch.export-based exporter writes 18 and newer)"
         )
-    is_texture = kind == "texture_gan"
+    is_texture = family.makes == "textures"
     if is_texture and tileable and opset is not None and opset < WRAP_OPSET:
         raise ConfigError(
             f"opset {opset}: tileable textures need opset {WRAP_OPSET} or newer (circular "
             "padding is ONNX Pad mode 'wrap'); export with --no-tileable or a newer opset"
         )
-    cases = _cases(kind, sizes)
+    cases = _cases(family, sizes)
 
     G = loaded.G
     if next(G.parameters()).device.type != "cpu":
@@ -207,7 +202,7 @@ def export_onnx(
         G.set_tileable(tileable)
     try:
         start = time.perf_counter()
-        proto = _export_graph(G, kind, opset)
+        proto = _export_graph(G, family, opset)
         export_seconds = time.perf_counter() - start
         metadata, doc, inputs, outputs = _describe(loaded, G, tileable if is_texture else None)
         for key, value in metadata.items():
@@ -218,7 +213,7 @@ def export_onnx(
         proto.graph.output[0].doc_string = outputs[0]
         onnx.checker.check_model(proto)
         data = proto.SerializeToString()
-        checks = _verify(data, G, kind, cases) if check else []
+        checks = _verify(data, G, family, cases) if check else []
     finally:
         G.train(was_training)
         if is_texture and was_tileable is not None:
@@ -294,20 +289,21 @@ def _load(source: str | Path | LoadedGenerator) -> LoadedGenerator:
         kind, path = source.kind, source.path
     else:
         path = resolve_snapshot(source)
-        kind = str(read_metadata(path).get("kind", "image_gan"))
-    if kind not in EXPORTED_KINDS:
-        why = NOT_EXPORTED.get(kind, "gamegan has no graph for this kind of model")
+        kind = str(read_metadata(path).get("kind", UNNAMED_KIND))
+    family = family_of(kind)
+    if family.onnx_output is None:
+        exported = [name for name in FAMILIES.names() if FAMILIES.get(name).onnx_output]
         raise ConfigError(
-            f"{path}: a {kind} model is not exported to ONNX: {why}; export takes "
-            f"{', '.join(EXPORTED_KINDS)} snapshots"
+            f"{path}: a {kind} model is not exported to ONNX: {family.no_onnx}; export takes "
+            f"{', '.join(exported)} snapshots"
         )
     return source if isinstance(source, LoadedGenerator) else load_generator(path)
 
 
-def _cases(kind: str, sizes: Sequence[Any] | None) -> list[tuple[int, ...]]:
+def _cases(family: Family, sizes: Sequence[Any] | None) -> list[tuple[int, ...]]:
     """Check inputs as (batch, h, w) for textures and (batch,) for the others."""
     out: list[tuple[int, ...]] = []
-    if kind == "texture_gan":
+    if family.makes == "textures":
         for size in TEXTURE_CHECKS if sizes is None else sizes:
             size = tuple(int(s) for s in (size if isinstance(size, Sequence) else (size,)))
             size = (1, *size) if len(size) == 2 else size
@@ -324,8 +320,8 @@ def _cases(kind: str, sizes: Sequence[Any] | None) -> list[tuple[int, ...]]:
     return out
 
 
-def _latent(G: torch.nn.Module, kind: str, case: tuple[int, ...], seed: int) -> torch.Tensor:
-    if kind == "texture_gan":
+def _latent(G: torch.nn.Module, family: Family, case: tuple[int, ...], seed: int) -> torch.Tensor:
+    if family.makes == "textures":
         n, h, w = case
         u = G.upsampling
         return G.sample_z(n, make_generator(seed), "cpu", height=h * u, width=w * u)
@@ -340,10 +336,10 @@ def _context_steps(G: torch.nn.Module) -> int:
     return int(getattr(G, "context_steps", 0) or 0)
 
 
-def _inputs(G: torch.nn.Module, kind: str, case: tuple[int, ...], seed: int) -> dict:
+def _inputs(G: torch.nn.Module, family: Family, case: tuple[int, ...], seed: int) -> dict:
     """The graph's inputs by name: the latent, a conditional G's labels (every class in turn)
     and the context bars of a G that continues them (random notes on and off)."""
-    z = _latent(G, kind, case, seed)
+    z = _latent(G, family, case, seed)
     inputs = {"z": z}
     if _n_classes(G):
         inputs["labels"] = torch.arange(len(z), dtype=torch.int64) % _n_classes(G)
@@ -373,17 +369,17 @@ def _quiet():
         logger.setLevel(level)
 
 
-def _export_graph(G: torch.nn.Module, kind: str, opset: int | None):
+def _export_graph(G: torch.nn.Module, family: Family, opset: int | None):
     """Trace G with a dynamic batch (and field size) into an ``onnx.ModelProto``."""
     Dim = torch.export.Dim
     # Example sizes of 2+ and h != w: torch.export specializes sizes 0 and 1 and would tie
     # equal sizes together.
     batch = Dim("batch")
-    if kind == "texture_gan":
-        inputs = _inputs(G, kind, (2, 3, 5), seed=0)
+    if family.makes == "textures":
+        inputs = _inputs(G, family, (2, 3, 5), seed=0)
         dims = {0: batch, 2: Dim("h"), 3: Dim("w")}
     else:
-        inputs = _inputs(G, kind, (2,), seed=0)
+        inputs = _inputs(G, family, (2,), seed=0)
         dims = {0: batch}
     shapes = (dims, *({0: batch} for _ in list(inputs)[1:]))  # one label, context per latent
     with _quiet():
@@ -393,7 +389,7 @@ def _export_graph(G: torch.nn.Module, kind: str, opset: int | None):
             dynamo=True,
             opset_version=opset,
             input_names=list(inputs),
-            output_names=[OUTPUT_NAMES[kind]],
+            output_names=[family.onnx_output],
             dynamic_shapes=shapes,
             optimize=True,
             verbose=False,
@@ -401,7 +397,7 @@ def _export_graph(G: torch.nn.Module, kind: str, opset: int | None):
     return program.model_proto
 
 
-def _verify(data: bytes, G: torch.nn.Module, kind: str, cases) -> list[Check]:
+def _verify(data: bytes, G: torch.nn.Module, family: Family, cases) -> list[Check]:
     """onnxruntime and PyTorch on the same seeded latents; raise past :data:`ATOL`."""
     import onnxruntime as ort
 
@@ -411,7 +407,7 @@ def _verify(data: bytes, G: torch.nn.Module, kind: str, cases) -> list[Check]:
     session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     checks = []
     for i, case in enumerate(cases):
-        inputs = _inputs(G, kind, case, seed=1000 + i)
+        inputs = _inputs(G, family, case, seed=1000 + i)
         z = inputs["z"]
         with torch.no_grad():
             want = G(*inputs.values()).float().numpy()
@@ -442,9 +438,9 @@ def _describe(
     """Metadata (``gamegan.*`` keys), the doc string, and one-line input/output summaries."""
     kind, meta = loaded.kind, loaded.metadata
     model = str(meta.get("model"))
-    if kind == "texture_gan":
+    if loaded.family.makes == "textures":
         latent, output, text = _texture_layout(G, tileable)
-    elif kind == "music_gan":
+    elif loaded.family.makes == "music":
         latent, output, text = _music_layout(G, meta.get("model_params", {}))
     else:
         latent, output, text = _image_layout(G)

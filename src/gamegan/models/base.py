@@ -1,4 +1,5 @@
-"""What every image GAN model provides, and the MODELS registry the build step looks up."""
+"""What every model provides, the MODELS registry the build step looks up, and FAMILIES:
+the kinds of model, which the layers above ask instead of comparing kind names."""
 
 from __future__ import annotations
 
@@ -11,6 +12,52 @@ from torch import nn
 from gamegan.errors import ConfigError
 from gamegan.nn.layers import ACTIVATIONS
 from gamegan.registry import Registry
+
+
+@dataclass(frozen=True)
+class Family:
+    """A kind of model: what its snapshots make, and how the layers above serve it.
+
+    A snapshot stores its family's name as ``kind``. Training, generation, evaluation, export
+    and the app read these fields rather than compare kind names (a boundary test keeps the
+    names out of them), so a new kind of model is one entry here plus the code its new
+    abilities need.
+    """
+
+    name: str
+    makes: str  # what generation writes: "images" (at the trained size), "textures" or "music"
+    # Writes one event at a time by sampling its own next-event distribution (with temperature
+    # and top-k), trained by its own likelihood; else a whole output from noise in one pass,
+    # trained against a critic.
+    sequential: bool = False
+    onnx_output: str | None = None  # name of the ONNX graph's output; None: no ONNX export
+    no_onnx: str = ""  # why not, for the error message
+
+
+MAKES = ("images", "textures", "music")
+FAMILIES: Registry[Family] = Registry("model family")
+for _family in (
+    Family("image_gan", "images", onnx_output="image"),
+    Family("texture_gan", "textures", onnx_output="texture"),
+    Family("music_gan", "music", onnx_output="pianoroll"),
+    Family(
+        "note_sequence",
+        "music",
+        sequential=True,
+        no_onnx="it writes music one event at a time, feeding each sampled token back through "
+        "a Python loop, so no single graph maps a latent to the music",
+    ),
+):
+    FAMILIES.register(_family.name)(_family)
+
+
+# The kind of a snapshot whose metadata names none (the first snapshots held image GANs).
+UNNAMED_KIND = "image_gan"
+
+
+def family_of(kind: str) -> Family:
+    """The family named by a spec's or a snapshot's ``kind`` (a clear error when unknown)."""
+    return FAMILIES.get(kind)
 
 
 @dataclass(frozen=True)
@@ -31,11 +78,12 @@ class GANSpec:
     # piano-roll GAN's block matrix products ran slower) keeps the default layout.
     channels_last: bool = False
 
+    @property
+    def family(self) -> Family:
+        return family_of(self.kind)
+
 
 MODELS: Registry[GANSpec | SequenceSpec] = Registry("model")
-
-# Snapshot kinds that make music (the rest make images): generate, eval and training ask.
-MUSIC_KINDS = ("note_sequence", "music_gan")
 
 
 class LatentGenerator(nn.Module):
@@ -121,6 +169,10 @@ class SequenceSpec:
     codec: type  # Codec.prepare(score, cfg), Codec.fit(scores, cfg); encode/decode; to_dict
     network: type  # Network(cfg, vocab_sizes): loss(tokens) and sample(prompt, n_steps, ...)
     kind: str = "note_sequence"
+
+    @property
+    def family(self) -> Family:
+        return family_of(self.kind)
 
 
 def sample_logits(

@@ -128,7 +128,7 @@ class GANTrainer:
         networks have ``n_classes``); an unconditional model ignores them."""
         cfg = resolved.cfg
         self.cfg = cfg
-        self.kind = resolved.spec.kind  # image_gan, texture_gan or music_gan
+        self.kind = resolved.spec.kind  # its family's name, stored in snapshots
         # a batch -> uint8 [N, 1|3, H, W]
         picture, model_cfg = resolved.spec.picture, resolved.model_cfg
         self.picture = to_uint8 if picture is None else (lambda x: picture(x, model_cfg))

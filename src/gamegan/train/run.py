@@ -30,7 +30,6 @@ from gamegan.io.rundir import (
     remove_stale_temp_files,
     write_json,
 )
-from gamegan.models.base import MUSIC_KINDS
 from gamegan.runtime import (
     Distributed,
     distributed_from_env,
@@ -115,7 +114,7 @@ def _check_batch_memory(resolved: Resolved, device: torch.device, dist_info) -> 
     cases (a mistyped ``--batch-size``) before a run folder is made, not every tight one.
     """
     model_cfg = resolved.model_cfg
-    if resolved.spec.kind in MUSIC_KINDS or not hasattr(model_cfg, "channels"):
+    if resolved.spec.family.makes == "music" or not hasattr(model_cfg, "channels"):
         return
     side, channels = model_cfg.resolution, model_cfg.channels
     per_process = -(-resolved.cfg.train.batch_size // dist_info.world_size)
@@ -184,7 +183,7 @@ def train(
         cfg = build_config(preset, overrides=overrides, **flags)
     resolved = resolve(cfg)
     crop_note = ""
-    if resolved.spec.kind == "texture_gan":
+    if resolved.spec.family.makes == "textures":
         resolved, crop_note = _fit_crop(resolved)
     dist_info = distributed_from_env()
     device = pick_device(resolved.cfg.train.device)  # before any folder: a bad flag leaves none
@@ -334,6 +333,7 @@ def _metrics_hook(trainer, run_dir: Path, t, log):
     from gamegan.evaluate import applicable_metrics, evaluate_run
     from gamegan.io.checkpoint import save_tensors
     from gamegan.io.rundir import checkpoint_name
+    from gamegan.models.base import family_of
 
     # The digit classifier's FID/KID costs a classifier training: left to `gamegan eval`.
     groups = [g for g in applicable_metrics(trainer.cfg) if g != "classifier"]
@@ -343,7 +343,8 @@ def _metrics_hook(trainer, run_dir: Path, t, log):
             return
         tensors, meta = trainer.snapshot()
         save_tensors(run_dir / checkpoint_name("snapshot", iteration), tensors, meta)
-        n = t.metrics_count // 10 if trainer.kind in MUSIC_KINDS else t.metrics_count
+        music = family_of(trainer.kind).makes == "music"
+        n = t.metrics_count // 10 if music else t.metrics_count
         rng = torch.get_rng_state()
         cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
         try:
