@@ -6,7 +6,8 @@ import torch
 
 from gamegan.api import train
 from gamegan.errors import ConfigError
-from gamegan.generate import _synthesize, load_generator, texture
+from gamegan.generate import load_generator, texture
+from gamegan.generate.textures import _synthesize
 from gamegan.models.deep_spatial_gan import Config, Discriminator, Generator
 from gamegan.runtime import make_generator
 

@@ -15,6 +15,7 @@ from gamegan import api
 from gamegan import generate as gen
 from gamegan.cli import app
 from gamegan.errors import CheckpointError, ConfigError, DataError
+from gamegan.generate import pieces as gen_music
 from gamegan.io.checkpoint import load_tensors, save_tensors
 from gamegan.io.midi import read_midi
 from gamegan.io.rundir import latest_file
@@ -150,12 +151,12 @@ def test_gan_conditioned_on_the_mode(tmp_path):
     loaded = gen.load_generator(latest_file(run, "snapshot"))
     assert loaded.class_names == ["major", "minor"]
     assert loaded.metadata["class_prior"] == [0.5, 0.5]
-    major = gen._gan_music(loaded, seed=3, n_bars=4, n_steps=None, mode="major")
-    minor = gen._gan_music(loaded, seed=3, n_bars=4, n_steps=None, mode="minor")
+    major = gen_music._gan_music(loaded, seed=3, n_bars=4, n_steps=None, mode="major")
+    minor = gen_music._gan_music(loaded, seed=3, n_bars=4, n_steps=None, mode="minor")
     assert major.parts != minor.parts, "the mode is the generator's input"
-    assert major == gen._gan_music(loaded, seed=3, n_bars=4, n_steps=None, mode="major")
-    drawn = {gen._gan_music(loaded, seed=s, n_bars=4, n_steps=None).parts for s in range(8)}
-    assert drawn <= {gen._gan_music(loaded, seed=s, n_bars=4, n_steps=None, mode=m).parts
+    assert major == gen_music._gan_music(loaded, seed=3, n_bars=4, n_steps=None, mode="major")
+    drawn = {gen_music._gan_music(loaded, seed=s, n_bars=4, n_steps=None).parts for s in range(8)}
+    assert drawn <= {gen_music._gan_music(loaded, seed=s, n_bars=4, n_steps=None, mode=m).parts
                      for s in range(8) for m in ("major", "minor")}  # fmt: skip
     report = export_onnx(run, tmp_path / "roll.onnx")
     assert report.max_abs_diff < 1e-4 and report.inputs[1].startswith("labels int64")
@@ -196,7 +197,7 @@ def test_sequence_model_conditioned_on_the_mode(tmp_path):
     assert sum(loaded.metadata["class_prior"]) == pytest.approx(1.0)
 
     def piece(seed, mode=None):
-        return gen._sequence_music(
+        return gen_music._sequence_music(
             loaded, seed=seed, n_bars=2, n_steps=None, temperature=1.0, top_k=0, mode=mode
         )[0]
 

@@ -1,0 +1,57 @@
+"""Inference from snapshots: the API that the CLI, the app, evaluation and export share.
+
+One module per thing made: :mod:`~gamegan.generate.snapshots` loads a run folder, snapshot
+file or bundled name into a :class:`LoadedGenerator`; :mod:`~gamegan.generate.pictures`,
+:mod:`~gamegan.generate.textures` and :mod:`~gamegan.generate.pieces` make images, textures
+of any size and music from it.
+"""
+
+from gamegan.generate.pictures import images
+from gamegan.generate.pieces import (
+    MAX_BARS,
+    MAX_STEPS,
+    MAX_TEMPO,
+    MIN_TEMPO,
+    music,
+    write_music_audio,
+    write_music_files,
+)
+from gamegan.generate.snapshots import (
+    PRETRAINED,
+    LoadedGenerator,
+    load_generator,
+    pretrained_path,
+    resolve_snapshot,
+    run_snapshot,
+)
+from gamegan.generate.textures import (
+    MAX_TEXTURE_SIDE,
+    MIN_TEXTURE_SIDE,
+    parse_size,
+    quantize,
+    texture,
+    write_texture_files,
+)
+
+__all__ = [
+    "MAX_BARS",
+    "MAX_STEPS",
+    "MAX_TEMPO",
+    "MAX_TEXTURE_SIDE",
+    "MIN_TEMPO",
+    "MIN_TEXTURE_SIDE",
+    "PRETRAINED",
+    "LoadedGenerator",
+    "images",
+    "load_generator",
+    "music",
+    "parse_size",
+    "pretrained_path",
+    "quantize",
+    "resolve_snapshot",
+    "run_snapshot",
+    "texture",
+    "write_music_audio",
+    "write_music_files",
+    "write_texture_files",
+]

@@ -1,0 +1,173 @@
+"""Snapshots back into models: a run folder, a snapshot file or a bundled name.
+
+A snapshot file carries the model's name and parameters in its metadata, so loading it needs
+no run folder and no pickled code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gamegan.errors import CheckpointError
+from gamegan.io.checkpoint import SNAPSHOT_FORMAT, load_module, load_tensors
+from gamegan.io.rundir import latest_file
+from gamegan.models.base import UNNAMED_KIND, Family, family_of
+from gamegan.runtime import pick_device
+
+
+@dataclass
+class LoadedGenerator:
+    """A generator rebuilt from a snapshot, in eval mode, with its metadata.
+
+    For a sequence music model ``G`` is the next-event network and ``codec`` its vocabulary.
+    """
+
+    G: torch.nn.Module
+    metadata: dict[str, Any]
+    path: Path
+    codec: Any = None
+
+    @property
+    def kind(self) -> str:
+        return str(self.metadata.get("kind", UNNAMED_KIND))
+
+    @property
+    def family(self) -> Family:
+        """What the snapshot makes and how (:class:`gamegan.models.base.Family`)."""
+        return family_of(self.kind)
+
+    @property
+    def z_dim(self) -> int:
+        return int(self.G.z_dim)
+
+    @property
+    def class_names(self) -> list[str]:
+        """The classes a conditional generator takes (its training data's); [] when none."""
+        return list(self.metadata.get("class_names") or [])
+
+    def draw_class(self, generator: torch.Generator) -> int:
+        """A class drawn as often as the training data held it."""
+        prior = torch.tensor(self.metadata.get("class_prior") or [1.0] * len(self.class_names))
+        return int(torch.multinomial(prior.double(), 1, generator=generator))
+
+
+# Snapshots shipped in gamegan/pretrained/: textures, and music models on the Bach chorales.
+PRETRAINED = ("brick", "grass", "gravel", "chorale", "chorale-lstm", "chorale-vae")
+
+
+def pretrained_path(name: str) -> Path:
+    """The shipped snapshot of a bundled model name."""
+    path = Path(__file__).parents[1] / "pretrained" / f"{name}.safetensors"
+    if not path.is_file():
+        raise CheckpointError(f"the bundled model {name!r} is missing from this install ({path})")
+    return path
+
+
+def resolve_snapshot(run_or_snapshot: str | Path) -> Path:
+    """A snapshot file, the newest snapshot of a run folder, or a bundled model's file."""
+    path = Path(run_or_snapshot)
+    if path.is_dir():
+        return run_snapshot(path)
+    if not path.exists():
+        if str(run_or_snapshot) in PRETRAINED:
+            return pretrained_path(str(run_or_snapshot))
+        raise CheckpointError(
+            f"{path}: no such run folder or snapshot file (bundled models: {', '.join(PRETRAINED)})"
+        )
+    return path
+
+
+def run_snapshot(run_dir: str | Path) -> Path:
+    """The newest snapshot of a run folder that holds the run's own model.
+
+    A snapshot of another model copied into the folder is never taken for the run's, even when
+    it is the newest file there. A folder without ``config.json`` (a folder of snapshots) gives
+    its newest snapshot.
+
+    Parameters
+    ----------
+    run_dir : path
+        A run folder.
+
+    Returns
+    -------
+    Path
+        The snapshot file.
+
+    Raises
+    ------
+    CheckpointError
+        If the folder holds no snapshot of the run's model.
+    """
+    from gamegan.io.checkpoint import read_metadata
+    from gamegan.io.rundir import numbered_files, read_config_json
+
+    run_dir = Path(run_dir)
+    newest = latest_file(run_dir, "snapshot")
+    if not (run_dir / "config.json").is_file():
+        return newest
+    model = (read_config_json(run_dir).get("model") or {}).get("name")
+    if model is None:
+        return newest
+    others = []
+    for _, path in reversed(numbered_files(run_dir, "snapshot")):
+        found = read_metadata(path).get("model")
+        if found == model:
+            return path
+        others.append(f"{path.name} holds {found!r}")
+    raise CheckpointError(
+        f"{run_dir}: no snapshot of the run's model {model!r} ({'; '.join(others[:3])}); "
+        "give the snapshot file itself to use another model's"
+    )
+
+
+def _loaded(source: str | Path | LoadedGenerator, device: str) -> LoadedGenerator:
+    return source if isinstance(source, LoadedGenerator) else load_generator(source, device=device)
+
+
+def load_generator(run_or_snapshot: str | Path, *, device: str = "cpu") -> LoadedGenerator:
+    """Rebuild the generator of a run folder or snapshot file.
+
+    Parameters
+    ----------
+    run_or_snapshot : path
+        A run folder (its newest snapshot is used) or a ``snapshot-*.safetensors`` file.
+    device : str
+        ``cpu``, ``cuda`` or ``auto``.
+
+    Returns
+    -------
+    LoadedGenerator
+        The generator in eval mode, its metadata and the file it came from.
+    """
+    from gamegan.build import build_dataclass, is_sequence_model
+
+    path = resolve_snapshot(run_or_snapshot)
+    tensors, meta = load_tensors(path, expected_format=SNAPSHOT_FORMAT)
+    from gamegan.models import MODELS
+
+    if meta.get("model") not in MODELS:
+        raise CheckpointError(f"{path}: unknown model {meta.get('model')!r} in its metadata")
+    spec = MODELS.get(meta["model"])
+    model_cfg = build_dataclass(spec.config, meta.get("model_params", {}), "model")
+    if is_sequence_model(spec):
+        if not isinstance(meta.get("codec"), dict):
+            raise CheckpointError(f"{path}: the snapshot lacks its vocabulary ('codec')")
+        try:
+            codec = spec.codec.from_dict(meta["codec"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise CheckpointError(f"{path}: unreadable vocabulary: {err}") from None
+        network = spec.network(model_cfg, tuple(codec.vocab_sizes))
+        load_module("model", network, tensors, str(path))
+        network = network.to(pick_device(device)).eval().requires_grad_(False)
+        return LoadedGenerator(network, meta, path, codec)
+    G = spec.generator(model_cfg)
+    load_module("G", G, tensors, str(path))
+    G = G.to(pick_device(device)).eval().requires_grad_(False)
+    return LoadedGenerator(G, meta, path)
+
+

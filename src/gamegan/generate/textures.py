@@ -1,0 +1,325 @@
+"""Textures of any size from a texture model: tileable, in windows of bounded memory, and
+the files a game engine imports (texture, tiled preview, heightmap, normal map).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gamegan.config import PRECISIONS
+from gamegan.errors import ConfigError
+from gamegan.generate.snapshots import LoadedGenerator, load_generator
+from gamegan.io.terrain import add_wrap_edge
+from gamegan.nn.layers import memory_format_of
+from gamegan.runtime import make_generator, resolve_precision
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1024x512"`` -> (width, height); ``"1024"`` -> square. Errors name the flag.
+
+    Parameters
+    ----------
+    text : str
+        ``WIDTHxHEIGHT`` or one number.
+
+    Returns
+    -------
+    tuple of int
+        ``(width, height)``.
+    """
+    parts = text.lower().replace("*", "x").split("x")
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        numbers = []
+    if len(numbers) == 1:
+        numbers *= 2
+    if len(numbers) != 2 or min(numbers) < 1:
+        raise ConfigError(f"--size {text!r}: expected WIDTHxHEIGHT in pixels, e.g. 1024x512")
+    if min(numbers) < MIN_TEXTURE_SIDE:
+        # The seam scores printed for every texture need a few pixels on each side.
+        raise ConfigError(f"--size {text!r}: at least {MIN_TEXTURE_SIDE} pixels per side")
+    if max(numbers) > MAX_TEXTURE_SIDE:
+        raise ConfigError(f"--size {text!r}: at most {MAX_TEXTURE_SIDE} pixels per side")
+    return numbers[0], numbers[1]
+
+
+MAX_TEXTURE_SIDE = 16384
+MIN_TEXTURE_SIDE = 8
+TILE_CELLS = 32  # latent cells per windowed pass (512 px at 16x): bounds memory at any size
+# Textures of fewer windows (below 2048x2048 at the default 512 px windows) take a few seconds
+# at most, so they get no progress bar even when one is asked for.
+MIN_PROGRESS_WINDOWS = 16
+
+
+def _wrap_or_clamp(
+    start: int, stop: int, size: int, wrap: bool, margin: int
+) -> tuple[torch.Tensor, int]:
+    """Indices of a window with margin; returns them and the offset of ``start`` inside."""
+    lo, hi = start - margin, stop + margin
+    if wrap:
+        return torch.arange(lo, hi) % size, margin
+    lo, hi = max(lo, 0), min(hi, size)
+    return torch.arange(lo, hi), start - lo
+
+
+def _synthesize(
+    G: torch.nn.Module, z: torch.Tensor, tile_cells: int, progress: str | None = None
+) -> torch.Tensor:
+    """Run the texture generator on a latent field, in overlapping windows when it is large.
+
+    Each window carries a margin wider than the generator's receptive field, so the stitched
+    result equals a single pass (up to float rounding) while memory stays bounded. With
+    ``progress`` (the bar's label), a tqdm bar on stderr counts the windows when there are at
+    least ``MIN_PROGRESS_WINDOWS`` of them.
+    """
+    features = G.features(z)  # [1, F, rows, cols]: sinusoids at their true positions
+    # The field is made in float32 (positions across a 4096 px field need it); the network
+    # takes it in its own dtype and memory layout (see _render_copy).
+    weight = next(G.net.parameters())
+    features = features.to(weight.dtype).contiguous(memory_format=memory_format_of(weight))
+    rows, cols = features.shape[-2:]
+    if rows <= tile_cells and cols <= tile_cells:
+        return G.net(features)
+    n_windows = -(-rows // tile_cells) * -(-cols // tile_cells)
+    bar = None
+    if progress is not None and n_windows >= MIN_PROGRESS_WINDOWS:
+        import sys
+
+        from tqdm import tqdm
+
+        # Made before the trunk runs, so that a large texture shows its bar at once.
+        bar = tqdm(
+            total=n_windows, desc=progress, unit="window", dynamic_ncols=True, file=sys.stderr
+        )
+    try:
+        return _synthesize_windows(G, features, tile_cells, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _synthesize_windows(G, features, tile_cells, bar) -> torch.Tensor:
+    """The windowed passes of :func:`_synthesize`; ``bar`` (or None) counts the windows."""
+    rows, cols = features.shape[-2:]
+    u, margin = G.upsampling, G.margin_cells  # margin: cells that can reach a pixel
+    net = G.net
+    if hasattr(net, "trunk"):
+        # A network whose trunk works on the latent grid (deep_spatial_gan) runs it once on the
+        # whole field, which is cheap there, and renders windows of its output: their margin
+        # is then the rendering stages' reach (one cell), not the whole receptive field's.
+        features, margin = net.trunk(features), net.render_margin_cells
+        net = net.render_field
+    out, layout = None, memory_format_of(features)
+    for r0 in range(0, rows, tile_cells):
+        r1 = min(r0 + tile_cells, rows)
+        ri, roff = _wrap_or_clamp(r0, r1, rows, G.tileable, margin)
+        for c0 in range(0, cols, tile_cells):
+            c1 = min(c0 + tile_cells, cols)
+            ci, coff = _wrap_or_clamp(c0, c1, cols, G.tileable, margin)
+            window = features[:, :, ri][:, :, :, ci].contiguous(memory_format=layout)
+            if G.tileable:
+                # The margin supplies the wrap; inside a window the padding must not.
+                G.set_tileable(False)
+                piece = net(window)
+                G.set_tileable(True)
+            else:
+                piece = net(window)
+            if out is None:
+                out = piece.new_empty(piece.shape[0], piece.shape[1], rows * u, cols * u)
+            top, left = roff * u, coff * u
+            out[:, :, r0 * u : r1 * u, c0 * u : c1 * u] = piece[
+                :, :, top : top + (r1 - r0) * u, left : left + (c1 - c0) * u
+            ]
+            if bar is not None:
+                bar.update()
+    return out
+
+
+def _render_copy(G: torch.nn.Module, precision: str) -> torch.nn.Module:
+    """A copy of a texture generator whose convolutions run fast: channels_last, bf16 if asked.
+
+    oneDNN's convolutions run on channels_last (NHWC) tensors without reordering them, and in
+    bf16 on CPUs with AMX or AVX-512 BF16 (and CUDA GPUs) several times faster again: a
+    4096x4096 texture of the deep model took 14.1 s as it was, 9.6 s on channels_last and
+    4.2 s in bf16 on 2 cores with AMX. Only the convolution network converts: the latent
+    field and its sinusoids stay float32. The copy leaves the caller's generator as it was.
+    """
+    fast = copy.deepcopy(G)
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    fast.net.to(dtype=dtype, memory_format=torch.channels_last)
+    return fast
+
+
+def _periodic_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Bilinear resize that wraps at the borders, so a seamless tile stays seamless."""
+    h, w = image.shape[:2]
+    ys = (np.arange(height) + 0.5) * h / height - 0.5
+    xs = (np.arange(width) + 0.5) * w / width - 0.5
+    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
+    fy, fx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
+    y1, x1 = (y0 + 1) % h, (x0 + 1) % w
+    y0, x0 = y0 % h, x0 % w
+    top = image[y0][:, x0] * (1 - fx) + image[y0][:, x1] * fx
+    bottom = image[y1][:, x0] * (1 - fx) + image[y1][:, x1] * fx
+    return (top * (1 - fy) + bottom * fy).astype(np.float32)
+
+
+def texture(
+    run_or_snapshot: str | Path | LoadedGenerator,
+    *,
+    width: int,
+    height: int,
+    tileable: bool = True,
+    seed: int = 0,
+    device: str = "cpu",
+    tile_cells: int = TILE_CELLS,
+    progress: bool = False,
+    precision: str = "fp32",
+) -> np.ndarray:
+    """One texture of any size from a texture GAN snapshot.
+
+    Parameters
+    ----------
+    run_or_snapshot : path or LoadedGenerator
+        A texture run folder, snapshot file or bundled name (``brick``, ``grass``, ``gravel``).
+    width, height : int
+        Output size in pixels. Sizes that are not a multiple of the generator's upsampling
+        are made at the next multiple and resized, wrapping at the borders when tileable.
+    tileable : bool
+        Make the texture wrap seamlessly at its borders.
+    seed : int
+        The same seed and size give the same texture.
+    device : str
+        Where to run the generator.
+    tile_cells : int
+        Latent cells per pass; larger runs fewer, bigger passes.
+    progress : bool
+        Show a progress bar on stderr, one step per window, when the texture takes at least
+        ``MIN_PROGRESS_WINDOWS`` windows (16 of 512 px: 2048x2048 and larger).
+    precision : str
+        ``fp32``; ``bf16`` runs the convolutions in bfloat16 (several times faster on CPUs
+        with AMX or AVX-512 BF16 and on GPUs; pixels move by a fraction of an 8-bit level);
+        ``auto`` takes bf16 where the hardware runs it fast.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``[height, width, C]`` in [0, 1].
+    """
+    loaded = (
+        run_or_snapshot
+        if isinstance(run_or_snapshot, LoadedGenerator)
+        else load_generator(run_or_snapshot, device=device)
+    )
+    if loaded.family.makes != "textures":
+        raise ConfigError(
+            f"{loaded.path}: a {loaded.metadata.get('kind')} snapshot makes fixed-size images; "
+            "texture sizes need a texture model (presets texture, texture-brick, ...)"
+        )
+    if width < 1 or height < 1 or max(width, height) > MAX_TEXTURE_SIDE:
+        raise ConfigError(f"texture size {width}x{height} is out of range")
+    G = loaded.G
+    u = G.upsampling
+    if tileable and height % u == 1 and width % u == 1 and min(height, width) > u:
+        # Terrain sizes (2^n + 1): a seamless 2^n tile plus its first row and column.
+        inner = texture(
+            loaded,
+            width=width - 1,
+            height=height - 1,
+            seed=seed,
+            tile_cells=tile_cells,
+            progress=progress,
+            precision=precision,
+        )
+        return add_wrap_edge(inner)
+    gen_h, gen_w = -(-height // u) * u, -(-width // u) * u
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be fp32, bf16 or auto, got {precision!r}")
+    precision, _ = resolve_precision(precision, next(G.parameters()).device)
+    G = _render_copy(G, precision)
+    G.set_tileable(tileable)
+    z = G.sample_z(1, make_generator(seed), "cpu", height=gen_h, width=gen_w)
+    with torch.no_grad():
+        x = _synthesize(
+            G,
+            z.to(next(G.parameters()).device),
+            tile_cells,
+            progress=f"seed {seed}" if progress else None,
+        )
+    image = ((x[0].float().permute(1, 2, 0).cpu().numpy() + 1.0) / 2.0).clip(0.0, 1.0)
+    if (gen_h, gen_w) != (height, width):
+        image = _periodic_resize(image, height, width) if tileable else image[:height, :width]
+    return image
+
+
+def quantize(image: np.ndarray) -> np.ndarray:
+    """Float [0, 1] image -> uint8 (gray images lose their channel axis for PNG).
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        ``[H, W, C]`` floats.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 ``[H, W]`` for one channel, else ``[H, W, C]``.
+    """
+    out = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return out[..., 0] if out.shape[-1] == 1 else out
+
+
+def write_texture_files(
+    image: np.ndarray,
+    base: str | Path,
+    *,
+    tileable: bool = True,
+    preview: bool = True,
+    heightmap: bool = True,
+    normal_strength: float = 4.0,
+    height_preview: bool = False,
+) -> dict[str, Path]:
+    """Write one texture the way ``gamegan generate`` does; returns ``{role: path}``.
+
+    ``BASE.png`` (the texture), ``BASE-tiled.png`` (2x2 preview), and with ``heightmap``
+    ``BASE-height.png`` (16-bit), ``BASE-height.raw`` (uint16 little-endian) and
+    ``BASE-normal.png``; ``height_preview`` adds an 8-bit ``BASE-height-preview.png`` for
+    screens that cannot show 16 bits. The CLI and the web app both write through this.
+    """
+    from gamegan.io.png import write_png
+    from gamegan.io.terrain import luminance, normal_map, to_uint16, write_raw
+    from gamegan.metrics.tiling import tile_2x2
+
+    base = Path(base)
+
+    def path(suffix: str) -> Path:
+        return base.with_name(base.name + suffix)
+
+    pixels = quantize(image)
+    files = {"texture": path(".png")}
+    write_png(files["texture"], pixels)
+    if preview:
+        files["tiled"] = path("-tiled.png")
+        write_png(files["tiled"], tile_2x2(pixels))
+    if heightmap:
+        height_field = luminance(image)
+        samples = to_uint16(height_field)
+        files["height"] = path("-height.png")
+        write_png(files["height"], samples)
+        files["raw"] = path("-height.raw")
+        write_raw(files["raw"], samples)
+        if height_preview:
+            files["height_preview"] = path("-height-preview.png")
+            write_png(files["height_preview"], (samples >> 8).astype(np.uint8))
+        files["normal"] = path("-normal.png")
+        write_png(
+            files["normal"], normal_map(height_field, strength=normal_strength, wrap=tileable)
+        )
+    return files
+
+
