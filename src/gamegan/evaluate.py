@@ -577,6 +577,7 @@ def reference_pieces(resolved, scores: list) -> list:
     piano part); the GAN's training phrases decoded from their piano rolls.
     """
     from gamegan.build import is_sequence_model
+    from gamegan.data.run_data import model_phrases
     from gamegan.music import pianoroll
 
     cfg = resolved.model_cfg
@@ -585,15 +586,7 @@ def reference_pieces(resolved, scores: list) -> list:
     pieces = []
     grid = {"resolution": cfg.resolution, "lowest_pitch": cfg.lowest_pitch}
     for score in scores:
-        for roll in pianoroll.phrases(
-            score,
-            n_bars=cfg.n_bars,
-            resolution=cfg.resolution,
-            lowest_pitch=cfg.lowest_pitch,
-            n_pitches=cfg.n_pitches,
-            n_tracks=cfg.n_tracks,
-            onsets=cfg.onsets,
-        ):
+        for roll in model_phrases(score, cfg):
             pieces.append(pianoroll.decode(roll, **grid, onsets=cfg.onsets))
     return pieces
 

@@ -78,23 +78,13 @@ def load_music_data(resolved, codec=None):
         )
         return replace(data, source=source, skipped=[*music.skipped, *data.skipped])
 
-    from gamegan.music import pianoroll
     from gamegan.music.keys import estimate_key
 
     rolls, modes, skipped = [], [], list(music.skipped)
     for score in music.scores:
         # Each phrase is labelled with its piece's mode, which a conditional model learns.
         key = score.key or estimate_key(score)
-        found = pianoroll.phrases(
-            score,
-            n_bars=model_cfg.n_bars,
-            resolution=model_cfg.resolution,
-            lowest_pitch=model_cfg.lowest_pitch,
-            n_pitches=model_cfg.n_pitches,
-            n_tracks=model_cfg.n_tracks,
-            onsets=model_cfg.onsets,
-            context_bars=model_cfg.context_bars,
-        )
+        found = model_phrases(score, model_cfg, context_bars=model_cfg.context_bars)
         if found:
             rolls.extend(found)
             modes.extend([MODES.index(key.mode) if key is not None else 0] * len(found))
@@ -114,3 +104,20 @@ def load_music_data(resolved, codec=None):
         f"({len(rolls) - n_minor} major, {n_minor} minor)"
     )
     return ImageData(images, labels, list(MODES), source, skipped)
+
+
+def model_phrases(score, model_cfg, *, context_bars: int = 0) -> list:
+    """A score's piano-roll phrases on the music GAN's grid (``pianoroll_gan.Config``), each
+    with ``context_bars`` bars before it."""
+    from gamegan.music import pianoroll
+
+    return pianoroll.phrases(
+        score,
+        n_bars=model_cfg.n_bars,
+        resolution=model_cfg.resolution,
+        lowest_pitch=model_cfg.lowest_pitch,
+        n_pitches=model_cfg.n_pitches,
+        n_tracks=model_cfg.n_tracks,
+        onsets=model_cfg.onsets,
+        context_bars=context_bars,
+    )
