@@ -90,6 +90,21 @@ PRESETS: dict[str, Preset] = {
         "your images: DCGAN at 64x64 RGB on --data FOLDER",
         ("model.name=dcgan", *_FOLDER, "loss.name=vanilla", *_ADAM),
     ),
+    "cgan-mnist": Preset(
+        "reference collection: conditional GAN (MLPs told the digit) on MNIST; generate --class 7",
+        ("model.name=cgan", *_MNIST, "loss.name=vanilla", *_ADAM),
+    ),
+    "cgan-folder": Preset(
+        "your images by class: conditional GAN at 32x32 RGB on --data FOLDER/CLASS/*.png",
+        (
+            "model.name=cgan",
+            "data.source=",
+            "model.resolution=32",
+            "model.channels=3",
+            "loss.name=vanilla",
+            *_ADAM,
+        ),
+    ),
     "wgan-gp-folder": Preset(
         "your images: WGAN-GP at 64x64 RGB on --data FOLDER (steadier than clipping)",
         (

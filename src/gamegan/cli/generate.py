@@ -35,6 +35,12 @@ def generate(
         None, min=1, max=10000, help="How many images [default: 25, or 1 texture or song]."
     ),
     seed: int = typer.Option(0, min=0, help="First seed; image (or song) i uses seed + i."),
+    classes: str = typer.Option(
+        None,
+        "--class",
+        help="Images from a conditional model (cgan presets): the class, by name or index; "
+        "several, comma-separated, give one grid row each [default: drawn per image].",
+    ),
     out: Path = typer.Option(
         None,
         help="A .png file (a grid of images, or the texture), a .mid file for music; any "
@@ -130,6 +136,8 @@ def generate(
     loaded = gen.load_generator(source, device=device)
     if precision != "fp32" and loaded.family.makes != "textures":
         raise fail("--precision applies to textures; this model makes fixed-size output")
+    if classes is not None and loaded.family.makes != "images":
+        raise fail(f"--class applies to image models; this one makes {loaded.family.makes}")
     try:
         if loaded.family.makes == "music":
             if bars is not None and steps is not None:
@@ -154,7 +162,8 @@ def generate(
                 precision,
             )
         else:
-            _images(loaded, count or 25, seed, out or Path("samples.png"))
+            wanted = None if classes is None else [c.strip() for c in classes.split(",")]
+            _images(loaded, count, seed, out or Path("samples.png"), wanted)
     except OSError as err:  # an unwritable folder, a full disk: one line, no traceback
         where = f"--out {out}" if out is not None else "the output file"
         if err.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -168,27 +177,52 @@ def generate(
 generate.__doc__ = (generate.__doc__ or "") + "\n" + EXAMPLES
 
 
-def _images(loaded, count: int, seed: int, out: Path) -> None:
+def _images(loaded, count: int | None, seed: int, out: Path, classes: list[str] | None) -> None:
+    """A grid (``out`` a .png) or a folder of PNGs; with classes, ``count`` images of each,
+    one grid row per class, the same seeds in every row."""
     import math
+
+    import numpy as np
 
     from gamegan import generate as gen
     from gamegan.io.png import make_grid, write_png
 
-    pictures = gen.images(loaded, n=count, seed=seed)  # [N, H, W, C]
+    if classes is None:
+        count = count or 25
+        rows_of = [("", gen.images(loaded, n=count, seed=seed))]  # [N, H, W, C]
+    else:
+        indices = [loaded.class_index(c) for c in classes]  # every name checked first
+        count = count or 8
+        rows_of = [
+            (loaded.class_names[i], gen.images(loaded, n=count, seed=seed, label=i))
+            for i in indices
+        ]
     seeds = f"seeds {seed}-{seed + count - 1}"
+    what = "" if classes is None else f" of {', '.join(name for name, _ in rows_of)}"
+    total = count * len(rows_of)
     if out.suffix.lower() == ".png":
-        cols = math.ceil(math.sqrt(count))
-        rows = math.ceil(count / cols)
-        write_png(out, make_grid(pictures, rows, cols))
-        typer.echo(f"wrote a {rows}x{cols} grid of {count} images ({seeds}) to {out}")
+        if classes is None:
+            cols = math.ceil(math.sqrt(count))
+            rows = math.ceil(count / cols)
+        else:
+            rows, cols = len(rows_of), count
+        write_png(out, make_grid(np.concatenate([p for _, p in rows_of]), rows, cols))
+        typer.echo(f"wrote a {rows}x{cols} grid of {total} images{what} ({seeds}) to {out}")
         return
     if out.exists() and not out.is_dir():
         raise fail(f"--out {out}: exists and is not a folder")
     out.mkdir(exist_ok=True)  # a folder of PNGs, in a folder that must exist
-    for i, picture in enumerate(pictures):
-        picture = picture[..., 0] if picture.shape[-1] == 1 else picture
-        write_png(out / f"seed{seed + i:06d}.png", picture)
-    typer.echo(f"wrote {count} images ({seeds}) to {out}/")
+    for name, pictures in rows_of:
+        prefix = f"{_file_safe(name)}-" if name else ""
+        for i, picture in enumerate(pictures):
+            picture = picture[..., 0] if picture.shape[-1] == 1 else picture
+            write_png(out / f"{prefix}seed{seed + i:06d}.png", picture)
+    typer.echo(f"wrote {total} images{what} ({seeds}) to {out}/")
+
+
+def _file_safe(name: str) -> str:
+    """A class name as a file-name part: letters, digits, ``-`` and ``_`` kept."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "class"
 
 
 def _textures(

@@ -256,7 +256,10 @@ def load_image_folder(path: str | Path, resolution: int, channels: int) -> Image
     Returns
     -------
     ImageData
-        ``uint8`` images ``[N, channels, resolution, resolution]``, no labels; ``skipped``
+        ``uint8`` images ``[N, channels, resolution, resolution]``; labelled by class when every
+        image sits in a subfolder of ``path`` and there are two or more subfolders (the
+        subfolder names, sorted, are the classes: ``sprites/knight/*.png``,
+        ``sprites/slime/*.png``, ...), otherwise no labels; ``skipped``
         lists every file left out with its reason (not an image file, cannot identify,
         corrupt or truncated, decompression bomb, smaller than ``resolution / 2``).
 
@@ -273,7 +276,7 @@ def load_image_folder(path: str | Path, resolution: int, channels: int) -> Image
     path = Path(path)
     files, skipped = scan_files(path)
     min_side = math.ceil(resolution / 2)
-    tensors = []
+    tensors, folders = [], []
     for f in files:
         try:
             img, _ = read_image(f)
@@ -288,16 +291,27 @@ def load_image_folder(path: str | Path, resolution: int, channels: int) -> Image
             skipped.append((str(f), skip.reason))
             continue
         tensors.append(to_tensor(img, channels))
+        folders.append(f.relative_to(path).parts[0] if path.is_dir() and f.parent != path else None)
     if not tensors:
         raise DataError(
             f"{path}: no usable images ({len(skipped)} files skipped"
             + (f": {_summary(skipped)})" if skipped else ")")
         )
     skipped.sort()
+    labels = class_names = None
+    classes = ""
+    if None not in folders and len(set(folders)) >= 2:
+        class_names = sorted(set(folders))
+        labels = torch.tensor([class_names.index(folder) for folder in folders])
+        counts = torch.bincount(labels, minlength=len(class_names)).tolist()
+        shown = ", ".join(f"{name} {n}" for name, n in zip(class_names[:8], counts, strict=False))
+        shown += ", ..." if len(class_names) > 8 else ""
+        classes = f"; {len(class_names)} classes by subfolder: {shown}"
     return ImageData(
         images=torch.stack(tensors),
-        labels=None,
-        class_names=None,
-        source=f"image folder {path} ({len(tensors)} images, {len(skipped)} files skipped)",
+        labels=labels,
+        class_names=class_names,
+        source=f"image folder {path} ({len(tensors)} images, {len(skipped)} files skipped"
+        f"{classes})",
         skipped=skipped,
     )

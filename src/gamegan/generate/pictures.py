@@ -12,15 +12,19 @@ from gamegan.generate.snapshots import LoadedGenerator, _loaded
 from gamegan.io.png import to_uint8
 from gamegan.runtime import make_generator
 
+# A conditional model's class for image i is drawn from seed + i + this, clear of the latents.
+CLASS_SEED_OFFSET = 1_000_003
+
 
 def images(
     run_or_snapshot: str | Path | LoadedGenerator,
     *,
     n: int = 25,
     seed: int = 0,
+    label: int | str | None = None,
     device: str = "cpu",
 ) -> np.ndarray:
-    """Generate ``n`` images; image ``i`` depends only on ``seed + i``.
+    """Generate ``n`` images; image ``i`` depends only on ``seed + i`` (and its class).
 
     Parameters
     ----------
@@ -31,6 +35,10 @@ def images(
     seed : int
         First seed; seeds ``seed .. seed + n - 1`` give one image each, so a seed always
         gives the same image whatever ``n`` is.
+    label : int or str, optional
+        A conditional model's class, by name or index; without it each image's class is
+        drawn from its seed as often as the training data held it. An unconditional model
+        refuses it.
     device : str
         Where to run the generator.
 
@@ -47,13 +55,21 @@ def images(
     G = loaded.G
     dev = next(G.parameters()).device
     z = torch.cat([G.sample_z(1, make_generator(seed + i), "cpu") for i in range(n)]).to(dev)
+    labels = None
+    if label is not None or loaded.class_names:
+        if label is not None:
+            labels = [loaded.class_index(label)] * n
+        else:
+            labels = [
+                loaded.draw_class(make_generator(seed + i + CLASS_SEED_OFFSET)) for i in range(n)
+            ]
+        labels = torch.tensor(labels, dtype=torch.int64, device=dev)
     out = []
     with torch.no_grad():
-        for chunk in z.split(64):
-            out.append(to_uint8(G(chunk).float()).cpu())
+        for start in range(0, n, 64):
+            told = {} if labels is None else {"labels": labels[start : start + 64]}
+            out.append(to_uint8(G(z[start : start + 64], **told).float()).cpu())
     return torch.cat(out).permute(0, 2, 3, 1).numpy()
 
 
 # textures
-
-

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from gamegan.errors import CheckpointError
+from gamegan.errors import CheckpointError, ConfigError
 from gamegan.io.checkpoint import SNAPSHOT_FORMAT, load_module, load_tensors
 from gamegan.io.rundir import latest_file
 from gamegan.models.base import UNNAMED_KIND, Family, family_of
@@ -48,6 +48,25 @@ class LoadedGenerator:
     def class_names(self) -> list[str]:
         """The classes a conditional generator takes (its training data's); [] when none."""
         return list(self.metadata.get("class_names") or [])
+
+    def class_index(self, value: int | str) -> int:
+        """A class given by name or index (``--class knight``, ``--class 7``), checked."""
+        names = self.class_names
+        if not names:
+            raise ConfigError(
+                f"--class {value}: {self.path.name} was not trained on classes (a conditional "
+                "model, such as the cgan presets, on labelled data is)"
+            )
+        text = str(value).strip()
+        if text in names:
+            return names.index(text)
+        if text.lstrip("-").isdigit() and 0 <= int(text) < len(names):
+            return int(text)
+        shown = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
+        raise ConfigError(
+            f"--class {value}: not one of this model's {len(names)} classes ({shown}) nor an "
+            f"index 0-{len(names) - 1}"
+        )
 
     def draw_class(self, generator: torch.Generator) -> int:
         """A class drawn as often as the training data held it."""
@@ -169,5 +188,3 @@ def load_generator(run_or_snapshot: str | Path, *, device: str = "cpu") -> Loade
     load_module("G", G, tensors, str(path))
     G = G.to(pick_device(device)).eval().requires_grad_(False)
     return LoadedGenerator(G, meta, path)
-
-

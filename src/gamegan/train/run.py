@@ -91,6 +91,21 @@ def _fit_crop(resolved: Resolved) -> tuple[Resolved, str]:
     return resolve(cfg), note
 
 
+def _fit_classes(resolved: Resolved, data) -> tuple[Resolved, str]:
+    """A class-conditional image model takes as many classes as its data has (a folder's
+    subfolders): ``model.n_classes`` is set to their number, and config.json records it."""
+    n_classes = getattr(resolved.model_cfg, "n_classes", 0)
+    names = getattr(data, "class_names", None)
+    if not n_classes or not names or len(names) == n_classes:
+        return resolved, ""
+    if resolved.spec.family.makes != "images":
+        return resolved, ""  # music has its two modes; the trainer names any mismatch
+    from gamegan.config import set_value
+
+    cfg = set_value(resolved.cfg, "model.n_classes", len(names))
+    return resolve(cfg), f"model.n_classes {n_classes} -> {len(names)}, the data's classes"
+
+
 def available_memory(device: torch.device) -> int | None:
     """Bytes free on ``device`` (RAM for the CPU), or None where the OS does not say."""
     if device.type == "cuda":
@@ -198,8 +213,10 @@ def train(
         return TrainResult(target, 0, "dry-run", resolved.cfg)
 
     data = load_run_data(resolved)  # bad data fails before the run folder exists
-    if crop_note:
-        data = replace(data, source=f"{data.source}; {crop_note}")
+    resolved, classes_note = _fit_classes(resolved, data)
+    for note in (crop_note, classes_note):
+        if note:
+            data = replace(data, source=f"{data.source}; {note}")
     run_dir = lock = None
     if dist_info.is_main:
         run_dir = create_run_dir(Path(out) if out else next_run_dir(runs_dir, _describe(cfg)))
