@@ -153,3 +153,21 @@ def test_cgan_mnist_generates_a_digit_and_exports_with_labels(tmp_path, mnist_di
     assert len(list(out.glob("7-seed*.png"))) == 4
     report = export_onnx(run, tmp_path / "cgan.onnx")
     assert report.inputs[1].startswith("labels int64") and report.max_abs_diff < 1e-4
+
+
+def test_app_offers_the_classes_of_a_conditional_model(trained, tmp_path):
+    pytest.importorskip("gradio")
+    from gamegan.app.gradio_app import ANY_CLASS, GameganApp
+
+    _, run = trained
+    web = GameganApp.from_runs([run], out=tmp_path / "out")
+    ((_, key),) = web.choices("images")
+    assert web.class_choices(key) == [ANY_CLASS, "left", "right"]
+    grid, files, summary = web.images_handler(key, 0, 4, "right")
+    assert "4 images of class right" in summary and "-right-seeds0-3" in grid
+    pixels = read_png(grid).astype(float)  # a 2x2 grid of 16 px gray pictures, 2 px padding
+    first = pixels[2:18, 2:18]
+    assert first[:, 8:].mean() > 200 > 50 > first[:, :8].mean()
+    assert "images of 16x16" in web.images_handler(key, 0, 4, ANY_CLASS)[2]
+    with pytest.raises(Exception, match="pick a class from the list"):
+        web.images_handler(key, 0, 4, "0")  # the page sends names from the list only

@@ -37,6 +37,7 @@ from typing import Any
 
 from gamegan import generate as gen
 from gamegan.errors import AudioError, CheckpointError, ConfigError, GameganError
+from gamegan.io.rundir import slug
 
 log = logging.getLogger("gamegan.app")
 
@@ -57,6 +58,7 @@ MAX_BODY = 2 * 1024 * 1024  # bytes of one request body: the page's own requests
 # The output folder is pruned at each request: request folders older than MAX_OUTPUT_AGE
 # seconds go, then the oldest until the whole holds at most MAX_OUTPUT_BYTES. A folder younger
 # than KEEP_RECENT seconds is never removed, so a page can still fetch what it just made.
+ANY_CLASS = "any (drawn per image)"
 MAX_OUTPUT_BYTES = 500 * 1024 * 1024
 MAX_OUTPUT_AGE = 24 * 3600
 KEEP_RECENT = 10 * 60
@@ -136,7 +138,7 @@ def load_models(run_dirs: Iterable[str | os.PathLike] = ()) -> dict[str, Model]:
             raise
         except Exception as err:  # a damaged file can trip the reader in other ways
             raise CheckpointError(f"{run}: cannot load its snapshot ({err})") from None
-        name = _slug(path.stem if path.is_file() else path.resolve().name)
+        name = slug(path.stem if path.is_file() else path.resolve().name, "model")
         base, n = name, 2
         while name in names:
             name, n = f"{base}-{n}", n + 1
@@ -352,10 +354,6 @@ def audio_status() -> tuple[bool, str]:
 
 
 # request checks
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or "model"
 
 
 def _number(value: Any, name: str, lo: float, hi: float, whole: bool = False) -> float:
@@ -587,10 +585,23 @@ class GameganApp:
         return (str(wav) if wav else None, str(roll), [str(p) for p in downloads], summary)
 
     @shown_in_page
+    def class_choices(self, key: Any) -> list[str]:
+        """The classes an image model offers: "any" (drawn per image) and its class names."""
+        model = self.models.get(key) if isinstance(key, str) else None
+        return [ANY_CLASS, *(model.loaded.class_names if model is not None else [])]
+
+    @shown_in_page
     def images_handler(
-        self, key: str, seed: Any, count: Any, progress: Callable | None = None
+        self,
+        key: str,
+        seed: Any,
+        count: Any,
+        klass: Any = ANY_CLASS,
+        progress: Callable | None = None,
     ) -> tuple[str, list[str], str]:
-        """Grid of samples, downloads (the grid and a zip of single images), summary."""
+        """Grid of samples, downloads (the grid and a zip of single images), summary.
+
+        ``klass``: a conditional model's class by name, or "any" to draw one per image."""
         import zipfile
 
         from gamegan.io.png import make_grid, write_png
@@ -599,16 +610,24 @@ class GameganApp:
         model = self._model(key, "images", "image")
         seed = _whole(seed, "seed", 0, MAX_SEED)
         count = _whole(count, "count", 1, MAX_IMAGES)
+        label = None
+        if klass not in (None, "", ANY_CLASS):
+            if klass not in model.loaded.class_names:  # a name from the list, never an index
+                offered = ", ".join(self.class_choices(key))
+                raise ConfigError(f"pick a class from the list (offered: {offered})")
+            label = str(klass)
         folder = self.outputs.new_folder("images")
         report(0.05, f"generating {count} images")
         start = time.perf_counter()
         with model.lock:
-            pictures = gen.images(model.loaded, n=count, seed=seed)  # [N, H, W, C]
+            pictures = gen.images(model.loaded, n=count, seed=seed, label=label)  # [N, H, W, C]
         seconds = time.perf_counter() - start
         report(0.7, "writing the grid")
         cols = math.ceil(math.sqrt(count))
         rows = math.ceil(count / cols)
         stem = f"{model.name}-seeds{seed}-{seed + count - 1}"
+        if label is not None:
+            stem = f"{model.name}-{slug(label, 'class')}-seeds{seed}-{seed + count - 1}"
         grid = folder / f"{stem}.png"
         write_png(grid, make_grid(pictures, rows, cols))
         singles = folder / stem
@@ -620,9 +639,10 @@ class GameganApp:
                 write_png(path, picture)
                 zf.write(path, path.name)
         h, w = pictures.shape[1:3]
+        of_class = f" of class {label}" if label is not None else ""
         summary = (
-            f"**{model.label}**: {count} images of {w}x{h} (seeds {seed}-{seed + count - 1}, "
-            f"image i uses seed + i) in {seconds:.2f} s."
+            f"**{model.label}**: {count} images{of_class} of {w}x{h} (seeds {seed}-"
+            f"{seed + count - 1}, image i uses seed + i) in {seconds:.2f} s."
         )
         report(1.0, "done")
         return str(grid), [str(grid), str(archive)], summary
@@ -834,8 +854,12 @@ class GameganApp:
         )
 
     def _images_tab(self, gr: Any) -> None:
-        def images_event(key, seed, count, progress=gr.Progress()):
-            return self.images_handler(key, seed, count, progress=progress)
+        def images_event(key, seed, count, klass, progress=gr.Progress()):
+            return self.images_handler(key, seed, count, klass, progress=progress)
+
+        def classes_of(key):
+            choices = self.class_choices(key)
+            return gr.update(choices=choices, value=ANY_CLASS, visible=len(choices) > 1)
 
         choices = self.choices("images")
         if not choices:
@@ -860,6 +884,15 @@ class GameganApp:
                     elem_id="images-seed",
                 )
                 count = gr.Slider(1, MAX_IMAGES, 16, step=1, label="Count", elem_id="images-count")
+                classes = self.class_choices(choices[0][1])
+                klass = gr.Dropdown(
+                    classes,
+                    value=ANY_CLASS,
+                    label="Class (conditional models)",
+                    visible=len(classes) > 1,
+                    elem_id="images-class",
+                )
+                model.change(classes_of, [model], [klass])
                 button = gr.Button("Generate images", variant="primary", elem_id="images-generate")
                 info = gr.Markdown(elem_id="images-info")
                 files = gr.File(
@@ -870,7 +903,7 @@ class GameganApp:
                 )
             with gr.Column(scale=2):
                 grid = self._image(gr, "Samples", "images-grid")
-        self._event(button, images_event, [model, seed, count], [grid, files, info])
+        self._event(button, images_event, [model, seed, count, klass], [grid, files, info])
 
     def launch(
         self,

@@ -186,6 +186,7 @@ def _images(loaded, count: int | None, seed: int, out: Path, classes: list[str] 
 
     from gamegan import generate as gen
     from gamegan.io.png import make_grid, write_png
+    from gamegan.io.rundir import slug
 
     if classes is None:
         count = count or 25
@@ -213,16 +214,11 @@ def _images(loaded, count: int | None, seed: int, out: Path, classes: list[str] 
         raise fail(f"--out {out}: exists and is not a folder")
     out.mkdir(exist_ok=True)  # a folder of PNGs, in a folder that must exist
     for name, pictures in rows_of:
-        prefix = f"{_file_safe(name)}-" if name else ""
+        prefix = f"{slug(name, 'class')}-" if name else ""
         for i, picture in enumerate(pictures):
             picture = picture[..., 0] if picture.shape[-1] == 1 else picture
             write_png(out / f"{prefix}seed{seed + i:06d}.png", picture)
     typer.echo(f"wrote {total} images{what} ({seeds}) to {out}/")
-
-
-def _file_safe(name: str) -> str:
-    """A class name as a file-name part: letters, digits, ``-`` and ``_`` kept."""
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name) or "class"
 
 
 def _textures(

@@ -39,8 +39,13 @@ def next_run_dir(runs_root: str | Path, desc: str) -> Path:
             match = _NUMBERED.match(child.name)
             if match:
                 numbers.append(int(match.group(1)))
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", desc).strip("-") or "run"
-    return root / f"{max(numbers) + 1:05d}-{safe}"
+    return root / f"{max(numbers) + 1:05d}-{slug(desc, 'run')}"
+
+
+def slug(text: str, default: str) -> str:
+    """``text`` as part of a file name: each run of characters other than letters, digits,
+    ``_``, ``.`` and ``-`` becomes one ``-``; ``default`` when nothing is left."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.") or default
 
 
 def create_run_dir(path: str | Path) -> Path:
