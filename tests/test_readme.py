@@ -42,6 +42,20 @@ def test_main_job_bundled_models_ship_with_the_package():
         assert pretrained_path(name).stat().st_size < 8 * 2**20  # a few MB at most
 
 
+def test_main_job_makes_the_folders_it_writes_into():
+    """``gamegan generate`` does not make the folder of ``--out`` (a typo must not grow a
+    tree of folders), so the main job makes each one first: a fresh clone has no ``out/``."""
+    main_job = readme_commands()[0]
+    made = set()
+    for step in main_job.split(" && "):
+        if step.startswith("mkdir"):
+            made.update(step.split()[1:])
+        out = re.search(r"^gamegan generate .*--out (\S+)", step)
+        if out and "/" in out.group(1):
+            folder = out.group(1).rsplit("/", 1)[0]
+            assert folder in made, f"make {folder}/ before: {step}"
+
+
 def test_install_notes_hold_on_any_machine():
     """torch==2.13.0 is the CPU wheel only on some mirrors: say how to get each build."""
     text = " ".join((ROOT / "README.md").read_text().split())
