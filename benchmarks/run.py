@@ -191,7 +191,7 @@ def lstm_flops(module: torch.nn.Module, batch: int, steps: int) -> int:
 
 def music_train_row(preset: str, iterations: int, repeats: int) -> dict:
     """Training throughput of a music preset on the bundled chorales."""
-    from gamegan.build import is_sequence_model, resolve
+    from gamegan.build import resolve
     from gamegan.data.run_data import load_run_data
     from gamegan.presets import build_config
     from gamegan.runtime import Distributed
@@ -199,7 +199,7 @@ def music_train_row(preset: str, iterations: int, repeats: int) -> dict:
     resolved = resolve(build_config(preset, device="cpu"))
     data = load_run_data(resolved)
     cpu, single = torch.device("cpu"), Distributed()
-    if is_sequence_model(resolved.spec):
+    if resolved.spec.family.sequential:
         from gamegan.train.sequence import SequenceTrainer
 
         trainer = SequenceTrainer(resolved, data, device=cpu, dist_info=single)

@@ -65,11 +65,6 @@ def build_objective(cls: type, params: dict) -> Any:
 SEQUENCE_LOSS = "likelihood"  # loss.name of the sequence models: cross-entropy (+ KL for a VAE)
 
 
-def is_sequence_model(spec: Any) -> bool:
-    """True for next-event music models (a ``SequenceSpec``), False for GANs."""
-    return spec.family.sequential
-
-
 def resolve(cfg: RunConfig) -> Resolved:
     """Look up model and objective by name and fill in every default, or raise ConfigError."""
     from gamegan.gan import OBJECTIVES
@@ -77,7 +72,7 @@ def resolve(cfg: RunConfig) -> Resolved:
 
     spec = MODELS.get(cfg.model.name)
     model_cfg = build_dataclass(spec.config, cfg.model.params, "model")
-    if is_sequence_model(spec):
+    if spec.family.sequential:
         # A next-event model is trained by its own likelihood: no adversarial objective.
         if cfg.loss.name != SEQUENCE_LOSS or cfg.loss.params:
             raise ConfigError(

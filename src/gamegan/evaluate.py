@@ -576,12 +576,11 @@ def reference_pieces(resolved, scores: list) -> list:
     A sequence model's prepared pieces (the VAE's soprano lines in C, the LSTM's merged
     piano part); the GAN's training phrases decoded from their piano rolls.
     """
-    from gamegan.build import is_sequence_model
     from gamegan.data.run_data import model_phrases
     from gamegan.music import pianoroll
 
     cfg = resolved.model_cfg
-    if is_sequence_model(resolved.spec):
+    if resolved.spec.family.sequential:
         return [p for p in (resolved.spec.codec.prepare(s, cfg) for s in scores) if p is not None]
     pieces = []
     grid = {"resolution": cfg.resolution, "lowest_pitch": cfg.lowest_pitch}

@@ -78,16 +78,15 @@ def load_music_data(resolved, codec=None):
         )
         return replace(data, source=source, skipped=[*music.skipped, *data.skipped])
 
-    from gamegan.music.keys import estimate_key
+    from gamegan.music.keys import mode_index
 
     rolls, modes, skipped = [], [], list(music.skipped)
     for score in music.scores:
         # Each phrase is labelled with its piece's mode, which a conditional model learns.
-        key = score.key or estimate_key(score)
         found = model_phrases(score, model_cfg, context_bars=model_cfg.context_bars)
         if found:
             rolls.extend(found)
-            modes.extend([MODES.index(key.mode) if key is not None else 0] * len(found))
+            modes.extend([mode_index(score)] * len(found))
         else:
             name = score.extra.get("source", score.title)
             skipped.append((name, "no phrase fits (4/4 time and every track sounding needed)"))

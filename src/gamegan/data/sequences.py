@@ -49,7 +49,7 @@ def encode_corpus(
     piece was seen in training. Each piece is labelled with its mode (from its key, or
     estimated when the file has none; major when even that fails).
     """
-    from gamegan.music.keys import estimate_key
+    from gamegan.music.keys import mode_index
     from gamegan.music.score import MODES
 
     prepared, modes, skipped = [], [], []
@@ -59,8 +59,7 @@ def encode_corpus(
             skipped.append((score.extra.get("source", score.title), "nothing this model can use"))
         else:
             prepared.append(piece)
-            key = score.key or estimate_key(score)
-            modes.append(MODES.index(key.mode) if key is not None else 0)
+            modes.append(mode_index(score))
     if not prepared:
         raise DataError("no piece is usable by this model (see the skipped files above)")
     if codec is None:

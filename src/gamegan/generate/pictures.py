@@ -12,9 +12,6 @@ from gamegan.generate.snapshots import LoadedGenerator, _loaded
 from gamegan.io.png import to_uint8
 from gamegan.runtime import make_generator
 
-# A conditional model's class for image i is drawn from seed + i + this, clear of the latents.
-CLASS_SEED_OFFSET = 1_000_003
-
 
 def images(
     run_or_snapshot: str | Path | LoadedGenerator,
@@ -60,9 +57,7 @@ def images(
         if label is not None:
             labels = [loaded.class_index(label)] * n
         else:
-            labels = [
-                loaded.draw_class(make_generator(seed + i + CLASS_SEED_OFFSET)) for i in range(n)
-            ]
+            labels = [loaded.class_for_seed(seed + i) for i in range(n)]
         labels = torch.tensor(labels, dtype=torch.int64, device=dev)
     out = []
     with torch.no_grad():

@@ -372,7 +372,7 @@ def _label(loaded: LoadedGenerator, seed: int, mode: str | None) -> int | None:
         return None
     if mode in classes:
         return classes.index(mode)
-    return loaded.draw_class(make_generator(seed + MODE_SEED_STRIDE))
+    return loaded.class_for_seed(seed)
 
 
 def _sequence_music(

@@ -16,7 +16,11 @@ from gamegan.errors import CheckpointError, ConfigError
 from gamegan.io.checkpoint import SNAPSHOT_FORMAT, load_module, load_tensors
 from gamegan.io.rundir import latest_file
 from gamegan.models.base import UNNAMED_KIND, Family, family_of
-from gamegan.runtime import pick_device
+from gamegan.runtime import make_generator, pick_device
+
+# A conditional model's class for a seed is drawn from seed + this: clear of the latents of
+# seed, seed + 1, ... (images, --count) and of the music GAN's phrase seeds.
+CLASS_SEED_OFFSET = 1_000_003
 
 
 @dataclass
@@ -67,6 +71,10 @@ class LoadedGenerator:
             f"--class {value}: not one of this model's {len(names)} classes ({shown}) nor an "
             f"index 0-{len(names) - 1}"
         )
+
+    def class_for_seed(self, seed: int) -> int:
+        """The class drawn for ``seed`` (from its own stream, clear of the seed's latents)."""
+        return self.draw_class(make_generator(seed + CLASS_SEED_OFFSET))
 
     def draw_class(self, generator: torch.Generator) -> int:
         """A class drawn as often as the training data held it."""
@@ -163,7 +171,7 @@ def load_generator(run_or_snapshot: str | Path, *, device: str = "cpu") -> Loade
     LoadedGenerator
         The generator in eval mode, its metadata and the file it came from.
     """
-    from gamegan.build import build_dataclass, is_sequence_model
+    from gamegan.build import build_dataclass
 
     path = resolve_snapshot(run_or_snapshot)
     tensors, meta = load_tensors(path, expected_format=SNAPSHOT_FORMAT)
@@ -173,7 +181,7 @@ def load_generator(run_or_snapshot: str | Path, *, device: str = "cpu") -> Loade
         raise CheckpointError(f"{path}: unknown model {meta.get('model')!r} in its metadata")
     spec = MODELS.get(meta["model"])
     model_cfg = build_dataclass(spec.config, meta.get("model_params", {}), "model")
-    if is_sequence_model(spec):
+    if spec.family.sequential:
         if not isinstance(meta.get("codec"), dict):
             raise CheckpointError(f"{path}: the snapshot lacks its vocabulary ('codec')")
         try:

@@ -321,5 +321,3 @@ def write_texture_files(
             files["normal"], normal_map(height_field, strength=normal_strength, wrap=tileable)
         )
     return files
-
-

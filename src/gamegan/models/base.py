@@ -175,6 +175,17 @@ class SequenceSpec:
         return family_of(self.kind)
 
 
+def check_labels(labels: torch.Tensor | None, n: int, n_classes: int, what: str) -> None:
+    """A conditional network needs one class per example; an unconditional one takes none."""
+    if not n_classes:
+        if labels is not None:
+            raise ValueError(f"{what}: this model is unconditional (model.n_classes=0)")
+        return
+    if labels is None or labels.shape != (n,):
+        got = None if labels is None else tuple(labels.shape)
+        raise ValueError(f"{what}: needs labels [{n}] (model.n_classes={n_classes}), got {got}")
+
+
 def sample_logits(
     logits: torch.Tensor,
     *,

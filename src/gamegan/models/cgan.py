@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from gamegan.models import mlp_gan
-from gamegan.models.base import MODELS, GANSpec, check_int
+from gamegan.models.base import MODELS, GANSpec, check_int, check_labels
 from gamegan.nn.layers import Dropout, check_shape, keras_init_, make_activation
 
 
@@ -39,9 +39,7 @@ class Config(mlp_gan.Config):
 
 
 def _labels(labels: torch.Tensor | None, n: int, n_classes: int, what: str) -> torch.Tensor:
-    if labels is None or labels.shape != (n,):
-        got = None if labels is None else list(labels.shape)
-        raise ValueError(f"{what}: needs labels [{n}] (one class per example), got {got}")
+    check_labels(labels, n, n_classes, what)
     # A value check is a data-dependent branch: left out where torch.export traces (ONNX).
     if torch.compiler.is_compiling() or labels.numel() == 0:
         return labels.long()

@@ -164,8 +164,6 @@ class Network(nn.Module):
         if labels.shape != (n, t):
             raise ValueError(f"lstm_lm: labels must be [N] or [N, T] = [{n}, {t}], "
                              f"got {list(labels.shape)}")  # fmt: skip
-        if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= self.n_classes):
-            raise ValueError(f"lstm_lm: labels must be in [0, {self.n_classes})")
         return [self.class_embed(labels)]
 
     def forward(
@@ -229,6 +227,10 @@ class Network(nn.Module):
         self._check(prompt, "sample prompt", 1)
         if n_steps < 0:
             raise ValueError(f"lstm_lm sample: n_steps must be >= 0, got {n_steps}")
+        # Checked once here, not at every step: each check waits for the device.
+        if labels is not None and self.n_classes and len(labels):
+            if int(labels.min()) < 0 or int(labels.max()) >= self.n_classes:
+                raise ValueError(f"lstm_lm: labels must be in [0, {self.n_classes})")
         was_training = self.training
         self.eval()
         try:

@@ -41,6 +41,7 @@ from gamegan.models.base import (
     check_choice,
     check_int,
     check_ints,
+    check_labels,
     check_range,
 )
 from gamegan.music import pianoroll
@@ -294,17 +295,6 @@ class BlockConv(nn.Module):
         return y.view(g, n, h // kh, w // kw, self.out_dim)
 
 
-def _check_labels(labels: torch.Tensor | None, n: int, n_classes: int, what: str) -> None:
-    """A conditional network needs one class per example; an unconditional one takes none."""
-    if not n_classes:
-        if labels is not None:
-            raise ValueError(f"{what}: this model is unconditional (model.n_classes=0)")
-        return
-    if labels is None or labels.shape != (n,):
-        got = None if labels is None else tuple(labels.shape)
-        raise ValueError(f"{what}: needs labels [{n}] (model.n_classes={n_classes}), got {got}")
-
-
 def hard_roll(x: torch.Tensor, channels_per_track: int, monophonic: bool) -> torch.Tensor:
     """A generator's soft rolls [N, C, steps, pitches] as played: 1 where a note sounds (or
     starts), -1 elsewhere.
@@ -433,7 +423,7 @@ class Generator(LatentGenerator):
         check_shape(z, [None, self.z_dim], "pianoroll_gan.Generator z")
         cfg = self.cfg
         n, t, b, tz = z.shape[0], cfg.n_tracks, cfg.n_bars, cfg.track_z_dim
-        _check_labels(labels, n, cfg.n_classes, "pianoroll_gan.Generator")
+        check_labels(labels, n, cfg.n_classes, "pianoroll_gan.Generator")
         conditions = []  # [N, e] pieces
         if self.class_embedding is not None:
             conditions.append(self.class_embedding(labels))
@@ -548,7 +538,7 @@ class Discriminator(nn.Module):
         cfg = self.cfg
         check_shape(x, [None, *cfg.image_shape], "pianoroll_gan.Discriminator x")
         n, t, c = x.shape[0], cfg.n_tracks, cfg.channels
-        _check_labels(labels, n, cfg.n_classes, "pianoroll_gan.Discriminator")
+        check_labels(labels, n, cfg.n_classes, "pianoroll_gan.Discriminator")
         # [T, N, steps, pitches, channels of the track] (a track's onsets beside its steps)
         tracks = x.view(n, t, cfg.channels_per_track, cfg.n_steps, cfg.n_pitches)
         h = self._stack(self.private, tracks.permute(1, 0, 3, 4, 2))  # [T, N, beats, oct, c2]

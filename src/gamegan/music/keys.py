@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gamegan.music.score import PITCH_NAMES, Key, Score
+from gamegan.music.score import MODES, PITCH_NAMES, Key, Score
 
-__all__ = ["estimate_key", "parse_tonic"]
+__all__ = ["estimate_key", "mode_index", "parse_tonic"]
 
 # Probe-tone ratings of the 12 pitch classes above the tonic (Krumhansl & Kessler 1982).
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -38,6 +38,13 @@ def estimate_key(score: Score) -> Key | None:
             if r > best_r:
                 best, best_r = Key(tonic, mode), r
     return best
+
+
+def mode_index(score: Score) -> int:
+    """The score's mode as an index into ``MODES``: its key's, else the one estimated from its
+    notes, else major (0). What a model conditioned on the mode is told about a piece."""
+    key = score.key or estimate_key(score)
+    return MODES.index(key.mode) if key is not None else 0
 
 
 def parse_tonic(name: str) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from gamegan import __version__
-from gamegan.build import Resolved, is_sequence_model, resolve
+from gamegan.build import Resolved, resolve
 from gamegan.config import RunConfig, from_dict, to_dict, validate
 from gamegan.data.run_data import load_run_data
 from gamegan.errors import CheckpointError, ConfigError, DataError
@@ -397,7 +397,7 @@ def _run(
         set_threads(t.threads, dist_info)
         device = init_distributed(dist_info, device)
         run_dir = _broadcast_path(run_dir, dist_info)
-        if is_sequence_model(resolved.spec):
+        if resolved.spec.family.sequential:
             from gamegan.train.sequence import SequenceTrainer
 
             trainer = SequenceTrainer(resolved, data, device=device, dist_info=dist_info)
