@@ -1,5 +1,5 @@
-"""The conditional GAN: a folder's subfolders as classes, training told them, and
-``generate --class`` choosing one."""
+"""The class-conditional GANs (cgan, acgan): a folder's subfolders as classes, training told
+them, and ``generate --class`` choosing one."""
 
 from __future__ import annotations
 
@@ -87,6 +87,39 @@ def test_cgan_learns_to_draw_the_class_it_is_told(trained):
         assert error(end, name, name) < 0.5 * error(end, name, other[name]), name
 
 
+def test_acgan_learns_the_class_through_its_classifier(halves, tmp_path):
+    """AC-GAN's D is not told the class but names it; its class head's losses are logged, its
+    classifier learns the two halves, and G told a class draws that half."""
+    tiny = ("model.resolution=16", "model.channels=1", "model.z_dim=8",
+            "model.g_channels=(16, 8)", "model.d_channels=(8, 8, 8, 8)", "optim.lr=1e-3",
+            "train.tensorboard=False")  # fmt: skip
+    run = train("acgan-folder", data=str(halves), out=tmp_path / "run", iterations=300,
+                overrides=tiny, batch_size=16, sample_every=0, quiet=True,
+                progress=False).run_dir  # fmt: skip
+    last = (run / "log.txt").read_text().splitlines()[-3]
+    assert "Loss/D/class=" in last and "Loss/G/class=" in last
+    assert "Accuracy/D/class_real=1 " in last
+    target = {name: np.zeros((16, 16), np.float32) for name in HALVES}
+    for name, half in HALVES.items():
+        target[name][half] = 255
+    for told, other in (("left", "right"), ("right", "left")):
+        drawn = images(run, n=16, seed=0, label=told)[..., 0].astype(np.float32)
+        assert np.abs(drawn - target[told]).mean() < 0.4 * np.abs(drawn - target[other]).mean()
+
+
+def test_acgan_discriminator_names_the_class_without_being_told():
+    spec = MODELS.get("acgan")
+    cfg = spec.config(
+        resolution=8, z_dim=4, g_channels=(8,), d_channels=(4, 4), d_strides=(2, 1), n_classes=3
+    )
+    G, D = spec.generator(cfg).eval(), spec.discriminator(cfg).eval()
+    x = G(G.sample_z(2), labels=torch.tensor([0, 2]))
+    logits, heads = D(x)
+    assert logits.shape == (2,) and heads["class"].shape == (2, 3)
+    told = D(x, torch.tensor([1, 1]))  # labels are accepted and ignored
+    assert torch.equal(told[0], logits) and torch.equal(told[1]["class"], heads["class"])
+
+
 def test_generate_class_rows_files_and_errors(trained, tmp_path, mnist_dir):
     _, run = trained
     runner = CliRunner()
@@ -136,14 +169,20 @@ def test_cgan_networks_need_labels_and_use_them():
         spec.config(n_classes=1)
 
 
-def test_cgan_mnist_generates_a_digit_and_exports_with_labels(tmp_path, mnist_dir):
-    """The MNIST preset takes the data set's ten digit labels; ``--class 7`` writes sevens'
+@pytest.mark.parametrize(
+    ("preset", "small"),
+    [
+        ("cgan-mnist", ("model.g_hidden=(16,)", "model.d_hidden=(16, 16)")),
+        ("acgan-mnist", ("model.g_channels=(16, 8)", "model.d_channels=(8, 8, 8, 8)")),
+    ],
+)
+def test_mnist_presets_generate_a_digit_and_export_with_labels(preset, small, tmp_path, mnist_dir):
+    """The MNIST presets take the data set's ten digit labels; ``--class 7`` writes sevens'
     files; the ONNX graph takes the class beside the latent and matches PyTorch."""
     from gamegan.export.onnx import export_onnx
 
-    run = train("cgan-mnist", data_dir=mnist_dir, out=tmp_path / "run", iterations=2,
-                overrides=("model.g_hidden=(16,)", "model.d_hidden=(16, 16)"), batch_size=8,
-                sample_every=0, quiet=True, progress=False).run_dir  # fmt: skip
+    run = train(preset, data_dir=mnist_dir, out=tmp_path / "run", iterations=2, overrides=small,
+                batch_size=8, sample_every=0, quiet=True, progress=False).run_dir  # fmt: skip
     assert '"n_classes": 10' in (run / "config.json").read_text()
     out = tmp_path / "sevens"
     result = CliRunner().invoke(

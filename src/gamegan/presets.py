@@ -105,6 +105,22 @@ PRESETS: dict[str, Preset] = {
             *_ADAM,
         ),
     ),
+    "acgan-mnist": Preset(
+        "reference collection: AC-GAN (DCGAN told the digit, D names it) on MNIST, 6000 "
+        "iterations; generate --class 7",
+        ("model.name=acgan", *_MNIST, "loss.name=vanilla", *_ADAM, "train.iterations=6000"),
+    ),
+    "acgan-folder": Preset(
+        "your images by class: AC-GAN at 32x32 RGB on --data FOLDER/CLASS/*.png",
+        (
+            "model.name=acgan",
+            "data.source=",
+            "model.resolution=32",
+            "model.channels=3",
+            "loss.name=vanilla",
+            *_ADAM,
+        ),
+    ),
     "wgan-gp-folder": Preset(
         "your images: WGAN-GP at 64x64 RGB on --data FOLDER (steadier than clipping)",
         (

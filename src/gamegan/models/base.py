@@ -77,6 +77,9 @@ class GANSpec:
     # fast on it, forward and backward, on an AVX-512 CPU; a model that does not gain (the
     # piano-roll GAN's block matrix products ran slower) keeps the default layout.
     channels_last: bool = False
+    # A family's own loss terms (gamegan.models.auxiliary.AuxiliaryTerms), built from the model
+    # config; its discriminator then returns (logits, heads). None: the objective alone.
+    auxiliary: type | None = None
 
     @property
     def family(self) -> Family:
@@ -184,6 +187,17 @@ def check_labels(labels: torch.Tensor | None, n: int, n_classes: int, what: str)
     if labels is None or labels.shape != (n,):
         got = None if labels is None else tuple(labels.shape)
         raise ValueError(f"{what}: needs labels [{n}] (model.n_classes={n_classes}), got {got}")
+
+
+def checked_labels(labels: torch.Tensor | None, n: int, n_classes: int, what: str) -> torch.Tensor:
+    """``labels`` as int64 [n] in [0, n_classes), or a clear error."""
+    check_labels(labels, n, n_classes, what)
+    # A value check is a data-dependent branch: left out where torch.export traces (ONNX).
+    if torch.compiler.is_compiling() or labels.numel() == 0:
+        return labels.long()
+    if int(labels.min()) < 0 or int(labels.max()) >= n_classes:
+        raise ValueError(f"{what}: labels must be in [0, {n_classes})")
+    return labels.long()
 
 
 def sample_logits(

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from gamegan.models import mlp_gan
-from gamegan.models.base import MODELS, GANSpec, check_int, check_labels
+from gamegan.models.base import MODELS, GANSpec, check_int, checked_labels
 from gamegan.nn.layers import Dropout, check_shape, keras_init_, make_activation
 
 
@@ -38,27 +38,17 @@ class Config(mlp_gan.Config):
         check_int("n_classes", self.n_classes, 2)
 
 
-def _labels(labels: torch.Tensor | None, n: int, n_classes: int, what: str) -> torch.Tensor:
-    check_labels(labels, n, n_classes, what)
-    # A value check is a data-dependent branch: left out where torch.export traces (ONNX).
-    if torch.compiler.is_compiling() or labels.numel() == 0:
-        return labels.long()
-    if int(labels.min()) < 0 or int(labels.max()) >= n_classes:
-        raise ValueError(f"{what}: labels must be in [0, {n_classes})")
-    return labels.long()
-
-
 class Generator(mlp_gan.Generator):
     """(z [N, z_dim], labels [N]) -> images [N, C, H, W] in [-1, 1]."""
 
     def __init__(self, cfg: Config) -> None:
         super().__init__(cfg)
         self.n_classes = cfg.n_classes
-        self.label_embedding = _embedding(cfg, cfg.z_dim)
+        self.label_embedding = class_embedding(cfg.n_classes, cfg.z_dim, cfg.init)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         check_shape(z, [None, self.z_dim], "cgan.Generator z")
-        labels = _labels(labels, z.shape[0], self.n_classes, "cgan.Generator")
+        labels = checked_labels(labels, z.shape[0], self.n_classes, "cgan.Generator")
         return self.net(z * self.label_embedding(labels))
 
 
@@ -70,7 +60,7 @@ class Discriminator(nn.Module):
         self.cfg = cfg
         self.n_classes = cfg.n_classes
         width = math.prod(cfg.image_shape)
-        self.label_embedding = _embedding(cfg, width)
+        self.label_embedding = class_embedding(cfg.n_classes, width, cfg.init)
         layers: list[nn.Module] = []
         for i, hidden in enumerate(cfg.d_hidden):
             act, width_out = make_activation(cfg.d_activation, hidden, leaky_slope=cfg.leaky_slope)
@@ -85,14 +75,14 @@ class Discriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         check_shape(x, [None, *self.cfg.image_shape], "cgan.Discriminator x")
-        labels = _labels(labels, x.shape[0], self.n_classes, "cgan.Discriminator")
+        labels = checked_labels(labels, x.shape[0], self.n_classes, "cgan.Discriminator")
         return self.net(x.flatten(1) * self.label_embedding(labels)).squeeze(1)  # [N]
 
 
-def _embedding(cfg: Config, width: int) -> nn.Embedding:
+def class_embedding(n_classes: int, width: int, init: str) -> nn.Embedding:
     """A class embedding; Keras initialises it uniform in [-0.05, 0.05]."""
-    embedding = nn.Embedding(cfg.n_classes, width)
-    if cfg.init == "keras":
+    embedding = nn.Embedding(n_classes, width)
+    if init == "keras":
         nn.init.uniform_(embedding.weight, -0.05, 0.05)
     return embedding
 

@@ -27,6 +27,7 @@ from gamegan.io.checkpoint import (
     optimizer_tensors,
 )
 from gamegan.io.png import make_grid, to_uint8, write_png
+from gamegan.models.auxiliary import split_heads
 from gamegan.nn.layers import Standardize
 from gamegan.runtime import Distributed, autocast, make_generator
 from gamegan.train import rng
@@ -133,6 +134,8 @@ class GANTrainer:
         picture, model_cfg = resolved.spec.picture, resolved.model_cfg
         self.picture = to_uint8 if picture is None else (lambda x: picture(x, model_cfg))
         self.objective = resolved.objective
+        auxiliary = resolved.spec.auxiliary
+        self.auxiliary = auxiliary(resolved.model_cfg) if auxiliary is not None else None
         self.device = device
         self.dist = dist_info
         t = cfg.train
@@ -230,6 +233,11 @@ class GANTrainer:
             return network
         return lambda x: network(x, *args, **kwargs)
 
+    @staticmethod
+    def _logits_only(D):
+        """``D`` without its heads: what the objectives' penalties differentiate."""
+        return lambda x: split_heads(D(x))[0]
+
     def step(self) -> dict[str, torch.Tensor]:
         """One iteration; returns detached scalar stats (no host sync)."""
         objective = self.objective
@@ -245,17 +253,21 @@ class GANTrainer:
             G = self._told(self.G_train, **conditions)
             D = self._told(self.D_train, *told)
             z = self.G.sample_training_z(self.local_batch, self.z_generator, self.device)
+            batch = {"real": x_real, "z": z, **conditions}
             # The last critic step's fakes keep their graph: the G step reuses them.
             keep_graph = i == self.n_critic - 1
             with autocast(self.device, self.precision):
                 with torch.set_grad_enabled(keep_graph):
                     x_fake = G(z)
-                logits_real = D(x_real)
-                logits_fake = D(x_fake.detach())
+                logits_real, heads_real = split_heads(D(x_real))
+                logits_fake, heads_fake = split_heads(D(x_fake.detach()))
                 d_loss = objective.d_loss(logits_real, logits_fake)
-                penalty = objective.penalty(D, x_real, x_fake.detach())
+                penalty = objective.penalty(self._logits_only(D), x_real, x_fake.detach())
+                d_terms = {}
+                if self.auxiliary is not None:
+                    d_terms = self.auxiliary.d_terms(heads_real, heads_fake, batch)
             self.opt_D.zero_grad(set_to_none=True)
-            (d_loss + penalty).backward()
+            sum(d_terms.values(), d_loss + penalty).backward()
             self.opt_D.step()
             objective.after_d_step(self.D)
 
@@ -267,15 +279,25 @@ class GANTrainer:
         accuracy = objective.d_accuracy(logits_real, logits_fake)
         if accuracy is not None:
             stats["Accuracy/D"] = accuracy
+        for name, value in d_terms.items():
+            stats[f"Loss/D/{name}"] = value.detach().float()
+        if self.auxiliary is not None:
+            stats.update(self.auxiliary.metrics(heads_real, heads_fake, batch))
 
         # Generator step through a frozen D (its weights get no gradients).
         self.D.requires_grad_(False)
         with autocast(self.device, self.precision):
-            g_loss = objective.g_loss(self._told(self.D, *told)(x_fake))
-        g_total = g_loss
+            logits, heads = split_heads(self._told(self.D, *told)(x_fake))
+            g_loss = objective.g_loss(logits)
+            g_terms = {}
+            if self.auxiliary is not None:
+                g_terms = self.auxiliary.g_terms(heads, batch)
+        g_total = sum(g_terms.values(), g_loss)
+        for name, value in g_terms.items():
+            stats[f"Loss/G/{name}"] = value.detach().float()
         if self.spectrum is not None:
             spectrum_loss = self.spectrum(x_fake)  # in float32, outside autocast
-            g_total = g_loss + self.cfg.train.spectrum_weight * spectrum_loss
+            g_total = g_total + self.cfg.train.spectrum_weight * spectrum_loss
             stats["Loss/G/spectrum"] = spectrum_loss.detach()
         self.opt_G.zero_grad(set_to_none=True)
         g_total.backward()
