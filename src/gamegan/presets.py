@@ -121,6 +121,22 @@ PRESETS: dict[str, Preset] = {
             *_ADAM,
         ),
     ),
+    "infogan-mnist": Preset(
+        "reference collection: InfoGAN (a 10-way and two continuous codes G must keep "
+        "visible) on MNIST, 6000 iterations; generate --code category=0,1,2",
+        ("model.name=infogan", *_MNIST, "loss.name=vanilla", *_ADAM, "train.iterations=6000"),
+    ),
+    "infogan-folder": Preset(
+        "your images: InfoGAN at 32x32 RGB on --data FOLDER; codes found unsupervised",
+        (
+            "model.name=infogan",
+            "data.source=",
+            "model.resolution=32",
+            "model.channels=3",
+            "loss.name=vanilla",
+            *_ADAM,
+        ),
+    ),
     "wgan-gp-folder": Preset(
         "your images: WGAN-GP at 64x64 RGB on --data FOLDER (steadier than clipping)",
         (

@@ -41,6 +41,13 @@ def generate(
         help="Images from a conditional model (cgan presets): the class, by name or index; "
         "several, comma-separated, give one grid row each [default: drawn per image].",
     ),
+    code: str = typer.Option(
+        None,
+        "--code",
+        help="Images from an InfoGAN: NAME=VALUE[,VALUE...] sets one latent code "
+        "(category=0-9, or c1, c2 trained in [-1, 1]); several values give one grid row "
+        "each, the same seeds in every row [default: drawn per image].",
+    ),
     out: Path = typer.Option(
         None,
         help="A .png file (a grid of images, or the texture), a .mid file for music; any "
@@ -136,8 +143,11 @@ def generate(
     loaded = gen.load_generator(source, device=device)
     if precision != "fp32" and loaded.family.makes != "textures":
         raise fail("--precision applies to textures; this model makes fixed-size output")
-    if classes is not None and loaded.family.makes != "images":
-        raise fail(f"--class applies to image models; this one makes {loaded.family.makes}")
+    for flag, given in (("--class", classes), ("--code", code)):
+        if given is not None and loaded.family.makes != "images":
+            raise fail(f"{flag} applies to image models; this one makes {loaded.family.makes}")
+    if classes is not None and code is not None:
+        raise fail("give --class or --code, not both")
     try:
         if loaded.family.makes == "music":
             if bars is not None and steps is not None:
@@ -162,8 +172,15 @@ def generate(
                 precision,
             )
         else:
-            wanted = None if classes is None else [c.strip() for c in classes.split(",")]
-            _images(loaded, count, seed, out or Path("samples.png"), wanted)
+            rows = None
+            if classes is not None:
+                rows = [
+                    (loaded.class_names[i], {"label": i})
+                    for i in (loaded.class_index(c.strip()) for c in classes.split(","))
+                ]  # every name checked before anything is generated
+            elif code is not None:
+                rows = _code_rows(loaded, code)
+            _images(loaded, count, seed, out or Path("samples.png"), rows)
     except OSError as err:  # an unwritable folder, a full disk: one line, no traceback
         where = f"--out {out}" if out is not None else "the output file"
         if err.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -177,9 +194,26 @@ def generate(
 generate.__doc__ = (generate.__doc__ or "") + "\n" + EXAMPLES
 
 
-def _images(loaded, count: int | None, seed: int, out: Path, classes: list[str] | None) -> None:
-    """A grid (``out`` a .png) or a folder of PNGs; with classes, ``count`` images of each,
-    one grid row per class, the same seeds in every row."""
+def _code_rows(loaded, text: str) -> list[tuple[str, dict]]:
+    """``--code NAME=V1,V2``: one grid row per value, each checked before any is generated."""
+    name, sep, values = text.partition("=")
+    name = name.strip()
+    try:
+        numbers = [float(v) for v in values.split(",")] if sep else []
+    except ValueError:
+        numbers = []
+    if not numbers:
+        raise fail(f"--code {text}: give NAME=VALUE[,VALUE...], e.g. --code c1=-1,0,1")
+    rows = [(f"{name}={v:g}", {"codes": {name: v}}) for v in numbers]
+    for _, told in rows:
+        loaded.checked_codes(told["codes"])
+    return rows
+
+
+def _images(loaded, count: int | None, seed: int, out: Path, rows: list | None) -> None:
+    """A grid (``out`` a .png) or a folder of PNGs; with ``rows`` (a name and what the
+    generator is told: a class, a code's value), ``count`` images of each, one grid row each,
+    the same seeds in every row."""
     import math
 
     import numpy as np
@@ -188,21 +222,17 @@ def _images(loaded, count: int | None, seed: int, out: Path, classes: list[str] 
     from gamegan.io.png import make_grid, write_png
     from gamegan.io.rundir import slug
 
-    if classes is None:
+    if rows is None:
         count = count or 25
         rows_of = [("", gen.images(loaded, n=count, seed=seed))]  # [N, H, W, C]
     else:
-        indices = [loaded.class_index(c) for c in classes]  # every name checked first
         count = count or 8
-        rows_of = [
-            (loaded.class_names[i], gen.images(loaded, n=count, seed=seed, label=i))
-            for i in indices
-        ]
+        rows_of = [(name, gen.images(loaded, n=count, seed=seed, **told)) for name, told in rows]
     seeds = f"seeds {seed}-{seed + count - 1}"
-    what = "" if classes is None else f" of {', '.join(name for name, _ in rows_of)}"
+    what = "" if rows is None else f" of {', '.join(name for name, _ in rows_of)}"
     total = count * len(rows_of)
     if out.suffix.lower() == ".png":
-        if classes is None:
+        if rows is None:
             cols = math.ceil(math.sqrt(count))
             rows = math.ceil(count / cols)
         else:

@@ -169,14 +169,18 @@ def _texture_layout(G: torch.nn.Module, tileable: bool | None):
 def _image_layout(G: torch.nn.Module):
     cfg = G.cfg
     shape = ["batch", *cfg.image_shape]  # [C, H, W]
+    # A generator whose latent holds more than noise (InfoGAN's codes) describes it.
+    values = getattr(G, "latent_summary", "N(0, 1), independent")
+    seeded = f"torch.randn(1, {G.z_dim}, generator=torch.Generator().manual_seed(s + i))"
+    if hasattr(G, "latent_summary"):
+        seeded = "gamegan's G.sample_z(1, torch.Generator().manual_seed(s + i))"
     latent = {
         "name": "z",
         "dtype": "float32",
         "shape": ["batch", G.z_dim],
-        "values": "N(0, 1), independent",
-        "summary": "N(0, 1), independent",
-        "gamegan_seed": f"image i from seed s: torch.randn(1, {G.z_dim}, "
-        "generator=torch.Generator().manual_seed(s + i))",
+        "values": values,
+        "summary": values,
+        "gamegan_seed": f"image i from seed s: {seeded}",
     }
     output = {
         "name": "image",
@@ -188,7 +192,7 @@ def _image_layout(G: torch.nn.Module):
         "summary": "NCHW in [-1, 1]; (x + 1) / 2 maps it to [0, 1]",
     }
     text = [
-        f"Input z: float32 [batch, {G.z_dim}], N(0, 1) independent.",
+        f"Input z: float32 [batch, {G.z_dim}], {values}.",
         f"Output image: float32 {shape_text(shape)}, NCHW, in [-1, 1]; (x + 1) / 2 maps it to "
         "[0, 1].",
         latent["gamegan_seed"] + ".",

@@ -19,6 +19,7 @@ def images(
     n: int = 25,
     seed: int = 0,
     label: int | str | None = None,
+    codes: dict[str, float] | None = None,
     device: str = "cpu",
 ) -> np.ndarray:
     """Generate ``n`` images; image ``i`` depends only on ``seed + i`` (and its class).
@@ -36,6 +37,10 @@ def images(
         A conditional model's class, by name or index; without it each image's class is
         drawn from its seed as often as the training data held it. An unconditional model
         refuses it.
+    codes : dict, optional
+        An InfoGAN's latent codes to set, by name: ``{"category": 3}`` (an index),
+        ``{"c1": 1.5}`` (trained in [-1, 1]; further out exaggerates); the rest are drawn
+        from the seed. A model without codes refuses them.
     device : str
         Where to run the generator.
 
@@ -52,6 +57,9 @@ def images(
     G = loaded.G
     dev = next(G.parameters()).device
     z = torch.cat([G.sample_z(1, make_generator(seed + i), "cpu") for i in range(n)]).to(dev)
+    if codes:
+        codes = loaded.checked_codes(codes)
+        z = G.with_codes(z, codes)
     labels = None
     if label is not None or loaded.class_names:
         if label is not None:

@@ -72,6 +72,30 @@ class LoadedGenerator:
             f"index 0-{len(names) - 1}"
         )
 
+    @property
+    def code_names(self) -> tuple[str, ...]:
+        """The latent codes a generator exposes (InfoGAN's ``category``, ``c1``...); ()."""
+        return tuple(getattr(self.G, "code_names", ()))
+
+    def checked_codes(self, codes: dict[str, float]) -> dict[str, float]:
+        """``codes`` if this generator has them all, with values it takes; else a clear error."""
+        names = self.code_names
+        if not names:
+            raise ConfigError(
+                f"--code: {self.path.name} has no latent codes (an InfoGAN, such as the infogan "
+                "presets, has)"
+            )
+        for name, value in codes.items():
+            if name not in names:
+                raise ConfigError(
+                    f"--code {name}: not one of this model's codes ({', '.join(names)})"
+                )
+            if name == "category":
+                n = int(self.G.cfg.n_categorical)
+                if value != int(value) or not 0 <= value < n:
+                    raise ConfigError(f"--code category={value:g}: give a category 0-{n - 1}")
+        return codes
+
     def class_for_seed(self, seed: int) -> int:
         """The class drawn for ``seed`` (from its own stream, clear of the seed's latents)."""
         return self.draw_class(make_generator(seed + CLASS_SEED_OFFSET))
