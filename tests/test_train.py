@@ -89,6 +89,7 @@ def _state_tensors(run_dir, iteration):
         ("wgan-mnist", ("train.n_critic=2",)),  # RMSprop, clipping, several critic steps
         ("gan-mnist", ("loss.name=wgan_gp",)),  # gradient penalty, BN in G
         ("acgan-mnist", ("loss.name=r1", "train.ema_decay=0.9")),  # labels, a class head
+        ("sgan-mnist", ("model.labelled_per_class=2",)),  # labels for D only, D in snapshots
     ],
 )
 def test_resume_is_bit_exact(tmp_path, mnist_dir, preset, extra):

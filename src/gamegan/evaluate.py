@@ -85,6 +85,13 @@ def _is_music(cfg: RunConfig) -> bool:
     return _makes(cfg) == "music"
 
 
+def _keeps_classifier(cfg: RunConfig) -> bool:
+    """The run's snapshots keep a discriminator that classifies (the semi-supervised GAN)."""
+    from gamegan.models import MODELS
+
+    return cfg.model.name in MODELS and MODELS.get(cfg.model.name).keeps_discriminator
+
+
 def _checkerboard(photo: torch.Tensor, size: int) -> tuple[list, list]:
     """Crops on a grid, split like the squares of a chessboard: two sets that never overlap."""
     _, h, w = photo.shape
@@ -148,7 +155,9 @@ def applicable_metrics(cfg: RunConfig) -> list[str]:
     list of str
         ``"swd"`` and ``"color"`` for every image run, plus ``"classifier"`` (FID, KID,
         class spread and accuracy in a self-trained digit classifier's features) when the
-        data is MNIST, and ``"tiling"`` (edge error, seam score) for texture models, preceded
+        data is MNIST, ``"semi_supervised"`` (the accuracy of a semi-supervised GAN's
+        classifier on the examples whose labels training hid, and on MNIST's test split) for
+        ``sgan`` runs, and ``"tiling"`` (edge error, seam score) for texture models, preceded
         by ``"heldout"`` (SWD, log-spectrum distance and seams against the held-out half of
         each photo, with image quilting beside) when the run was trained with a holdout; music
         runs get ``"music"`` (statistics of generated pieces beside the corpus's).
@@ -158,6 +167,8 @@ def applicable_metrics(cfg: RunConfig) -> list[str]:
     names = ["swd", "color"]
     if _is_digits(cfg):
         names.append("classifier")
+    if _keeps_classifier(cfg):
+        names.append("semi_supervised")
     if _is_texture(cfg):
         names.append("tiling")
         if cfg.data.holdout:
@@ -362,8 +373,45 @@ def evaluate_run(
             clf = _classifier(resolved, real_data, held_out_data, options, log)
             add("classifier", classifier=clf, seed=seed)
             rows.append({"metric": "classifier/accuracy", "value": clf.accuracy, "baseline": None})
+        elif group == "semi_supervised":
+            rows.extend(_semi_supervised_rows(resolved, loaded, real_data, held_out_data, log))
 
     return _report(run_dir, loaded, rows, m, seed, baseline_source, started, log)
+
+
+def _semi_supervised_rows(resolved, loaded, real_data, held_out_data, log) -> list[dict]:
+    """The semi-supervised GAN's classifier (its D): accuracy on the training examples whose
+    labels training hid, and on the held-out split (MNIST's test set) when there is one."""
+    from gamegan import generate
+    from gamegan.models.sgan import labelled_mask
+
+    if real_data.labels is None:
+        raise DataError(f"{resolved.cfg.data.source}: no labels to score the classifier with")
+    D = generate.load_discriminator(loaded)
+    device = next(D.parameters()).device
+
+    def accuracy(images: torch.Tensor, labels: torch.Tensor) -> float:
+        hits = 0
+        for start in range(0, len(images), 256):
+            x = images[start : start + 256].to(device).float().div(127.5).sub(1.0)
+            hits += int((D.predict(x).cpu() == labels[start : start + 256]).sum())
+        return hits / len(images)
+
+    labels = real_data.labels.to(torch.int64)
+    known = labelled_mask(labels, resolved.model_cfg.labelled_per_class)
+    rows = []
+
+    def add(name: str, value: float) -> None:
+        rows.append({"metric": f"semi_supervised/{name}", "value": value, "baseline": None})
+
+    add("labels_used", float(known.sum()))
+    if (~known).any():
+        log(f"scoring D's classes on the {int((~known).sum())} examples whose labels it never saw")
+        add("accuracy_unlabelled", accuracy(real_data.images[~known], labels[~known]))
+    if held_out_data is not None and held_out_data.labels is not None:
+        held = held_out_data.labels.to(torch.int64)
+        add("accuracy_test", accuracy(held_out_data.images, held))
+    return rows
 
 
 def _report(

@@ -19,6 +19,7 @@ from gamegan.generate.pieces import (
 from gamegan.generate.snapshots import (
     PRETRAINED,
     LoadedGenerator,
+    load_discriminator,
     load_generator,
     pretrained_path,
     resolve_snapshot,
@@ -43,6 +44,7 @@ __all__ = [
     "PRETRAINED",
     "LoadedGenerator",
     "images",
+    "load_discriminator",
     "load_generator",
     "music",
     "parse_size",

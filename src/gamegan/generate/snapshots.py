@@ -220,3 +220,18 @@ def load_generator(run_or_snapshot: str | Path, *, device: str = "cpu") -> Loade
     load_module("G", G, tensors, str(path))
     G = G.to(pick_device(device)).eval().requires_grad_(False)
     return LoadedGenerator(G, meta, path)
+
+
+def load_discriminator(loaded: LoadedGenerator) -> torch.nn.Module:
+    """The discriminator a snapshot keeps (the semi-supervised GAN's classifier), in eval mode
+    on the generator's device; a clear error for snapshots that hold only G."""
+    from gamegan.build import build_dataclass
+    from gamegan.models import MODELS
+
+    tensors, meta = load_tensors(loaded.path, expected_format=SNAPSHOT_FORMAT)
+    if not any(key.startswith("D.") for key in tensors):
+        raise CheckpointError(f"{loaded.path}: this snapshot holds no discriminator")
+    spec = MODELS.get(meta["model"])
+    D = spec.discriminator(build_dataclass(spec.config, meta.get("model_params", {}), "model"))
+    load_module("D", D, tensors, str(loaded.path))
+    return D.to(next(loaded.G.parameters()).device).eval().requires_grad_(False)

@@ -8,9 +8,9 @@ and its spec names an :class:`AuxiliaryTerms` class, built from the model config
 turn those heads and the batch into named scalar losses. The trainer adds them to D's and G's
 losses and logs each as ``Loss/D/<name>`` and ``Loss/G/<name>``.
 
-A batch is a dict of named tensors: ``real`` (images in [-1, 1]), ``z`` (the latents of the
-step's fakes) and whatever the data has for these examples and G is told (``labels``,
-``context``).
+A batch is a dict of named tensors: ``real`` (images in [-1, 1]), ``index`` (their positions
+in the data), ``z`` (the latents of the step's fakes) and what the data has for these
+examples: ``labels``, and ``context`` for a generator that continues it.
 """
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ def split_heads(output: Tensor | tuple[Tensor, Heads]) -> tuple[Tensor, Heads]:
 
 class AuxiliaryTerms:
     """Hooks for a family's extra losses; each returns ``{name: scalar loss}``."""
+
+    def prepare(self, labels: Tensor | None) -> None:
+        """Called once before training with every label of the data (None: unlabelled)."""
 
     def d_terms(self, real: Heads, fake: Heads, batch: Batch) -> dict[str, Tensor]:
         """Added to D's loss: its heads on the real batch and on the fakes (detached)."""

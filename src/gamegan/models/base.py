@@ -80,6 +80,8 @@ class GANSpec:
     # A family's own loss terms (gamegan.models.auxiliary.AuxiliaryTerms), built from the model
     # config; its discriminator then returns (logits, heads). None: the objective alone.
     auxiliary: type | None = None
+    # Snapshots keep D too: the semi-supervised GAN's classifier is what its training makes.
+    keeps_discriminator: bool = False
 
     @property
     def family(self) -> Family:

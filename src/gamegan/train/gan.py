@@ -171,13 +171,18 @@ class GANTrainer:
         self.opt_G = build_optimizer(cfg.optim_g, self.G.parameters())
         self.opt_D = build_optimizer(cfg.optim_d, self.D.parameters())
         self.images = images.to(device)  # uint8 [N, C, H, W], converted per batch
-        self.n_classes = int(getattr(self.G, "n_classes", 0) or 0)
+        # G told the class (cgan, acgan), or only D naming it (sgan): either needs labels.
+        self.g_conditional = bool(getattr(self.G, "n_classes", 0))
+        self.n_classes = int(getattr(self.G, "n_classes", 0) or getattr(self.D, "n_classes", 0))
         self.labels, self.class_names = None, None
         if self.n_classes:
             self.labels, self.class_names = _checked_labels(
                 labels, class_names, len(images), self.n_classes
             )
             self.labels = self.labels.to(device)
+        if self.auxiliary is not None:
+            self.auxiliary.prepare(self.labels)
+        self.keeps_discriminator = resolved.spec.keeps_discriminator
         for module in self.D.modules():  # a critic that standardises its input: the data's stats
             if isinstance(module, Standardize):
                 module.fit(self.images)
@@ -218,7 +223,7 @@ class GANTrainer:
         arguments: their labels, and the context bars that open their windows."""
         conditions = {}
         indices = indices.to(self.images.device)
-        if self.labels is not None:
+        if self.g_conditional:
             conditions["labels"] = self.labels[indices]
         if self.context_steps:
             context = self.images[indices, :, : self.context_steps]
@@ -253,7 +258,9 @@ class GANTrainer:
             G = self._told(self.G_train, **conditions)
             D = self._told(self.D_train, *told)
             z = self.G.sample_training_z(self.local_batch, self.z_generator, self.device)
-            batch = {"real": x_real, "z": z, **conditions}
+            batch = {"real": x_real, "index": indices, "z": z, **conditions}
+            if self.labels is not None:
+                batch["labels"] = self.labels[indices]
             # The last critic step's fakes keep their graph: the G step reuses them.
             keep_graph = i == self.n_critic - 1
             with autocast(self.device, self.precision):
@@ -372,12 +379,17 @@ class GANTrainer:
             "iteration": self.iteration,
             "gamegan_version": __version__,
         }
-        if self.labels is not None:
+        if self.g_conditional:
             # Generation draws classes as the data has them unless the user picks one.
             counts = torch.bincount(self.labels.cpu(), minlength=self.n_classes)
             meta["class_names"] = list(self.class_names)
             meta["class_prior"] = (counts / counts.sum()).tolist()
-        return module_tensors("G", G), meta
+        tensors = module_tensors("G", G)
+        if self.keeps_discriminator:
+            tensors.update(module_tensors("D", self.D))
+            if self.class_names is not None:
+                meta["discriminator_classes"] = list(self.class_names)
+        return tensors, meta
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict]:
         """Everything for an exact resume. Collective under torchrun: call on every rank."""
