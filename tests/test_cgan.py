@@ -210,3 +210,24 @@ def test_app_offers_the_classes_of_a_conditional_model(trained, tmp_path):
     assert "images of 16x16" in web.images_handler(key, 0, 4, ANY_CLASS)[2]
     with pytest.raises(Exception, match="pick a class from the list"):
         web.images_handler(key, 0, 4, "0")  # the page sends names from the list only
+
+
+def test_eval_scores_a_conditional_digit_model_per_class(tmp_path, mnist_dir):
+    """Each class asked for in turn: the digit classifier's accuracy on the class asked for
+    and the class's FID, each beside real digits of the class, and their means."""
+    from gamegan.evaluate import evaluate_run
+
+    run = train("cgan-mnist", data_dir=mnist_dir, out=tmp_path / "run", iterations=2,
+                overrides=("model.g_hidden=(16,)", "model.d_hidden=(16, 16)"), batch_size=8,
+                sample_every=0, quiet=True, progress=False).run_dir  # fmt: skip
+    lines = []
+    rows = evaluate_run(run, n=20, metrics=["classifier"], log=lines.append,
+                        classifier_options={"epochs": 1, "batch_size": 16})  # fmt: skip
+    by_name = {row["metric"]: row for row in rows}
+    accuracies = [by_name[f"classifier/class_accuracy/{d}"]["value"] for d in range(10)]
+    assert all(0 <= a <= 1 for a in accuracies)
+    mean = by_name["classifier/class_accuracy"]
+    assert mean["value"] == pytest.approx(np.mean(accuracies))
+    assert any(name.startswith("classifier/class_fid/") for name in by_name)
+    assert by_name["classifier/class_fid"]["value"] > 0
+    assert any("generating 2 digits of each of the 10 classes" in line for line in lines)

@@ -341,10 +341,12 @@ def evaluate_run(
     if held_out is None:
         m = min(n, len(real) // 2)
         reference, baseline = real[order[:m]], real[order[m : 2 * m]]
+        baseline_from, baseline_pick = real_data, order[m : 2 * m]
     else:
         m = min(n, len(real), len(held_out))
         reference = real[order[:m]]
-        baseline = held_out[torch.randperm(len(held_out), generator=g)[:m]]
+        baseline_pick = torch.randperm(len(held_out), generator=g)[:m]
+        baseline, baseline_from = held_out[baseline_pick], held_out_data
     if m < 2:
         raise DataError(f"{cfg.data.source}: too few real images to evaluate ({len(real)})")
     if m < n:
@@ -373,10 +375,68 @@ def evaluate_run(
             clf = _classifier(resolved, real_data, held_out_data, options, log)
             add("classifier", classifier=clf, seed=seed)
             rows.append({"metric": "classifier/accuracy", "value": clf.accuracy, "baseline": None})
+            if loaded.class_names and real_data.labels is not None:
+                reference_labels = real_data.labels[order[:m]]
+                baseline_labels = baseline_from.labels[baseline_pick]
+                rows.extend(
+                    _per_class_rows(
+                        loaded, clf, (reference, reference_labels), (baseline, baseline_labels),
+                        m, seed, log,
+                    )
+                )  # fmt: skip
         elif group == "semi_supervised":
             rows.extend(_semi_supervised_rows(resolved, loaded, real_data, held_out_data, log))
 
     return _report(run_dir, loaded, rows, m, seed, baseline_source, started, log)
+
+
+def _per_class_rows(loaded, clf, reference, baseline, m: int, seed: int, log) -> list[dict]:
+    """A class-conditional digit model asked for each class in turn: how often the digit
+    classifier names the class asked for (baseline: how often it names real digits of that
+    class), and the FID of those digits against real ones of the class (baseline: real
+    against real). Rows ``classifier/class_accuracy/<class>``, ``classifier/class_fid/<class>``
+    and their means over the classes."""
+    from gamegan import generate
+    from gamegan.metrics.frechet import frechet_distance
+
+    names = loaded.class_names
+    if not all(name.isdigit() for name in names):
+        log("note: no per-class scores (the classes are not digits)")
+        return []
+    per_class = max(2, m // len(names))
+    log(f"generating {per_class} digits of each of the {len(names)} classes")
+    rows, means = [], {"class_accuracy": [], "class_fid": []}
+    for index, name in enumerate(names):
+        digit = int(name)
+        fake = generate.images(loaded, n=per_class, seed=seed, label=index)
+        fake = torch.from_numpy(fake).permute(0, 3, 1, 2)
+        real = reference[0][reference[1] == index]
+        other = baseline[0][baseline[1] == index]
+        accuracy = float((clf.predict(fake) == digit).float().mean())
+        base_accuracy = float((clf.predict(other) == digit).float().mean()) if len(other) else None
+        fid = base_fid = None
+        if len(real) >= 2:
+            features = clf.features(real)
+            fid = frechet_distance(features, clf.features(fake))
+            if len(other) >= 2:
+                base_fid = frechet_distance(features, clf.features(other))
+        for metric, value, base in (
+            ("class_accuracy", accuracy, base_accuracy),
+            ("class_fid", fid, base_fid),
+        ):
+            if value is None:
+                continue
+            rows.append({"metric": f"classifier/{metric}/{name}", "value": value, "baseline": base})
+            means[metric].append((value, base))
+    for metric, pairs in means.items():
+        if pairs:
+            bases = [b for _, b in pairs if b is not None]
+            rows.append({
+                "metric": f"classifier/{metric}",
+                "value": float(np.mean([v for v, _ in pairs])),
+                "baseline": float(np.mean(bases)) if len(bases) == len(pairs) else None,
+            })  # fmt: skip
+    return rows
 
 
 def _semi_supervised_rows(resolved, loaded, real_data, held_out_data, log) -> list[dict]:
