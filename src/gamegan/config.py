@@ -31,6 +31,7 @@ OPTIMIZERS = (
 )
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16", "auto")
+CONDITIONS = ("edges", "gray")  # data.condition: an image-to-image model's input made from B
 HOLDOUT_SIDES = ("left", "right", "top", "bottom")  # data.holdout: the side of each photo held out
 
 
@@ -51,6 +52,9 @@ class DataConfig:
     # "top", "bottom"; "" = none); training crops come from the other half.
     holdout: str = ""
     flips: bool = True  # texture sources: mirror crops at random (off keeps slant and lighting)
+    # Image-to-image models: make each picture's input from it ("edges": a sketch, "gray": its
+    # luminance); "" reads pairs from a folder with A/ and B/ subfolders.
+    condition: str = ""
 
 
 @dataclass(frozen=True)
@@ -314,6 +318,11 @@ def validate(cfg: RunConfig) -> RunConfig:
         not holdout or cfg.data.source.strip().lower() not in ("mnist", "cifar100", "cifar-100"),
         f"--holdout splits texture photos; --data {cfg.data.source} is a data set of separate "
         "images (use a photo: brick, grass, gravel, texture:PATH)",
+    )
+    _check(
+        cfg.data.condition in ("", *CONDITIONS),
+        f"data.condition must be one of {', '.join(CONDITIONS)} (or empty: pairs from A/ and "
+        f"B/ folders), got {cfg.data.condition!r}",
     )
     _check(t.val_every >= 0, "train.val_every must be 0 (never) or more")
     _check(t.metrics_every >= 0, "--metrics-every must be 0 (never) or more")

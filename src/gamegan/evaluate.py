@@ -160,10 +160,13 @@ def applicable_metrics(cfg: RunConfig) -> list[str]:
         ``sgan`` runs, and ``"tiling"`` (edge error, seam score) for texture models, preceded
         by ``"heldout"`` (SWD, log-spectrum distance and seams against the held-out half of
         each photo, with image quilting beside) when the run was trained with a holdout; music
-        runs get ``"music"`` (statistics of generated pieces beside the corpus's).
+        runs get ``"music"`` (statistics of generated pieces beside the corpus's), and
+        image-to-image runs ``"translation"`` (outputs against their targets).
     """
     if _is_music(cfg):
         return ["music"]
+    if _makes(cfg) == "translations":
+        return ["translation"]
     names = ["swd", "color"]
     if _is_digits(cfg):
         names.append("classifier")
@@ -332,6 +335,8 @@ def evaluate_run(
         return _evaluate_texture(run_dir, resolved, loaded, groups, seed, started, log)
     if _is_music(cfg):
         return _evaluate_music(run_dir, resolved, loaded, n, seed, started, log)
+    if _makes(cfg) == "translations":
+        return _evaluate_translations(run_dir, resolved, loaded, n, seed, started, log)
     log(f"loading real data: {cfg.data.source}")
     real_data, held_out_data, baseline_source = _load_real(resolved, log)
     real = real_data.images
@@ -598,12 +603,17 @@ def _heldout_rows(sets: dict, seed: int, log) -> list[dict[str, Any]]:
 
 def _write_heldout_picture(sets: dict, path: Path) -> None:
     """Held-out half | quilting | GAN at 100%, one row per photo (its first seed)."""
-    from gamegan.io.png import write_png
-
     rows = [
         (held_out, sets["quilting"][i * HOLDOUT_SEEDS], sets["gan"][i * HOLDOUT_SEEDS])
         for i, held_out in enumerate(sets["held_out"])
     ]
+    _write_side_by_side(rows, path)
+
+
+def _write_side_by_side(rows: list[tuple[np.ndarray, ...]], path: Path) -> None:
+    """Rows of uint8 [H, W, C] pictures at 100%, side by side on white."""
+    from gamegan.io.png import write_png
+
     gap = PICTURE_GAP
     width = max(sum(img.shape[1] for img in row) + gap * (len(row) - 1) for row in rows)
     height = sum(row[0].shape[0] for row in rows) + gap * (len(rows) - 1)
@@ -617,6 +627,71 @@ def _write_heldout_picture(sets: dict, path: Path) -> None:
         y += row[0].shape[0] + gap
     path.parent.mkdir(parents=True, exist_ok=True)
     write_png(path, canvas)
+
+
+def _evaluate_translations(run_dir, resolved, loaded, n, seed, started, log) -> list[dict]:
+    """Image-to-image runs: outputs against their targets, beside real against real.
+
+    A run trained on one side of its photos (``--holdout``) is judged on the held-out halves:
+    each half's input (made as in training) goes through G, and its output is compared with
+    the half by patch SWD, log-spectrum and colour distance, with the training halves as the
+    real-vs-real baseline; ``translation/l1`` is the mean absolute difference per pixel from
+    the target (0-1 scale). Other runs are judged on their first ``n`` training pairs, with
+    other training targets as the baseline. A picture of input | output | target per photo
+    (or of the first pairs) goes to ``RUN_DIR/eval/translation-<snapshot>.png``.
+    """
+    from gamegan import generate
+    from gamegan import metrics as metric_lib
+    from gamegan.data.pairs import derive_condition
+    from gamegan.data.run_data import load_run_data
+
+    cfg = resolved.cfg
+    if cfg.data.holdout:
+        from gamegan.data.textures import read_textures, split_holdout, texture_source
+
+        photos, _, what = read_textures(
+            texture_source(cfg.data.source), resolved.model_cfg.channels
+        )
+        targets, baseline, inputs = [], [], []
+        for photo in photos:
+            kept, held_out = split_holdout(photo, cfg.data.holdout)
+            targets.append(_hwc(held_out))
+            baseline.append(_hwc(kept))
+            inputs.append(_hwc(derive_condition(held_out[None], cfg.data.condition)[0]))
+        source = f"the held-out {cfg.data.holdout} halves of {what}"
+    else:
+        data = load_run_data(resolved)
+        k = min(n, len(data) // 2)
+        if k < 1:
+            raise DataError(f"{cfg.data.source}: too few pairs to evaluate ({len(data)})")
+        targets = [_hwc(image) for image in data.images[:k]]
+        baseline = [_hwc(image) for image in data.images[k : 2 * k]]
+        inputs = [_hwc(image) for image in data.conditions[:k]]
+        source = f"{k} training pairs (baseline: {k} other training targets)"
+    log(f"translating {len(inputs)} inputs: {source}")
+    outputs = [generate.translate(loaded, a) for a in inputs]
+    rows: list[dict[str, Any]] = []
+    for name, kwargs in (("swd_images", {"seed": seed}), ("spectrum", {}), ("color", {})):
+        log(f"computing {name}")
+        value = metric_lib.compute(name, real=targets, fake=outputs, **kwargs)
+        base = metric_lib.compute(name, real=targets, fake=baseline, **kwargs)
+        rows.extend(
+            {"metric": f"translation/{key}", "value": v, "baseline": base[key]}
+            for key, v in value.items()
+        )
+    pairs = list(zip(inputs, outputs, targets, strict=True))
+    l1 = np.mean([np.abs(o.astype(float) - t).mean() / 255 for _, o, t in pairs])
+    rows.append({"metric": "translation/l1", "value": float(l1), "baseline": None})
+    picture = run_dir / "eval" / f"translation-{loaded.path.stem}.png"
+    channels = targets[0].shape[2]
+    shown = [
+        (np.broadcast_to(a, (*a.shape[:2], channels)) if a.shape[2] == 1 else a, o, t)
+        for a, o, t in pairs[:4]
+    ]
+    _write_side_by_side(shown, picture)
+    log(f"wrote {picture} (input | output | target)")
+    extra = {"picture": str(picture.relative_to(run_dir))}
+    return _report(run_dir, loaded, rows, len(outputs), seed, source, started, log, extra)
 
 
 def _evaluate_texture(run_dir, resolved, loaded, groups, seed, started, log) -> list[dict]:

@@ -142,6 +142,34 @@ PRESETS: dict[str, Preset] = {
         "100 labels per digit; gamegan eval reports its accuracy",
         ("model.name=sgan", *_MNIST, "loss.name=vanilla", *_ADAM, "train.iterations=6000"),
     ),
+    "pix2pix": Preset(
+        "image to image: pix2pix on --data PAIRS/ (A/ and B/ files of the same name), 256x256 "
+        "RGB; then gamegan generate RUN --input SKETCH.png",
+        ("model.name=pix2pix", "data.source=", "loss.name=vanilla", *_ADAM,
+         "train.batch_size=1", "train.iterations=20000"),
+    ),
+    "pix2pix-sketch": Preset(
+        "image to image: a texture painted from a sketch, pix2pix on 128 px crops of a photo "
+        "(--data brick, or a photo) and their edge maps; tileable",
+        (
+            "model.name=pix2pix",
+            "data.source=",
+            "data.condition=edges",
+            "data.flips=False",
+            "model.resolution=128",
+            "model.depth=5",
+            "model.g_base=32",
+            "model.g_max=256",
+            "model.d_channels=(32, 64, 128, 256)",
+            "model.condition_channels=1",
+            "model.channels=1",
+            "loss.name=vanilla",
+            *_ADAM,
+            "train.batch_size=4",
+            "train.iterations=2000",
+            "train.sample_every=100",
+        ),
+    ),
     "wgan-gp-folder": Preset(
         "your images: WGAN-GP at 64x64 RGB on --data FOLDER (steadier than clipping)",
         (

@@ -22,6 +22,8 @@ Examples:
   gamegan generate chorale --bars 16 --seed 3 --out song.mid --wav
 
   gamegan generate runs/00007-note-lstm --steps 500 --temperature 0.9 --top-k 8 --out song.mid
+
+  gamegan generate runs/00008-pix2pix-sketch --input my_sketch.png --out wall.png
 """
 
 
@@ -48,6 +50,12 @@ def generate(
         "(category=0-9, or c1, c2 trained in [-1, 1]); several values give one grid row "
         "each, the same seeds in every row [default: drawn per image].",
     ),
+    input_path: Path = typer.Option(
+        None,
+        "--input",
+        help="Image-to-image models (pix2pix): the input image (a sketch, label map or "
+        "heightmap like the training inputs), or a folder of them; the output has its size.",
+    ),
     out: Path = typer.Option(
         None,
         help="A .png file (a grid of images, or the texture), a .mid file for music; any "
@@ -57,7 +65,10 @@ def generate(
         "1024x1024", help="Textures: WIDTHxHEIGHT in pixels (2^n+1 sizes suit terrains)."
     ),
     tileable: bool = typer.Option(
-        True, "--tileable/--no-tileable", help="Textures: wrap seamlessly at the borders."
+        True,
+        "--tileable/--no-tileable",
+        help="Textures, and image-to-image outputs (whose input should tile too): wrap "
+        "seamlessly at the borders.",
     ),
     heightmap: bool = typer.Option(
         False,
@@ -148,6 +159,12 @@ def generate(
             raise fail(f"{flag} applies to image models; this one makes {loaded.family.makes}")
     if classes is not None and code is not None:
         raise fail("give --class or --code, not both")
+    makes_translations = loaded.family.makes == "translations"
+    if makes_translations and input_path is None:
+        raise fail("this model makes an image from an input image: give --input IMAGE_OR_FOLDER")
+    if input_path is not None and not makes_translations:
+        makes = loaded.family.makes
+        raise fail(f"--input applies to image-to-image models; this one makes {makes}")
     try:
         if loaded.family.makes == "music":
             if bars is not None and steps is not None:
@@ -157,6 +174,8 @@ def generate(
                 top_k, wav, ogg, tempo, _programs(program), loop, key, mode,
                 primer,
             )  # fmt: skip
+        elif makes_translations:
+            _translations(loaded, input_path, out, tileable)
         elif loaded.family.makes == "textures":
             _textures(
                 loaded,
@@ -249,6 +268,45 @@ def _images(loaded, count: int | None, seed: int, out: Path, rows: list | None) 
             picture = picture[..., 0] if picture.shape[-1] == 1 else picture
             write_png(out / f"{prefix}seed{seed + i:06d}.png", picture)
     typer.echo(f"wrote {total} images{what} ({seeds}) to {out}/")
+
+
+def _translations(loaded, source: Path, out: Path | None, tileable: bool) -> None:
+    """One output per input image: ``out`` a .png for one input, a folder for a folder."""
+    from gamegan import generate as gen
+    from gamegan.data.image_folder import scan_files
+    from gamegan.errors import DataError
+    from gamegan.io.png import write_png
+
+    if not source.exists():
+        raise fail(f"--input {source}: no such file or folder")
+    if source.is_dir():
+        files, _ = scan_files(source)
+        if not files:
+            raise fail(f"--input {source}: no image files in the folder")
+        out = out or Path("translated")
+        if out.exists() and not out.is_dir():
+            raise fail(f"--out {out}: exists and is not a folder")
+        out.mkdir(exist_ok=True)
+        targets = [(f, out / f.relative_to(source).with_suffix(".png")) for f in files]
+    else:
+        out = out or Path("translated.png")
+        if out.suffix.lower() != ".png":
+            raise fail(f"--out {out}: give a .png file for one input image")
+        targets = [(source, out)]
+    written = 0
+    for path, target in targets:
+        try:
+            picture = gen.translate(loaded, path, tileable=tileable)
+        except DataError as err:
+            typer.echo(f"skipped {path}: {err}", err=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_png(target, picture[..., 0] if picture.shape[-1] == 1 else picture)
+        written += 1
+        h, w = picture.shape[:2]
+        typer.echo(f"wrote {target} ({w}x{h}{', tileable' if tileable else ''}) from {path}")
+    if not written:
+        raise fail(f"--input {source}: no image could be read")
 
 
 def _textures(

@@ -29,6 +29,9 @@ class ImageData:
         Human description, e.g. ``"MNIST train (60000 images, IDX files in /d)"``.
     skipped : list of (str, str)
         ``(file, reason)`` for every file that was left out.
+    conditions : torch.Tensor or None
+        For image-to-image data (:mod:`gamegan.data.pairs`): what each image is made from,
+        ``uint8`` ``[N, C', H, W]``; None otherwise.
     """
 
     images: torch.Tensor
@@ -36,6 +39,7 @@ class ImageData:
     class_names: list[str] | None
     source: str
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    conditions: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         # Internal invariants: loaders build these, users do not.
@@ -44,6 +48,11 @@ class ImageData:
         if self.labels is not None:
             assert self.labels.shape == (len(self.images),), self.labels.shape
             self.labels = self.labels.to(torch.int64)
+        if self.conditions is not None:
+            assert self.conditions.dtype == torch.uint8, self.conditions.dtype
+            assert self.conditions.shape[0] == len(self.images), self.conditions.shape
+            assert self.conditions.shape[2:] == self.images.shape[2:], self.conditions.shape
+            self.conditions = self.conditions.contiguous()
 
     def __len__(self) -> int:
         return len(self.images)

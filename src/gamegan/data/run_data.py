@@ -6,6 +6,8 @@ evaluation reads a run's data through the very loader training used.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -27,6 +29,8 @@ def load_run_data(resolved, codec=None):
 
     cfg, model_cfg = resolved.cfg, resolved.model_cfg
     source = cfg.data.source
+    if family.makes == "translations":
+        return load_pairs(resolved)
     known = (*DATASETS, *BUNDLED_TEXTURES)
     if family.makes == "textures" and source.lower() not in known:
         # A texture model learns from crops at the photo's own scale, never from resized images.
@@ -44,6 +48,52 @@ def load_run_data(resolved, codec=None):
         holdout=cfg.data.holdout,
         flips=cfg.data.flips,
     )
+
+
+def load_pairs(resolved):
+    """An image-to-image model's pairs: a folder of ``A/`` and ``B/`` files, or pictures (a
+    folder, or crops at their own scale of a photo or bundled texture) with A made from each
+    (``data.condition``)."""
+    from dataclasses import replace
+
+    from gamegan.data import TEXTURE_PREFIX, load_images
+    from gamegan.data.pairs import is_pair_folder, load_pair_folder, with_derived_conditions
+    from gamegan.data.textures import BUNDLED_TEXTURES
+    from gamegan.errors import ConfigError
+
+    cfg, model_cfg = resolved.cfg, resolved.model_cfg
+    source, kind = cfg.data.source, cfg.data.condition
+    if is_pair_folder(source):
+        if kind:
+            raise ConfigError(
+                f"--data {source} holds A/ and B/ pairs; data.condition={kind} makes A from "
+                "pictures instead: give one or the other"
+            )
+        return load_pair_folder(
+            source, model_cfg.resolution, model_cfg.channels, model_cfg.condition_channels
+        )
+    if not kind:
+        raise ConfigError(
+            f"--data {source}: an image-to-image model needs pairs: a folder with A/ and B/ "
+            "subfolders, or data.condition=edges|gray to make A from each picture"
+        )
+    if model_cfg.condition_channels != 1:
+        raise ConfigError(
+            f"data.condition={kind} makes a one-channel A: set model.condition_channels=1"
+        )
+    if Path(source).expanduser().is_file() and source.lower() not in BUNDLED_TEXTURES:
+        source = TEXTURE_PREFIX + source  # one photo: crops at its own scale
+    data = load_images(
+        source,
+        data_dir=cfg.data.data_dir,
+        resolution=model_cfg.resolution,
+        channels=model_cfg.channels,
+        n_crops=cfg.data.n_crops,
+        seed=cfg.train.seed,
+        holdout=cfg.data.holdout,
+        flips=cfg.data.flips,
+    )
+    return replace(with_derived_conditions(data, kind), labels=None, class_names=None)
 
 
 def load_music_data(resolved, codec=None):

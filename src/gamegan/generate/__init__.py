@@ -33,6 +33,7 @@ from gamegan.generate.textures import (
     texture,
     write_texture_files,
 )
+from gamegan.generate.translations import translate
 
 __all__ = [
     "MAX_BARS",
@@ -53,6 +54,7 @@ __all__ = [
     "resolve_snapshot",
     "run_snapshot",
     "texture",
+    "translate",
     "write_music_audio",
     "write_music_files",
     "write_texture_files",

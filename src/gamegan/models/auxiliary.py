@@ -10,7 +10,9 @@ losses and logs each as ``Loss/D/<name>`` and ``Loss/G/<name>``.
 
 A batch is a dict of named tensors: ``real`` (images in [-1, 1]), ``index`` (their positions
 in the data), ``z`` (the latents of the step's fakes) and what the data has for these
-examples: ``labels``, and ``context`` for a generator that continues it.
+examples: ``labels``, ``context`` for a generator that continues it, ``condition`` (the
+input image of an image-to-image model). :meth:`AuxiliaryTerms.g_terms` also gets ``fake``,
+G's output with its graph.
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ class Family:
     """
 
     name: str
-    makes: str  # what generation writes: "images" (at the trained size), "textures" or "music"
+    makes: str  # generation writes "images" (at the trained size), "textures", "music" or
+    # "translations" (an image made from each input image)
     # Writes one event at a time by sampling its own next-event distribution (with temperature
     # and top-k), trained by its own likelihood; else a whole output from noise in one pass,
     # trained against a critic.
@@ -34,12 +35,19 @@ class Family:
     no_onnx: str = ""  # why not, for the error message
 
 
-MAKES = ("images", "textures", "music")
+MAKES = ("images", "textures", "music", "translations")
 FAMILIES: Registry[Family] = Registry("model family")
 for _family in (
     Family("image_gan", "images", onnx_output="image"),
     Family("texture_gan", "textures", onnx_output="texture"),
     Family("music_gan", "music", onnx_output="pianoroll"),
+    # Images made from an input image (pix2pix): any size, told the image instead of noise.
+    Family(
+        "image_to_image",
+        "translations",
+        no_onnx="its graph (an input image whose sides are multiples of 2**depth in place of "
+        "the latent) is not exported yet; use gamegan generate --input or gamegan.api",
+    ),
     Family(
         "note_sequence",
         "music",

@@ -124,9 +124,11 @@ class GANTrainer:
         dist_info: Distributed = Distributed(),
         labels: torch.Tensor | None = None,
         class_names: list[str] | None = None,
+        conditions: torch.Tensor | None = None,
     ) -> None:
         """``labels`` (int64 [N]) and ``class_names`` feed a conditional model (one whose
-        networks have ``n_classes``); an unconditional model ignores them."""
+        networks have ``n_classes``); an unconditional model ignores them. ``conditions``
+        (uint8 [N, C', H, W]) are an image-to-image model's inputs, one per image."""
         cfg = resolved.cfg
         self.cfg = cfg
         self.kind = resolved.spec.kind  # its family's name, stored in snapshots
@@ -171,6 +173,7 @@ class GANTrainer:
         self.opt_G = build_optimizer(cfg.optim_g, self.G.parameters())
         self.opt_D = build_optimizer(cfg.optim_d, self.D.parameters())
         self.images = images.to(device)  # uint8 [N, C, H, W], converted per batch
+        self.condition_images = None if conditions is None else conditions.to(device)
         # G told the class (cgan, acgan), or only D naming it (sgan): either needs labels.
         self.g_conditional = bool(getattr(self.G, "n_classes", 0))
         self.n_classes = int(getattr(self.G, "n_classes", 0) or getattr(self.D, "n_classes", 0))
@@ -228,6 +231,9 @@ class GANTrainer:
         if self.context_steps:
             context = self.images[indices, :, : self.context_steps]
             conditions["context"] = context.float().div_(127.5).sub_(1.0)
+        if self.condition_images is not None:
+            condition = self.condition_images[indices].contiguous(memory_format=self.memory_format)
+            conditions["condition"] = condition.float().div_(127.5).sub_(1.0)
         return conditions
 
     @staticmethod
@@ -255,8 +261,9 @@ class GANTrainer:
             x_real, indices = self._real_batch()
             conditions = self._conditions(indices)
             told = (conditions["labels"],) if "labels" in conditions else ()
+            d_told = {k: v for k, v in conditions.items() if k == "condition"}
             G = self._told(self.G_train, **conditions)
-            D = self._told(self.D_train, *told)
+            D = self._told(self.D_train, *told, **d_told)
             z = self.G.sample_training_z(self.local_batch, self.z_generator, self.device)
             batch = {"real": x_real, "index": indices, "z": z, **conditions}
             if self.labels is not None:
@@ -294,11 +301,11 @@ class GANTrainer:
         # Generator step through a frozen D (its weights get no gradients).
         self.D.requires_grad_(False)
         with autocast(self.device, self.precision):
-            logits, heads = split_heads(self._told(self.D, *told)(x_fake))
+            logits, heads = split_heads(self._told(self.D, *told, **d_told)(x_fake))
             g_loss = objective.g_loss(logits)
             g_terms = {}
             if self.auxiliary is not None:
-                g_terms = self.auxiliary.g_terms(heads, batch)
+                g_terms = self.auxiliary.g_terms(heads, {**batch, "fake": x_fake})
         g_total = sum(g_terms.values(), g_loss)
         for name, value in g_terms.items():
             stats[f"Loss/G/{name}"] = value.detach().float()

@@ -411,6 +411,7 @@ def _run(
                 dist_info=dist_info,
                 labels=data.labels,
                 class_names=data.class_names,
+                conditions=data.conditions,
             )
         restarted = state is None and (run_dir / "log.txt").exists()
         log = loop.Log(
