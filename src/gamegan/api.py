@@ -10,9 +10,9 @@
 >>> write_midi(song, "song.mid")  # from gamegan.io.midi  # doctest: +SKIP
 
 ``images``, ``texture``, ``music`` and ``translate`` are :mod:`gamegan.generate`'s own
-functions (the ones the CLI and the web app call), so they take a run folder, a snapshot file, a bundled model name or
-a :class:`~gamegan.generate.LoadedGenerator` (load once with ``load_generator`` to generate
-many times).
+functions (the ones the CLI and the web app call), so they take a run folder, a snapshot
+file, a bundled model name or a :class:`~gamegan.generate.LoadedGenerator` (load once with
+``load_generator`` to generate many times).
 """
 
 from gamegan.generate import images, load_generator, music, texture, translate
