@@ -145,8 +145,14 @@ PRESETS: dict[str, Preset] = {
     "pix2pix": Preset(
         "image to image: pix2pix on --data PAIRS/ (A/ and B/ files of the same name), 256x256 "
         "RGB; then gamegan generate RUN --input SKETCH.png",
-        ("model.name=pix2pix", "data.source=", "loss.name=vanilla", *_ADAM,
-         "train.batch_size=1", "train.iterations=20000"),
+        (
+            "model.name=pix2pix",
+            "data.source=",
+            "loss.name=vanilla",
+            *_ADAM,
+            "train.batch_size=1",
+            "train.iterations=20000",
+        ),
     ),
     "pix2pix-sketch": Preset(
         "image to image: a texture painted from a sketch, pix2pix on 128 px crops of a photo "
