@@ -55,6 +55,9 @@ class DataConfig:
     # Image-to-image models: make each picture's input from it ("edges": a sketch, "gray": its
     # luminance); "" reads pairs from a folder with A/ and B/ subfolders.
     condition: str = ""
+    # Two-way image-to-image models (CycleGAN): the second domain, read like --data (a photo,
+    # a bundled texture or a folder); --data is the first.
+    domain_b: str = ""
 
 
 @dataclass(frozen=True)

@@ -641,11 +641,12 @@ def _evaluate_translations(run_dir, resolved, loaded, n, seed, started, log) -> 
     (or of the first pairs) goes to ``RUN_DIR/eval/translation-<snapshot>.png``.
     """
     from gamegan import generate
-    from gamegan import metrics as metric_lib
     from gamegan.data.pairs import derive_condition
     from gamegan.data.run_data import load_run_data
 
     cfg = resolved.cfg
+    if resolved.spec.two_way:
+        return _evaluate_two_way(run_dir, resolved, loaded, n, seed, started, log)
     if cfg.data.holdout:
         from gamegan.data.textures import read_textures, split_holdout, texture_source
 
@@ -670,6 +671,20 @@ def _evaluate_translations(run_dir, resolved, loaded, n, seed, started, log) -> 
         source = f"{k} training pairs (baseline: {k} other training targets)"
     log(f"translating {len(inputs)} inputs: {source}")
     outputs = [generate.translate(loaded, a) for a in inputs]
+    rows = _translation_rows(targets, outputs, baseline, seed, log)
+    pairs = list(zip(inputs, outputs, targets, strict=True))
+    l1 = np.mean([np.abs(o.astype(float) - t).mean() / 255 for _, o, t in pairs])
+    rows.append({"metric": "translation/l1", "value": float(l1), "baseline": None})
+    picture = _translation_picture(run_dir, loaded, pairs, "input | output | target", log)
+    extra = {"picture": str(picture.relative_to(run_dir))}
+    return _report(run_dir, loaded, rows, len(outputs), seed, source, started, log, extra)
+
+
+def _translation_rows(targets, outputs, baseline, seed: int, log) -> list[dict[str, Any]]:
+    """Patch SWD, log-spectrum and colour distance of outputs against targets, beside other
+    real pictures of the target domain against them."""
+    from gamegan import metrics as metric_lib
+
     rows: list[dict[str, Any]] = []
     for name, kwargs in (("swd_images", {"seed": seed}), ("spectrum", {}), ("color", {})):
         log(f"computing {name}")
@@ -679,19 +694,60 @@ def _evaluate_translations(run_dir, resolved, loaded, n, seed, started, log) -> 
             {"metric": f"translation/{key}", "value": v, "baseline": base[key]}
             for key, v in value.items()
         )
-    pairs = list(zip(inputs, outputs, targets, strict=True))
-    l1 = np.mean([np.abs(o.astype(float) - t).mean() / 255 for _, o, t in pairs])
-    rows.append({"metric": "translation/l1", "value": float(l1), "baseline": None})
-    picture = run_dir / "eval" / f"translation-{loaded.path.stem}.png"
-    channels = targets[0].shape[2]
+    return rows
+
+
+def _translation_picture(run_dir, loaded, rows, what: str, log) -> Path:
+    """Up to four rows of pictures side by side, gray ones shown in the widest channels."""
+    channels = max(img.shape[2] for row in rows for img in row)
     shown = [
-        (np.broadcast_to(a, (*a.shape[:2], channels)) if a.shape[2] == 1 else a, o, t)
-        for a, o, t in pairs[:4]
-    ]
+        tuple(np.broadcast_to(img, (*img.shape[:2], channels)) if img.shape[2] == 1 else img
+              for img in row)
+        for row in rows[:4]
+    ]  # fmt: skip
+    picture = run_dir / "eval" / f"translation-{loaded.path.stem}.png"
     _write_side_by_side(shown, picture)
-    log(f"wrote {picture} (input | output | target)")
+    log(f"wrote {picture} ({what})")
+    return picture
+
+
+def _evaluate_two_way(run_dir, resolved, loaded, n, seed, started, log) -> list[dict]:
+    """CycleGAN runs: G_AB's outputs for pictures of A against pictures of B (no pair is the
+    right answer), beside other pictures of B; with ``--holdout``, the held-out halves of A's
+    photos go in and are compared with the held-out halves of B's, the training halves of B
+    being the baseline."""
+    from gamegan import generate
+    from gamegan.data.run_data import load_run_data
+
+    cfg = resolved.cfg
+    if cfg.data.holdout:
+        from gamegan.data.textures import read_textures, split_holdout, texture_source
+
+        halves = {}
+        for name, source, channels in (
+            ("a", cfg.data.source, resolved.model_cfg.condition_channels),
+            ("b", cfg.data.domain_b, resolved.model_cfg.channels),
+        ):
+            photos, _, _ = read_textures(texture_source(source), channels)
+            halves[name] = [split_holdout(photo, cfg.data.holdout) for photo in photos]
+        inputs = [_hwc(held) for _, held in halves["a"]]
+        targets = [_hwc(held) for _, held in halves["b"]]
+        baseline = [_hwc(kept) for kept, _ in halves["b"]]
+        what = f"the held-out {cfg.data.holdout} halves of A's and B's photos"
+    else:
+        data = load_run_data(resolved)
+        k = min(n, len(data.a), len(data.b) // 2)
+        inputs = [_hwc(image) for image in data.a.images[:k]]
+        targets = [_hwc(image) for image in data.b.images[:k]]
+        baseline = [_hwc(image) for image in data.b.images[k : 2 * k]]
+        what = f"{k} pictures of A through G_AB against {k} of B (baseline: {k} other B)"
+    log(f"translating {len(inputs)} pictures of A to B: {what}")
+    outputs = [generate.translate(loaded, a) for a in inputs]
+    rows = _translation_rows(targets, outputs, baseline, seed, log)
+    shown = list(zip(inputs, outputs, targets, strict=False))
+    picture = _translation_picture(run_dir, loaded, shown, "A | G_AB(A) | a picture of B", log)
     extra = {"picture": str(picture.relative_to(run_dir))}
-    return _report(run_dir, loaded, rows, len(outputs), seed, source, started, log, extra)
+    return _report(run_dir, loaded, rows, len(outputs), seed, what, started, log, extra)
 
 
 def _evaluate_texture(run_dir, resolved, loaded, groups, seed, started, log) -> list[dict]:

@@ -176,6 +176,33 @@ PRESETS: dict[str, Preset] = {
             "train.sample_every=100",
         ),
     ),
+    "cyclegan": Preset(
+        "two-way image to image: CycleGAN between --data FOLDER_A and --set "
+        "data.domain_b=FOLDER_B (unpaired), 256x256 RGB; generate --input (--reverse: B to A)",
+        ("model.name=cyclegan", "data.source=", "loss.name=lsgan", *_ADAM,
+         "train.batch_size=1", "train.iterations=20000"),
+    ),
+    "cyclegan-textures": Preset(
+        "two-way image to image: CycleGAN restyling grass as gravel and back (bundled photos, "
+        "128 px crops at their own scale, gray); tileable",
+        (
+            "model.name=cyclegan",
+            "data.source=grass",
+            "data.domain_b=gravel",
+            "data.flips=False",
+            "model.resolution=128",
+            "model.channels=1",
+            "model.condition_channels=1",
+            "model.g_base=32",
+            "model.n_blocks=6",
+            "model.d_channels=(32, 64, 128, 256)",
+            "loss.name=lsgan",
+            *_ADAM,
+            "train.batch_size=2",
+            "train.iterations=2000",
+            "train.sample_every=100",
+        ),
+    ),
     "wgan-gp-folder": Preset(
         "your images: WGAN-GP at 64x64 RGB on --data FOLDER (steadier than clipping)",
         (

@@ -56,6 +56,9 @@ def generate(
         help="Image-to-image models (pix2pix): the input image (a sketch, label map or "
         "heightmap like the training inputs), or a folder of them; the output has its size.",
     ),
+    reverse: bool = typer.Option(
+        False, "--reverse", help="Two-way image-to-image models (CycleGAN): B to A."
+    ),
     out: Path = typer.Option(
         None,
         help="A .png file (a grid of images, or the texture), a .mid file for music; any "
@@ -162,6 +165,8 @@ def generate(
     makes_translations = loaded.family.makes == "translations"
     if makes_translations and input_path is None:
         raise fail("this model makes an image from an input image: give --input IMAGE_OR_FOLDER")
+    if reverse and not makes_translations:
+        raise fail("--reverse applies to two-way image-to-image models (CycleGAN)")
     if input_path is not None and not makes_translations:
         makes = loaded.family.makes
         raise fail(f"--input applies to image-to-image models; this one makes {makes}")
@@ -175,7 +180,7 @@ def generate(
                 primer,
             )  # fmt: skip
         elif makes_translations:
-            _translations(loaded, input_path, out, tileable)
+            _translations(loaded, input_path, out, tileable, reverse)
         elif loaded.family.makes == "textures":
             _textures(
                 loaded,
@@ -270,7 +275,7 @@ def _images(loaded, count: int | None, seed: int, out: Path, rows: list | None) 
     typer.echo(f"wrote {total} images{what} ({seeds}) to {out}/")
 
 
-def _translations(loaded, source: Path, out: Path | None, tileable: bool) -> None:
+def _translations(loaded, source: Path, out: Path | None, tileable: bool, reverse: bool) -> None:
     """One output per input image: ``out`` a .png for one input, a folder for a folder."""
     from gamegan import generate as gen
     from gamegan.data.image_folder import scan_files
@@ -296,7 +301,7 @@ def _translations(loaded, source: Path, out: Path | None, tileable: bool) -> Non
     written = 0
     for path, target in targets:
         try:
-            picture = gen.translate(loaded, path, tileable=tileable)
+            picture = gen.translate(loaded, path, tileable=tileable, reverse=reverse)
         except DataError as err:
             typer.echo(f"skipped {path}: {err}", err=True)
             continue

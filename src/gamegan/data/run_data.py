@@ -6,6 +6,7 @@ evaluation reads a run's data through the very loader training used.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,8 @@ def load_run_data(resolved, codec=None):
 
     cfg, model_cfg = resolved.cfg, resolved.model_cfg
     source = cfg.data.source
+    if resolved.spec.two_way:
+        return load_domains(resolved)
     if family.makes == "translations":
         return load_pairs(resolved)
     known = (*DATASETS, *BUNDLED_TEXTURES)
@@ -94,6 +97,59 @@ def load_pairs(resolved):
         flips=cfg.data.flips,
     )
     return replace(with_derived_conditions(data, kind), labels=None, class_names=None)
+
+
+@dataclass
+class TwoDomains:
+    """Unpaired images of two domains (CycleGAN): ``a`` and ``b`` are ImageData."""
+
+    a: object
+    b: object
+
+    @property
+    def source(self) -> str:
+        return f"A: {self.a.source}; B: {self.b.source}"
+
+    @property
+    def skipped(self) -> list:
+        return [*self.a.skipped, *self.b.skipped]
+
+    def __len__(self) -> int:
+        return max(len(self.a), len(self.b))
+
+
+def load_domains(resolved) -> TwoDomains:
+    """Domain A from ``--data`` and B from ``data.domain_b``, each a photo or bundled texture
+    (crops at its own scale) or a folder of pictures (resized), at the model's channels."""
+    from gamegan.data import TEXTURE_PREFIX, load_images
+    from gamegan.data.textures import BUNDLED_TEXTURES
+    from gamegan.errors import ConfigError
+
+    cfg, model_cfg = resolved.cfg, resolved.model_cfg
+    if not cfg.data.domain_b:
+        raise ConfigError(
+            f"--data {cfg.data.source} is domain A; a two-way model also needs domain B: "
+            "--set data.domain_b=PHOTO_OR_FOLDER"
+        )
+
+    def domain(source: str, channels: int):
+        if Path(source).expanduser().is_file() and source.lower() not in BUNDLED_TEXTURES:
+            source = TEXTURE_PREFIX + source  # one photo: crops at its own scale
+        return load_images(
+            source,
+            data_dir=cfg.data.data_dir,
+            resolution=model_cfg.resolution,
+            channels=channels,
+            n_crops=cfg.data.n_crops,
+            seed=cfg.train.seed,
+            holdout=cfg.data.holdout,
+            flips=cfg.data.flips,
+        )
+
+    return TwoDomains(
+        domain(cfg.data.source, model_cfg.condition_channels),
+        domain(cfg.data.domain_b, model_cfg.channels),
+    )
 
 
 def load_music_data(resolved, codec=None):

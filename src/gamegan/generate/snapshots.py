@@ -235,3 +235,21 @@ def load_discriminator(loaded: LoadedGenerator) -> torch.nn.Module:
     D = spec.discriminator(build_dataclass(spec.config, meta.get("model_params", {}), "model"))
     load_module("D", D, tensors, str(loaded.path))
     return D.to(next(loaded.G.parameters()).device).eval().requires_grad_(False)
+
+
+def load_reverse_generator(loaded: LoadedGenerator) -> torch.nn.Module:
+    """A two-way model's other generator (CycleGAN's B to A), in eval mode on G's device; a
+    clear error for snapshots that hold one direction only."""
+    from gamegan.build import build_dataclass
+    from gamegan.models import MODELS
+
+    tensors, meta = load_tensors(loaded.path, expected_format=SNAPSHOT_FORMAT)
+    if not any(key.startswith("G_reverse.") for key in tensors):
+        raise ConfigError(
+            f"--reverse: {loaded.path.name} holds one direction only (a CycleGAN has two)"
+        )
+    spec = MODELS.get(meta["model"])
+    cfg = build_dataclass(spec.config, meta.get("model_params", {}), "model").reversed()
+    G = spec.generator(cfg)
+    load_module("G_reverse", G, tensors, str(loaded.path))
+    return G.to(next(loaded.G.parameters()).device).eval().requires_grad_(False)

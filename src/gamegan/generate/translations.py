@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from gamegan.errors import ConfigError, DataError
-from gamegan.generate.snapshots import LoadedGenerator, _loaded
+from gamegan.generate.snapshots import LoadedGenerator, _loaded, load_reverse_generator
 from gamegan.generate.textures import _periodic_resize
 from gamegan.io.png import to_uint8
 
@@ -29,6 +29,7 @@ def translate(
     image: np.ndarray | str | Path,
     *,
     tileable: bool | None = None,
+    reverse: bool = False,
     device: str = "cpu",
 ) -> np.ndarray:
     """What an image-to-image model makes of ``image``, at the same size.
@@ -36,7 +37,7 @@ def translate(
     Parameters
     ----------
     run_or_snapshot : path or LoadedGenerator
-        A pix2pix run or snapshot.
+        A pix2pix or CycleGAN run or snapshot.
     image : numpy.ndarray or path
         The input: uint8 ``[H, W]`` or ``[H, W, C]``, or an image file; converted to the
         channels the model takes (a sketch, label map or heightmap like its training inputs).
@@ -45,6 +46,8 @@ def translate(
         Sides that are not a multiple of the model's ``2**depth`` are resampled to the next
         multiple and back, wrapping at the borders. ``False`` pads with zeros and mirrors the
         input out to the next multiple. Default: as the model was trained.
+    reverse : bool
+        A two-way model (CycleGAN) the other way: B to A.
     device : str
         Where to run the generator.
 
@@ -59,7 +62,7 @@ def translate(
             f"{loaded.path}: a {loaded.kind} model makes {loaded.family.makes} from noise, not "
             "images from an input image (--input is for pix2pix runs)"
         )
-    G = loaded.G
+    G = load_reverse_generator(loaded) if reverse else loaded.G
     cfg = G.cfg
     if not isinstance(image, np.ndarray):
         image = read_input(image, cfg.condition_channels)

@@ -90,6 +90,9 @@ class GANSpec:
     auxiliary: type | None = None
     # Snapshots keep D too: the semi-supervised GAN's classifier is what its training makes.
     keeps_discriminator: bool = False
+    # Trained both ways between two unpaired domains (CycleGAN): two generators and two
+    # discriminators, held by gamegan.train.cycle; snapshots keep the reverse generator too.
+    two_way: bool = False
 
     @property
     def family(self) -> Family:

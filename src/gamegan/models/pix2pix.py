@@ -86,18 +86,21 @@ class Config:
         return 2**self.depth
 
 
-def _conv(c_in: int, c_out: int, k: int, stride: int, cfg: Config) -> nn.Conv2d:
+def same_conv(c_in: int, c_out: int, k: int, stride: int, cfg) -> nn.Conv2d:
+    """A k x k convolution that keeps the size (stride 1), padding circularly when
+    ``cfg.tileable``."""
     mode = "circular" if cfg.tileable else "zeros"
     return nn.Conv2d(c_in, c_out, k, stride, padding=(k - 1) // 2, padding_mode=mode)
 
 
-def _down(c_in: int, c_out: int, cfg: Config) -> nn.Conv2d:
+def down_conv(c_in: int, c_out: int, cfg) -> nn.Conv2d:
     """A 4x4 stride-2 convolution; circular padding (1 on each side) halves the size."""
     mode = "circular" if cfg.tileable else "zeros"
     return nn.Conv2d(c_in, c_out, 4, 2, padding=1, padding_mode=mode)
 
 
-def _norm(channels: int) -> nn.Module:
+def instance_norm(channels: int) -> nn.Module:
+    """The paper's BatchNorm at batch size 1: per image and channel, with a learned affine."""
     return nn.InstanceNorm2d(channels, affine=True)
 
 
@@ -114,14 +117,14 @@ class Generator(LatentGenerator):
         self.multiple = cfg.multiple
         widths = [min(cfg.g_base * 2**i, cfg.g_max) for i in range(cfg.depth)]
         slope = cfg.leaky_slope
-        self.encoder = nn.ModuleList([_down(cfg.condition_channels, widths[0], cfg)])
+        self.encoder = nn.ModuleList([down_conv(cfg.condition_channels, widths[0], cfg)])
         for i in range(1, cfg.depth):
             innermost = i == cfg.depth - 1  # 1x1 at the paper's size: nothing to normalise
             self.encoder.append(
                 nn.Sequential(
                     nn.LeakyReLU(slope),
-                    _down(widths[i - 1], widths[i], cfg),
-                    *(() if innermost else (_norm(widths[i]),)),
+                    down_conv(widths[i - 1], widths[i], cfg),
+                    *(() if innermost else (instance_norm(widths[i]),)),
                 )
             )
         self.decoder = nn.ModuleList()
@@ -130,8 +133,8 @@ class Generator(LatentGenerator):
             layers = [
                 nn.ReLU(),
                 nn.Upsample(scale_factor=2, mode="nearest"),
-                _conv(c_in, widths[i - 1], 3, 1, cfg),
-                _norm(widths[i - 1]),
+                same_conv(c_in, widths[i - 1], 3, 1, cfg),
+                instance_norm(widths[i - 1]),
             ]
             if k < 3 and cfg.dropout > 0:
                 layers.append(nn.Dropout(cfg.dropout))
@@ -140,7 +143,7 @@ class Generator(LatentGenerator):
         self.to_image = nn.Sequential(
             nn.ReLU(),
             nn.Upsample(scale_factor=2, mode="nearest"),
-            _conv(c_in, cfg.channels, 3, 1, cfg),
+            same_conv(c_in, cfg.channels, 3, 1, cfg),
             nn.Tanh(),
         )
 
@@ -177,17 +180,7 @@ class Discriminator(nn.Module):
     def __init__(self, cfg: Config) -> None:
         super().__init__()
         self.cfg = cfg
-        slope = cfg.leaky_slope
-        width = cfg.channels + cfg.condition_channels
-        layers: list[nn.Module] = []
-        last = len(cfg.d_channels) - 1
-        for i, out_channels in enumerate(cfg.d_channels):
-            make = _pad_conv if i == last else _down
-            conv = make(width, out_channels, cfg)
-            layers += [conv, *(() if i == 0 else (_norm(out_channels),)), nn.LeakyReLU(slope)]
-            width = out_channels
-        layers.append(_pad_conv(width, 1, cfg))
-        self.net = nn.Sequential(*layers)
+        self.net = patch_discriminator(cfg.channels + cfg.condition_channels, cfg)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
         if condition is None:
@@ -195,7 +188,24 @@ class Discriminator(nn.Module):
         return self.net(torch.cat([condition, x], 1)).flatten(1)
 
 
-def _pad_conv(c_in: int, c_out: int, cfg: Config) -> nn.Module:
+def patch_discriminator(in_channels: int, cfg) -> nn.Sequential:
+    """The PatchGAN: stride-2 4x4 convolutions but the last of ``cfg.d_channels`` (stride 1),
+    InstanceNorm after all but the first, LeakyReLU, and a 4x4 convolution to one logit per
+    patch (70x70 pixels for the paper's four layers)."""
+    layers: list[nn.Module] = []
+    width, last = in_channels, len(cfg.d_channels) - 1
+    for i, out_channels in enumerate(cfg.d_channels):
+        make = patch_conv if i == last else down_conv
+        layers.append(make(width, out_channels, cfg))
+        if i:
+            layers.append(instance_norm(out_channels))
+        layers.append(nn.LeakyReLU(cfg.leaky_slope))
+        width = out_channels
+    layers.append(patch_conv(width, 1, cfg))
+    return nn.Sequential(*layers)
+
+
+def patch_conv(c_in: int, c_out: int, cfg) -> nn.Module:
     """A 4x4 stride-1 convolution that keeps the size (the PatchGAN's last two)."""
     mode = "circular" if cfg.tileable else "constant"
     return nn.Sequential(_Pad((1, 2, 1, 2), mode), nn.Conv2d(c_in, c_out, 4, 1))

@@ -401,6 +401,10 @@ def _run(
             from gamegan.train.sequence import SequenceTrainer
 
             trainer = SequenceTrainer(resolved, data, device=device, dist_info=dist_info)
+        elif getattr(resolved.spec, "two_way", False):
+            from gamegan.train.cycle import CycleTrainer
+
+            trainer = CycleTrainer(resolved, data, device=device, dist_info=dist_info)
         else:
             from gamegan.train.gan import GANTrainer
 
