@@ -1,14 +1,16 @@
 """Train the default texture model on the left half of each bundled photo, score it on the right.
 
     python docs/textures/heldout_table.py [--photos brick ihc ...] [--runs runs/heldout]
-        [--threads 2] [--iterations N] [--markdown docs/textures/heldout.md]
+        [--threads 2] [--iterations N] [--set KEY=VALUE ...] [--picture-suffix -NAME]
+        [--markdown docs/textures/heldout.md]
 
 For each photo this runs, as a user would,
 
     gamegan train texture-PHOTO --holdout right --out RUNS/PHOTO --threads T
     gamegan eval RUNS/PHOTO --metrics heldout
 
-timing the training's wall clock, then writes a markdown table of the held-out figures (GAN,
+(``--set`` options added to every training, for an experiment against the presets), timing
+the training's wall clock, then writes a markdown table of the held-out figures (GAN,
 image quilting from the same left half, and the photo's left half itself: real-vs-real) and
 copies each run's side-by-side picture to ``docs/images/textures/heldout-PHOTO.png``. A run
 folder that already holds a finished run is evaluated again without retraining.
@@ -39,7 +41,9 @@ def finished(run: Path) -> bool:
     return log.is_file() and "done at iteration" in log.read_text()
 
 
-def train(photo: str, run: Path, threads: int, iterations: int | None) -> float | None:
+def train(
+    photo: str, run: Path, threads: int, iterations: int | None, overrides: list[str]
+) -> float | None:
     """Wall-clock seconds of the training, or None when the run was already there."""
     if finished(run):
         return None
@@ -47,6 +51,8 @@ def train(photo: str, run: Path, threads: int, iterations: int | None) -> float 
     args += ["--threads", str(threads), "--no-progress"]
     if iterations:
         args += ["--iterations", str(iterations)]
+    for override in overrides:
+        args += ["--set", override]
     if run.exists():
         args = ["train", "--resume", str(run), "--no-progress"]
     start = time.perf_counter()
@@ -87,25 +93,31 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--iterations", type=int, default=None, help="default: the preset's")
     parser.add_argument("--markdown", type=Path, default=None, help="also write the table here")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        help="KEY=VALUE for every training (repeatable)")  # fmt: skip
+    parser.add_argument("--picture-suffix", default="",
+                        help="copy pictures to heldout-PHOTO<suffix>.png")  # fmt: skip
     args = parser.parse_args()
 
     rows = []
     for photo in args.photos:
         run = args.runs / photo
-        seconds = train(photo, run, args.threads, args.iterations)
+        seconds = train(photo, run, args.threads, args.iterations, args.overrides)
         if seconds is not None:
             print(f"{photo}: trained in {seconds / 60:.1f} min", flush=True)
         gamegan("eval", str(run), "--metrics", "heldout")
         picture = sorted((run / "eval").glob("heldout-*.png"))[-1]
         PICTURES.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(picture, PICTURES / f"heldout-{photo}.png")
+        shutil.copyfile(picture, PICTURES / f"heldout-{photo}{args.picture_suffix}.png")
         rows.append(row(photo, run))
         print(rows[-1], flush=True)
 
     table = "\n".join(
         [
             f"Measured {datetime.date.today()} with `python docs/textures/heldout_table.py` "
-            f"(`--threads {args.threads}`). Each cell: GAN / image quilting / real-vs-real.",
+            f"(`--threads {args.threads}`"
+            + "".join(f" `--set {o}`" for o in args.overrides)
+            + "). Each cell: GAN / image quilting / real-vs-real.",
             "",
             "| photo | train min | SWD avg | SWD band-pass | log-spectrum | colour histogram "
             "| SWD ratio to real-vs-real | seam score |",
