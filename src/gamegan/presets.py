@@ -52,6 +52,14 @@ _SHALLOW_TEXTURE = (
     "train.checkpoint_every=500",
 )
 _FOLDER = ("data.source=", "model.resolution=64", "model.channels=3")
+# Two bundled gray photos as two domains, at their own scale (the two-way image models).
+_TWO_TEXTURES = (
+    "data.source=grass",
+    "data.domain_b=gravel",
+    "data.flips=False",
+    "model.channels=1",
+    "model.condition_channels=1",
+)
 
 
 @dataclass(frozen=True)
@@ -179,25 +187,61 @@ PRESETS: dict[str, Preset] = {
     "cyclegan": Preset(
         "two-way image to image: CycleGAN between --data FOLDER_A and --set "
         "data.domain_b=FOLDER_B (unpaired), 256x256 RGB; generate --input (--reverse: B to A)",
-        ("model.name=cyclegan", "data.source=", "loss.name=lsgan", *_ADAM,
-         "train.batch_size=1", "train.iterations=20000"),
+        (
+            "model.name=cyclegan",
+            "data.source=",
+            "loss.name=lsgan",
+            *_ADAM,
+            "train.batch_size=1",
+            "train.iterations=20000",
+        ),
     ),
     "cyclegan-textures": Preset(
         "two-way image to image: CycleGAN restyling grass as gravel and back (bundled photos, "
         "128 px crops at their own scale, gray); tileable",
         (
             "model.name=cyclegan",
-            "data.source=grass",
-            "data.domain_b=gravel",
-            "data.flips=False",
+            *_TWO_TEXTURES,
             "model.resolution=128",
-            "model.channels=1",
-            "model.condition_channels=1",
             "model.g_base=32",
             "model.n_blocks=6",
             "model.d_channels=(32, 64, 128, 256)",
             "loss.name=lsgan",
             *_ADAM,
+            "train.batch_size=2",
+            "train.iterations=2000",
+            "train.sample_every=100",
+        ),
+    ),
+    "discogan-textures": Preset(
+        "two-way image to image: DiscoGAN (encoder-decoder, squared cycle) between grass and "
+        "gravel (bundled, 64 px crops)",
+        (
+            "model.name=discogan",
+            *_TWO_TEXTURES,
+            "model.g_base=32",
+            "model.d_channels=(32, 64, 128, 256)",
+            "loss.name=vanilla",
+            *_ADAM,
+            "train.batch_size=8",
+            "train.iterations=2000",
+            "train.sample_every=100",
+        ),
+    ),
+    "dualgan-textures": Preset(
+        "two-way image to image: DualGAN (U-Nets, WGAN critics) between grass and gravel "
+        "(bundled, 128 px crops)",
+        (
+            "model.name=dualgan",
+            *_TWO_TEXTURES,
+            "model.resolution=128",
+            "model.depth=5",
+            "model.g_base=32",
+            "model.g_max=256",
+            "model.d_channels=(32, 64, 128, 256)",
+            *_WGAN_LOSS[:2],
+            "train.n_critic=2",
+            *_RMSPROP,
             "train.batch_size=2",
             "train.iterations=2000",
             "train.sample_every=100",

@@ -27,13 +27,34 @@ import torch
 from torch import nn
 
 from gamegan.errors import ConfigError
-from gamegan.models.base import MODELS, GANSpec, LatentGenerator, check_int, check_ints, check_range
+from gamegan.models.base import (
+    MODELS,
+    GANSpec,
+    LatentGenerator,
+    check_choice,
+    check_int,
+    check_ints,
+    check_range,
+)
 from gamegan.models.pix2pix import down_conv, instance_norm, patch_discriminator, same_conv
 from gamegan.nn.layers import check_shape
 
+CYCLE_LOSSES = ("l1", "l2")
+
+
+class TwoWay:
+    """What the two-way trainer asks of a config beside its networks' fields (``channels``,
+    ``condition_channels``, ``cycle_weight``, ``identity_weight``, ``cycle_loss``)."""
+
+    def reversed(self):
+        """The same networks the other way round: B is the input, A the output."""
+        return dataclasses.replace(
+            self, channels=self.condition_channels, condition_channels=self.channels
+        )
+
 
 @dataclass(frozen=True)
-class Config:
+class Config(TwoWay):
     """CycleGAN parameters; defaults are the paper's 256x256 networks (9 residual blocks)."""
 
     resolution: int = 256  # training crops; generation takes any multiple of 4
@@ -44,6 +65,7 @@ class Config:
     d_channels: tuple[int, ...] = (64, 128, 256, 512)
     cycle_weight: float = 10.0  # lambda: A -> B -> A and B -> A -> B back to where they began
     identity_weight: float = 0.5  # times cycle_weight; needs the same channels in A and B
+    cycle_loss: str = "l1"  # the cycle's distance: l1 (CycleGAN, DualGAN) or l2 (DiscoGAN)
     tileable: bool = True
     leaky_slope: float = 0.2
 
@@ -61,6 +83,7 @@ class Config:
             raise ConfigError(f"model.resolution must be a multiple of 4, got {self.resolution}")
         check_range("cycle_weight", self.cycle_weight, 0.0, float("inf"))
         check_range("identity_weight", self.identity_weight, 0.0, float("inf"))
+        check_choice("cycle_loss", self.cycle_loss, CYCLE_LOSSES)
         check_range("leaky_slope", self.leaky_slope, 0.0, float("inf"))
         if not isinstance(self.tileable, bool):
             raise ConfigError(f"model.tileable must be true or false, got {self.tileable!r}")
@@ -68,12 +91,6 @@ class Config:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return (self.channels, self.resolution, self.resolution)
-
-    def reversed(self):
-        """The same networks the other way round: B is the input, A the output."""
-        return dataclasses.replace(
-            self, channels=self.condition_channels, condition_channels=self.channels
-        )
 
 
 class _Residual(nn.Module):

@@ -49,6 +49,7 @@ class Config:
     g_base: int = 64  # channels of the first level, doubled per level up to g_max
     g_max: int = 512
     dropout: float = 0.5  # in the decoder's three innermost levels (the paper's noise)
+    skips: bool = True  # the U-Net's skip connections (off: a plain encoder-decoder)
     d_channels: tuple[int, ...] = (64, 128, 256, 512)  # PatchGAN: stride 2 but the last
     l1_weight: float = 100.0  # lambda: the L1 term beside the adversarial one
     tileable: bool = True  # circular padding: a tileable input gives a tileable output
@@ -73,8 +74,10 @@ class Config:
         check_range("dropout", self.dropout, 0.0, 1.0)
         check_range("l1_weight", self.l1_weight, 0.0, float("inf"))
         check_range("leaky_slope", self.leaky_slope, 0.0, float("inf"))
-        if not isinstance(self.tileable, bool):
-            raise ConfigError(f"model.tileable must be true or false, got {self.tileable!r}")
+        for name in ("tileable", "skips"):
+            value = getattr(self, name)
+            if not isinstance(value, bool):
+                raise ConfigError(f"model.{name} must be true or false, got {value!r}")
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -139,7 +142,7 @@ class Generator(LatentGenerator):
             if k < 3 and cfg.dropout > 0:
                 layers.append(nn.Dropout(cfg.dropout))
             self.decoder.append(nn.Sequential(*layers))
-            c_in = 2 * widths[i - 1]  # with the skip connection
+            c_in = (2 if cfg.skips else 1) * widths[i - 1]  # with the skip connection
         self.to_image = nn.Sequential(
             nn.ReLU(),
             nn.Upsample(scale_factor=2, mode="nearest"),
@@ -170,7 +173,10 @@ class Generator(LatentGenerator):
             skips.append(x)
         skips.pop()  # the innermost level feeds the decoder directly
         for level in self.decoder:
-            x = torch.cat([level(x), skips.pop()], 1)
+            x = level(x)
+            skip = skips.pop()
+            if self.cfg.skips:
+                x = torch.cat([x, skip], 1)
         return self.to_image(x)
 
 
@@ -188,16 +194,16 @@ class Discriminator(nn.Module):
         return self.net(torch.cat([condition, x], 1)).flatten(1)
 
 
-def patch_discriminator(in_channels: int, cfg) -> nn.Sequential:
+def patch_discriminator(in_channels: int, cfg, *, norm: bool = True) -> nn.Sequential:
     """The PatchGAN: stride-2 4x4 convolutions but the last of ``cfg.d_channels`` (stride 1),
-    InstanceNorm after all but the first, LeakyReLU, and a 4x4 convolution to one logit per
-    patch (70x70 pixels for the paper's four layers)."""
+    InstanceNorm after all but the first (``norm``), LeakyReLU, and a 4x4 convolution to one
+    logit per patch (70x70 pixels for the paper's four layers)."""
     layers: list[nn.Module] = []
     width, last = in_channels, len(cfg.d_channels) - 1
     for i, out_channels in enumerate(cfg.d_channels):
         make = patch_conv if i == last else down_conv
         layers.append(make(width, out_channels, cfg))
-        if i:
+        if i and norm:
             layers.append(instance_norm(out_channels))
         layers.append(nn.LeakyReLU(cfg.leaky_slope))
         width = out_channels

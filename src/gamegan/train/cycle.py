@@ -71,6 +71,7 @@ class CycleTrainer:
             cfg.optim_d, itertools.chain(self.D_a.parameters(), self.D_b.parameters())
         )
         self.cycle_weight = model_cfg.cycle_weight
+        self.distance = F.mse_loss if model_cfg.cycle_loss == "l2" else F.l1_loss
         same_channels = model_cfg.channels == model_cfg.condition_channels
         self.identity_weight = model_cfg.identity_weight * model_cfg.cycle_weight
         if not same_channels:
@@ -116,7 +117,8 @@ class CycleTrainer:
         self.D_b.requires_grad_(False)
         with autocast(self.device, self.precision):
             adversarial = objective.g_loss(self.D_b(fake_b)) + objective.g_loss(self.D_a(fake_a))
-            cycle = F.l1_loss(self._translate(self.G_ba, fake_b).float(), a) + F.l1_loss(
+            distance = self.distance
+            cycle = distance(self._translate(self.G_ba, fake_b).float(), a) + distance(
                 self._translate(self.G_ab, fake_a).float(), b
             )
             g_total = adversarial + self.cycle_weight * cycle
