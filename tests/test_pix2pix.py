@@ -163,3 +163,19 @@ def test_unet_and_patchgan_shapes():
         G(G.sample_z(1), condition=torch.zeros(1, 3, 40, 64))
     with pytest.raises(ConfigError, match="multiple of 2\\*\\*model.depth"):
         spec.config(resolution=100, depth=3)
+
+
+def test_onnx_export_takes_the_input_image(inverted, tmp_path):
+    """The graph's input is the image itself (sides in multiples of 2**depth), checked against
+    PyTorch by onnxruntime at several sizes; circular padding exports as Pad(wrap)."""
+    pytest.importorskip("onnxruntime")
+    from gamegan.export.onnx import export_onnx, read_onnx_metadata
+
+    _, _, run = inverted
+    report = export_onnx(run, tmp_path / "p2p.onnx")
+    assert report.inputs[0].startswith("condition float32 [batch, 1, h, w]")
+    assert "multiples of 8" in report.inputs[0] and report.tileable is True
+    assert [c.input_shape for c in report.checks] == [(1, 1, 16, 16), (1, 1, 16, 24),
+                                                      (2, 1, 24, 16)]  # fmt: skip
+    assert max(c.max_abs_diff for c in report.checks) < 1e-4
+    assert read_onnx_metadata(tmp_path / "p2p.onnx")["gamegan.tileable"] == "true"

@@ -29,6 +29,8 @@ def describe(
     model = str(meta.get("model"))
     if loaded.family.makes == "textures":
         latent, output, text = _texture_layout(G, tileable)
+    elif loaded.family.makes == "translations":
+        latent, output, text = _translation_layout(G, tileable)
     elif loaded.family.makes == "music":
         latent, output, text = _music_layout(G, meta.get("model_params", {}))
     else:
@@ -47,7 +49,9 @@ def describe(
         metadata["gamegan.tileable"] = "true" if tileable else "false"
     head = f"gamegan {__version__} {kind} '{model}' from {loaded.path.name}"
     doc = "\n".join([head, *text])
-    inputs = [f"z {latent['dtype']} {shape_text(latent['shape'])}: {latent['summary']}"]
+    inputs = [
+        f"{latent['name']} {latent['dtype']} {shape_text(latent['shape'])}: {latent['summary']}"
+    ]
     names = meta.get("class_names") or []
     if n_classes(G):
         # A conditional generator's second input: one class per latent, by index.
@@ -162,6 +166,37 @@ def _texture_layout(G: torch.nn.Module, tileable: bool | None):
         "(x + 1) / 2 maps it to [0, 1].",
         f"Tileable: {'yes' if tileable else 'no'}; the output {wraps}.",
         seed_recipe + ".",
+    ]
+    return latent, output, text
+
+
+def _translation_layout(G: torch.nn.Module, tileable: bool | None):
+    cfg, m = G.cfg, G.multiple
+    latent = {
+        "name": "condition",
+        "dtype": "float32",
+        "shape": ["batch", cfg.condition_channels, "h", "w"],
+        "values": "the input image, NCHW in [-1, 1] (x / 127.5 - 1 from 8-bit)",
+        "side_multiple": m,
+        "summary": f"the input image, NCHW in [-1, 1]; h and w multiples of {m}",
+    }
+    output = {
+        "name": "image",
+        "dtype": "float32",
+        "shape": ["batch", cfg.channels, "h", "w"],
+        "layout": "NCHW",
+        "range": [-1, 1],
+        "to_unit_range": "(x + 1) / 2",
+        "summary": "NCHW in [-1, 1], the input's size; (x + 1) / 2 maps it to [0, 1]",
+    }
+    wraps = "tiles when the input tiles" if tileable else "is made with zero padding"
+    text = [
+        f"Input condition: float32 [batch, {cfg.condition_channels}, h, w], the input image "
+        f"(a sketch, label map or heightmap like the training inputs) in [-1, 1]; h and w "
+        f"must be multiples of {m}.",
+        f"Output image: float32 [batch, {cfg.channels}, h, w] in [-1, 1]; (x + 1) / 2 maps it "
+        "to [0, 1].",
+        f"Tileable: {'yes' if tileable else 'no'}; the output {wraps}.",
     ]
     return latent, output, text
 

@@ -42,6 +42,7 @@ from gamegan.runtime import make_generator
 # uint8 level is 2/255 ~ 8e-3, and real export bugs (a baked-in size, wrong padding) are ~0.1.
 ATOL = 1e-4
 TEXTURE_CHECKS = ((4, 4), (3, 5), (8, 2), (2, 4, 4))  # latent (h, w) or (batch, h, w)
+TRANSLATION_CHECKS = ((2, 2), (2, 3), (2, 3, 2))  # input sides in units of G.multiple
 IMAGE_CHECKS = (1, 3)  # batch sizes
 MIN_OPSET = 18  # the torch.export-based exporter writes opset 18 and newer
 WRAP_OPSET = 19  # ONNX Pad's mode "wrap", which the circular padding of tileable textures uses
@@ -180,8 +181,9 @@ def export_onnx(
             f"opset {opset}: choose {MIN_OPSET} to {onnx.defs.onnx_opset_version()} (the "
             "torch.export-based exporter writes 18 and newer)"
         )
-    is_texture = family.makes == "textures"
-    if is_texture and tileable and opset is not None and opset < WRAP_OPSET:
+    # Both tile: a texture's latent field, and an image made from an input that tiles.
+    has_wrap = family.makes in ("textures", "translations")
+    if has_wrap and tileable and opset is not None and opset < WRAP_OPSET:
         raise ConfigError(
             f"opset {opset}: tileable textures need opset {WRAP_OPSET} or newer (circular "
             "padding is ONNX Pad mode 'wrap'); export with --no-tileable or a newer opset"
@@ -192,14 +194,17 @@ def export_onnx(
     if next(G.parameters()).device.type != "cpu":
         G = copy.deepcopy(G).cpu()
     was_training, was_tileable = G.training, getattr(G, "tileable", None)
+    if family.makes == "translations":
+        was_tileable = G.cfg.tileable
     G.eval()
-    if is_texture:
+    if has_wrap:
         G.set_tileable(tileable)
+    model = _Translate(G) if family.makes == "translations" else G
     try:
         start = time.perf_counter()
-        proto = _export_graph(G, family, opset)
+        proto = _export_graph(model, family, opset)
         export_seconds = time.perf_counter() - start
-        metadata, doc, inputs, outputs = describe(loaded, G, tileable if is_texture else None)
+        metadata, doc, inputs, outputs = describe(loaded, G, tileable if has_wrap else None)
         for key, value in metadata.items():
             proto.metadata_props.add(key=key, value=value)
         proto.doc_string = doc
@@ -208,10 +213,10 @@ def export_onnx(
         proto.graph.output[0].doc_string = outputs[0]
         onnx.checker.check_model(proto)
         data = proto.SerializeToString()
-        checks = _verify(data, G, family, cases) if check else []
+        checks = _verify(data, model, family, cases) if check else []
     finally:
         G.train(was_training)
-        if is_texture and was_tileable is not None:
+        if has_wrap and was_tileable is not None:
             G.set_tileable(was_tileable)
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -228,7 +233,7 @@ def export_onnx(
         model=str(loaded.metadata.get("model")),
         exporter="torch.onnx.export(dynamo=True)",
         opset=int(opset_used),
-        tileable=tileable if is_texture else None,
+        tileable=tileable if has_wrap else None,
         inputs=inputs,
         outputs=outputs,
         metadata=metadata,
@@ -295,11 +300,26 @@ def _load(source: str | Path | LoadedGenerator) -> LoadedGenerator:
     return source if isinstance(source, LoadedGenerator) else load_generator(path)
 
 
+class _Translate(torch.nn.Module):
+    """An image-to-image generator as a graph of its input image alone (its latent is empty)."""
+
+    def __init__(self, G: torch.nn.Module) -> None:
+        super().__init__()
+        self.G = G
+        self.multiple = G.multiple
+        self.condition_channels = G.cfg.condition_channels
+
+    def forward(self, condition: torch.Tensor) -> torch.Tensor:
+        return self.G(condition.new_zeros(condition.shape[0], 0), condition=condition)
+
+
 def _cases(family: Family, sizes: Sequence[Any] | None) -> list[tuple[int, ...]]:
-    """Check inputs as (batch, h, w) for textures and (batch,) for the others."""
+    """Check inputs as (batch, h, w) for textures (latent cells) and image-to-image models
+    (in multiples of the input's side unit), (batch,) for the others."""
     out: list[tuple[int, ...]] = []
-    if family.makes == "textures":
-        for size in TEXTURE_CHECKS if sizes is None else sizes:
+    if family.makes in ("textures", "translations"):
+        default = TEXTURE_CHECKS if family.makes == "textures" else TRANSLATION_CHECKS
+        for size in default if sizes is None else sizes:
             size = tuple(int(s) for s in (size if isinstance(size, Sequence) else (size,)))
             size = (1, *size) if len(size) == 2 else size
             if len(size) != 3 or min(size) < 1:
@@ -325,7 +345,12 @@ def _latent(G: torch.nn.Module, family: Family, case: tuple[int, ...], seed: int
 
 def _inputs(G: torch.nn.Module, family: Family, case: tuple[int, ...], seed: int) -> dict:
     """The graph's inputs by name: the latent, a conditional G's labels (every class in turn)
-    and the context bars of a G that continues them (random notes on and off)."""
+    and the context bars of a G that continues them (random notes on and off); an
+    image-to-image model's input image (uniform noise in [-1, 1])."""
+    if family.makes == "translations":
+        n, h, w = case
+        shape = (n, G.condition_channels, h * G.multiple, w * G.multiple)
+        return {"condition": torch.rand(shape, generator=make_generator(seed)) * 2 - 1}
     z = _latent(G, family, case, seed)
     inputs = {"z": z}
     if n_classes(G):
@@ -365,6 +390,9 @@ def _export_graph(G: torch.nn.Module, family: Family, opset: int | None):
     if family.makes == "textures":
         inputs = _inputs(G, family, (2, 3, 5), seed=0)
         dims = {0: batch, 2: Dim("h"), 3: Dim("w")}
+    elif family.makes == "translations":
+        inputs = _inputs(G, family, (2, 2, 3), seed=0)
+        dims = {0: batch, 2: G.multiple * Dim("h"), 3: G.multiple * Dim("w")}
     else:
         inputs = _inputs(G, family, (2,), seed=0)
         dims = {0: batch}
@@ -395,7 +423,7 @@ def _verify(data: bytes, G: torch.nn.Module, family: Family, cases) -> list[Chec
     checks = []
     for i, case in enumerate(cases):
         inputs = _inputs(G, family, case, seed=1000 + i)
-        z = inputs["z"]
+        z = next(iter(inputs.values()))  # the first input: the latent, or the input image
         with torch.no_grad():
             want = G(*inputs.values()).float().numpy()
         start = time.perf_counter()

@@ -42,12 +42,7 @@ for _family in (
     Family("texture_gan", "textures", onnx_output="texture"),
     Family("music_gan", "music", onnx_output="pianoroll"),
     # Images made from an input image (pix2pix): any size, told the image instead of noise.
-    Family(
-        "image_to_image",
-        "translations",
-        no_onnx="its graph (an input image whose sides are multiples of 2**depth in place of "
-        "the latent) is not exported yet; use gamegan generate --input or gamegan.api",
-    ),
+    Family("image_to_image", "translations", onnx_output="image"),
     Family(
         "note_sequence",
         "music",
