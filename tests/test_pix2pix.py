@@ -179,3 +179,23 @@ def test_onnx_export_takes_the_input_image(inverted, tmp_path):
                                                       (2, 1, 24, 16)]  # fmt: skip
     assert max(c.max_abs_diff for c in report.checks) < 1e-4
     assert read_onnx_metadata(tmp_path / "p2p.onnx")["gamegan.tileable"] == "true"
+
+
+def test_app_translates_an_input_chosen_by_name(inverted, tmp_path):
+    """The web app's "From an image" tab: inputs come from a folder given at start, picked by
+    the name the app listed; anything else, a path included, is refused."""
+    pytest.importorskip("gradio")
+    from gamegan.app.gradio_app import GameganApp, scan_inputs
+
+    root, _, run = inverted
+    web = GameganApp.from_runs([run], out=tmp_path / "out", inputs=root / "A")
+    ((_, key),) = web.choices("translations")
+    assert "03.png" in web.inputs and len(web.inputs) == 25
+    picture, files, summary = web.translate_handler(key, "03.png", True, False)
+    assert read_png(picture).shape == (32, 32) and files == [picture]
+    assert "03.png, 32x32" in summary and str(tmp_path / "out") in picture
+    for bad in ("nothing.png", str(root / "A" / "03.png"), "../A/03.png"):
+        with pytest.raises(Exception, match="pick an input image from the list"):
+            web.translate_handler(key, bad, True, False)
+    with pytest.raises(ConfigError, match="no such folder"):
+        scan_inputs(tmp_path / "missing")

@@ -223,6 +223,20 @@ class Outputs:
 _REQUEST_FOLDER = re.compile(r"^\d{8}-\d{6}-[a-z]+-[^/]+$")
 
 
+def scan_inputs(folder: str | os.PathLike) -> dict[str, Path]:
+    """The image files of a folder (recursively) by their path inside it, for the page's
+    input list; a clear error for a missing or empty folder."""
+    from gamegan.data.image_folder import scan_files
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"--inputs {folder}: no such folder")
+    files, _ = scan_files(folder)
+    if not files:
+        raise ConfigError(f"--inputs {folder}: no image files in it")
+    return {f.relative_to(folder).as_posix(): f for f in files}
+
+
 def _folder_bytes(folder: Path) -> int:
     total = 0
     for path in folder.rglob("*"):
@@ -425,12 +439,21 @@ class GameganApp:
         Generations that may run at once (the rest wait in the queue).
     """
 
-    def __init__(self, models: dict[str, Model], outputs: Outputs, concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        models: dict[str, Model],
+        outputs: Outputs,
+        concurrency: int = 1,
+        inputs: dict[str, Path] | None = None,
+    ) -> None:
         if concurrency < 1:
             raise ConfigError(f"--concurrency {concurrency}: must be at least 1")
         self.models = models
         self.outputs = outputs
         self.concurrency = concurrency
+        # Input images for image-to-image models, by a name the app made: the page picks one
+        # from the list and never sends a path (it cannot upload either).
+        self.inputs = dict(inputs or {})
 
     @classmethod
     def from_runs(
@@ -439,10 +462,12 @@ class GameganApp:
         *,
         out: str | os.PathLike | None = None,
         concurrency: int = 1,
+        inputs: str | os.PathLike | None = None,
     ) -> GameganApp:
-        """Load the bundled models and ``run_dirs`` and make the output folder."""
+        """Load the bundled models and ``run_dirs``, list the image files of ``inputs`` (a
+        folder, for image-to-image models) and make the output folder."""
         models = load_models(run_dirs)
-        return cls(models, Outputs(out), concurrency)
+        return cls(models, Outputs(out), concurrency, scan_inputs(inputs) if inputs else None)
 
     def choices(self, makes: str) -> list[tuple[str, str]]:
         """(label, key) pairs of the models that make ``makes`` (textures, music, images),
@@ -647,6 +672,48 @@ class GameganApp:
         report(1.0, "done")
         return str(grid), [str(grid), str(archive)], summary
 
+    @shown_in_page
+    def translate_handler(
+        self,
+        key: str,
+        input_name: Any,
+        tileable: bool = True,
+        reverse: bool = False,
+        progress: Callable | None = None,
+    ) -> tuple[str, list[str], str]:
+        """An image-to-image model's output for one of the app's input images: the picture,
+        its download, a summary. ``input_name`` is a name from the list, never a path."""
+        from gamegan.generate.translations import read_input
+        from gamegan.io.png import write_png
+
+        report = _reporter(progress)
+        model = self._model(key, "translations", "image-to-image")
+        path = self.inputs.get(input_name) if isinstance(input_name, str) else None
+        if path is None:
+            offered = ", ".join(sorted(self.inputs)) or "none: start the app with --inputs FOLDER"
+            raise ConfigError(f"pick an input image from the list (offered: {offered})")
+        picture = read_input(path, model.loaded.G.cfg.condition_channels)
+        h, w = picture.shape[:2]
+        if max(h, w) > MAX_SIDE:
+            raise ConfigError(f"{input_name} is {w}x{h}; the page takes inputs up to {MAX_SIDE} px")
+        folder = self.outputs.new_folder("translate")
+        report(0.1, f"translating {input_name}")
+        start = time.perf_counter()
+        with model.lock:
+            made = gen.translate(
+                model.loaded, picture, tileable=bool(tileable), reverse=bool(reverse)
+            )
+        seconds = time.perf_counter() - start
+        out = folder / f"{model.name}-{slug(Path(input_name).stem, 'input')}.png"
+        write_png(out, made[..., 0] if made.shape[-1] == 1 else made)
+        direction = " (B to A)" if reverse else ""
+        summary = (
+            f"**{model.label}**{direction}: {input_name}, {w}x{h}, in {seconds:.2f} s"
+            f"{'; tiles when the input does' if tileable else ''}."
+        )
+        report(1.0, "done")
+        return str(out), [str(out)], summary
+
     # the page
 
     def build(self) -> Any:
@@ -671,6 +738,8 @@ class GameganApp:
                     self._music_tab(gr)
                 with gr.Tab("Images", id="images", elem_id="tab-images"):
                     self._images_tab(gr)
+                with gr.Tab("From an image", id="translate", elem_id="tab-translate"):
+                    self._translate_tab(gr)
         # api_open=False: every call goes through the queue and its limit, none around it.
         blocks.queue(
             max_size=QUEUE_SIZE, default_concurrency_limit=self.concurrency, api_open=False
@@ -904,6 +973,44 @@ class GameganApp:
             with gr.Column(scale=2):
                 grid = self._image(gr, "Samples", "images-grid")
         self._event(button, images_event, [model, seed, count, klass], [grid, files, info])
+
+    def _translate_tab(self, gr: Any) -> None:
+        def translate_event(key, name, tileable, reverse, progress=gr.Progress()):
+            return self.translate_handler(key, name, tileable, reverse, progress=progress)
+
+        choices = self.choices("translations")
+        if not choices or not self.inputs:
+            gr.Markdown(
+                "Image-to-image models (pix2pix, CycleGAN) paint a picture from an input image. "
+                "Start the app with such a run and a folder of input images, e.g. "
+                "`gamegan app runs/00009-pix2pix-sketch --inputs sketches/`.",
+                elem_id="translate-none",
+            )
+            return
+        names = sorted(self.inputs)
+        with gr.Row():
+            with gr.Column(scale=1, min_width=260):
+                model = gr.Dropdown(
+                    choices, value=choices[0][1], label="Model", elem_id="translate-model"
+                )
+                name = gr.Dropdown(
+                    names, value=names[0], label="Input image", elem_id="translate-input"
+                )
+                tileable = gr.Checkbox(True, label="Tileable", elem_id="translate-tileable")
+                reverse = gr.Checkbox(
+                    False, label="B to A (two-way models)", elem_id="translate-reverse"
+                )
+                button = gr.Button("Translate", variant="primary", elem_id="translate-go")
+                info = gr.Markdown(elem_id="translate-info")
+                files = gr.File(
+                    label="Download", file_count="multiple", interactive=False,
+                    elem_id="translate-files",
+                )  # fmt: skip
+            with gr.Column(scale=2):
+                picture = self._image(gr, "Output", "translate-output")
+        self._event(
+            button, translate_event, [model, name, tileable, reverse], [picture, files, info]
+        )
 
     def launch(
         self,

@@ -21,6 +21,8 @@ Examples:
   gamegan app runs/00003-dcgan-mnist runs/00005-texture runs/00007-note-lstm
 
   gamegan app --port 8080 --out app-files
+
+  gamegan app runs/00009-pix2pix-sketch --inputs sketches/
 """
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -48,6 +50,11 @@ def serve(
     concurrency: int = typer.Option(
         1, min=1, max=16, help="Generations that run at once; the others wait in the queue."
     ),
+    inputs: Path = typer.Option(
+        None,
+        help="A folder of input images for image-to-image runs (pix2pix, CycleGAN): the page "
+        "offers them by name (it takes no uploads).",
+    ),
 ) -> None:
     """Serve a local web page: textures with heightmaps, music, and image samples.
 
@@ -64,7 +71,7 @@ def serve(
     from gamegan.errors import GameganError
 
     try:
-        web = GameganApp.from_runs(run_dirs or [], out=out, concurrency=concurrency)
+        web = GameganApp.from_runs(run_dirs or [], out=out, concurrency=concurrency, inputs=inputs)
     except GameganError as err:
         raise fail(str(err)) from None
     if host not in LOOPBACK:
@@ -73,7 +80,7 @@ def serve(
             "page and its CPU",
             err=True,
         )
-    for tab in ("textures", "music", "images"):
+    for tab in ("textures", "music", "images", "translations"):
         names = [label for label, _ in web.choices(tab)]
         typer.echo(f"{tab}: {', '.join(names) or '(none)'}")
     typer.echo(f"output folder: {web.outputs.root}")
