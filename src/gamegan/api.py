@@ -15,7 +15,7 @@ file, a bundled model name or a :class:`~gamegan.generate.LoadedGenerator` (load
 ``load_generator`` to generate many times).
 """
 
-from gamegan.generate import images, load_generator, music, texture, translate
+from gamegan.generate import decode, encode, images, load_generator, music, texture, translate
 from gamegan.presets import PRESETS, build_config
 from gamegan.train.run import TrainResult, resume, train
 
@@ -23,6 +23,8 @@ __all__ = [
     "PRESETS",
     "TrainResult",
     "build_config",
+    "decode",
+    "encode",
     "images",
     "load_generator",
     "music",

@@ -145,6 +145,11 @@ PRESETS: dict[str, Preset] = {
             *_ADAM,
         ),
     ),
+    "aae-mnist": Preset(
+        "reference collection: adversarial autoencoder (a GAN on 10-dimensional codes) on "
+        "MNIST; gamegan.api.encode / decode",
+        ("model.name=aae", *_MNIST, "loss.name=vanilla", *_ADAM, "train.iterations=6000"),
+    ),
     "sgan-mnist": Preset(
         "reference collection: semi-supervised GAN (D also a digit classifier) on MNIST with "
         "100 labels per digit; gamegan eval reports its accuracy",

@@ -6,7 +6,7 @@ file or bundled name into a :class:`LoadedGenerator`; :mod:`~gamegan.generate.pi
 of any size and music from it.
 """
 
-from gamegan.generate.pictures import images
+from gamegan.generate.pictures import decode, encode, images
 from gamegan.generate.pieces import (
     MAX_BARS,
     MAX_STEPS,
@@ -44,6 +44,8 @@ __all__ = [
     "MIN_TEXTURE_SIDE",
     "PRETRAINED",
     "LoadedGenerator",
+    "decode",
+    "encode",
     "images",
     "load_discriminator",
     "load_generator",

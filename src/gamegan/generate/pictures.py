@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from gamegan.errors import ConfigError
-from gamegan.generate.snapshots import LoadedGenerator, _loaded
+from gamegan.generate.snapshots import LoadedGenerator, _loaded, load_encoder
 from gamegan.io.png import to_uint8
 from gamegan.runtime import make_generator
 
@@ -76,3 +76,34 @@ def images(
 
 
 # textures
+
+
+def encode(
+    run_or_snapshot: str | Path | LoadedGenerator, pictures: np.ndarray, *, device: str = "cpu"
+) -> np.ndarray:
+    """An adversarial autoencoder's codes (their means) for ``pictures``, uint8 [N, H, W, C]
+    at the model's size; :func:`decode` turns codes back into pictures.
+
+    Returns float32 [N, z_dim].
+    """
+    loaded = _loaded(run_or_snapshot, device)
+    E = load_encoder(loaded)
+    cfg = E.cfg
+    if pictures.ndim != 4 or tuple(pictures.shape[1:]) != (*cfg.image_shape[1:], cfg.channels):
+        shape = (cfg.resolution, cfg.resolution, cfg.channels)
+        raise ConfigError(f"encode takes uint8 [N, {', '.join(map(str, shape))}] pictures")
+    dev = next(E.parameters()).device
+    x = torch.from_numpy(np.ascontiguousarray(pictures)).permute(0, 3, 1, 2).to(dev)
+    with torch.no_grad():
+        return E.encode(x.float() / 127.5 - 1.0).float().cpu().numpy()
+
+
+def decode(
+    run_or_snapshot: str | Path | LoadedGenerator, codes: np.ndarray, *, device: str = "cpu"
+) -> np.ndarray:
+    """Pictures uint8 [N, H, W, C] from codes [N, z_dim] (any image GAN's latents, too)."""
+    loaded = _loaded(run_or_snapshot, device)
+    G = loaded.G
+    z = torch.as_tensor(np.asarray(codes, np.float32)).to(next(G.parameters()).device)
+    with torch.no_grad():
+        return to_uint8(G(z).float()).cpu().permute(0, 2, 3, 1).numpy()

@@ -253,3 +253,18 @@ def load_reverse_generator(loaded: LoadedGenerator) -> torch.nn.Module:
     G = spec.generator(cfg)
     load_module("G_reverse", G, tensors, str(loaded.path))
     return G.to(next(loaded.G.parameters()).device).eval().requires_grad_(False)
+
+
+def load_encoder(loaded: LoadedGenerator) -> torch.nn.Module:
+    """An autoencoder's encoder (images -> codes), in eval mode on G's device; a clear error
+    for snapshots without one."""
+    from gamegan.build import build_dataclass
+    from gamegan.models import MODELS
+
+    tensors, meta = load_tensors(loaded.path, expected_format=SNAPSHOT_FORMAT)
+    spec = MODELS.get(meta["model"])
+    if getattr(spec, "encoder", None) is None or not any(k.startswith("E.") for k in tensors):
+        raise ConfigError(f"{loaded.path.name} has no encoder (an adversarial autoencoder has)")
+    E = spec.encoder(build_dataclass(spec.config, meta.get("model_params", {}), "model"))
+    load_module("E", E, tensors, str(loaded.path))
+    return E.to(next(loaded.G.parameters()).device).eval().requires_grad_(False)

@@ -88,6 +88,9 @@ class GANSpec:
     # Trained both ways between two unpaired domains (CycleGAN): two generators and two
     # discriminators, held by gamegan.train.cycle; snapshots keep the reverse generator too.
     two_way: bool = False
+    # An autoencoder's encoder (images -> codes): the model is trained as an adversarial
+    # autoencoder (gamegan.train.autoencoder), G decoding codes, D judging codes.
+    encoder: type | None = None
 
     @property
     def family(self) -> Family:

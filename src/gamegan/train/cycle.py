@@ -81,8 +81,8 @@ class CycleTrainer:
         self.sampler_a = EpochSampler(len(self.images_a), t.seed)
         self.sampler_b = EpochSampler(len(self.images_b), t.seed + 1)
         self.iteration = 0
-        self.picture_a = self.images_a[: SAMPLE_PAIRS]
-        self.picture_b = self.images_b[: SAMPLE_PAIRS]
+        self.picture_a = self.images_a[:SAMPLE_PAIRS]
+        self.picture_b = self.images_b[:SAMPLE_PAIRS]
 
     def _batch(self, images: torch.Tensor, sampler: EpochSampler) -> torch.Tensor:
         indices = sampler.next(self.cfg.train.batch_size).to(images.device)

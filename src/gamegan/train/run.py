@@ -401,10 +401,14 @@ def _run(
             from gamegan.train.sequence import SequenceTrainer
 
             trainer = SequenceTrainer(resolved, data, device=device, dist_info=dist_info)
-        elif getattr(resolved.spec, "two_way", False):
+        elif resolved.spec.two_way:
             from gamegan.train.cycle import CycleTrainer
 
             trainer = CycleTrainer(resolved, data, device=device, dist_info=dist_info)
+        elif resolved.spec.encoder is not None:
+            from gamegan.train.autoencoder import AutoencoderTrainer
+
+            trainer = AutoencoderTrainer(resolved, data.images, device=device, dist_info=dist_info)
         else:
             from gamegan.train.gan import GANTrainer
 
