@@ -30,14 +30,18 @@ from gamegan.errors import ConfigError
 from gamegan.models.base import (
     MODELS,
     GANSpec,
-    LatentGenerator,
     check_choice,
     check_int,
     check_ints,
     check_range,
 )
-from gamegan.models.pix2pix import down_conv, instance_norm, patch_discriminator, same_conv
-from gamegan.nn.layers import check_shape
+from gamegan.models.pix2pix import (
+    ImageToImageGenerator,
+    down_conv,
+    instance_norm,
+    patch_discriminator,
+    same_conv,
+)
 
 CYCLE_LOSSES = ("l1", "l2")
 
@@ -108,14 +112,13 @@ class _Residual(nn.Module):
         return x + self.body(x)
 
 
-class Generator(LatentGenerator):
+class Generator(ImageToImageGenerator):
     """(z [N, 0], condition: an image of A [N, C', H, W]) -> its B version [N, C, H, W]."""
 
     def __init__(self, cfg: Config) -> None:
         super().__init__()
         self.cfg = cfg
-        self.z_dim = 0
-        self.multiple = 4
+        self.multiple = 4  # two stride-2 convolutions
         g = cfg.g_base
         self.net = nn.Sequential(
             same_conv(cfg.condition_channels, g, 7, 1, cfg),
@@ -140,20 +143,8 @@ class Generator(LatentGenerator):
             nn.Tanh(),
         )
 
-    def set_tileable(self, tileable: bool) -> Generator:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                m.padding_mode = "circular" if tileable else "zeros"
-        return self
-
     def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        if condition is None:
-            raise ValueError("cyclegan.Generator: needs the input image (condition=)")
-        check_shape(condition, [None, self.cfg.condition_channels, None, None], "cyclegan input")
-        h, w = condition.shape[2:]
-        if h % self.multiple or w % self.multiple:
-            raise ValueError(f"cyclegan.Generator: input sides must be multiples of 4, got {h}x{w}")
-        return self.net(condition)
+        return self.net(self.checked_input(condition))
 
 
 class Discriminator(nn.Module):

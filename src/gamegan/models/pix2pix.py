@@ -107,7 +107,35 @@ def instance_norm(channels: int) -> nn.Module:
     return nn.InstanceNorm2d(channels, affine=True)
 
 
-class Generator(LatentGenerator):
+class ImageToImageGenerator(LatentGenerator):
+    """What an image-to-image generator shares: an empty latent, input sides that must be
+    multiples of ``multiple``, and padding that can wrap (``set_tileable``)."""
+
+    z_dim = 0
+    multiple = 1
+
+    def set_tileable(self, tileable: bool) -> ImageToImageGenerator:
+        """Circular padding (an input that tiles gives an output that tiles) or zeros."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                m.padding_mode = "circular" if tileable else "zeros"
+        return self
+
+    def checked_input(self, condition: torch.Tensor | None) -> torch.Tensor:
+        """``condition`` if it is an input image this generator takes, else a clear error."""
+        what = type(self).__module__.rsplit(".", 1)[-1]
+        if condition is None:
+            raise ValueError(f"{what}.Generator: needs the input image (condition=)")
+        check_shape(condition, [None, self.cfg.condition_channels, None, None], f"{what} input")
+        h, w = condition.shape[2:]
+        if h % self.multiple or w % self.multiple:
+            raise ValueError(
+                f"{what}.Generator: input sides must be multiples of {self.multiple}, got {h}x{w}"
+            )
+        return condition
+
+
+class Generator(ImageToImageGenerator):
     """(z [N, 0], condition A [N, C', H, W] in [-1, 1]) -> B [N, C, H, W] in [-1, 1].
 
     ``z`` is empty (the noise is dropout); ``H`` and ``W`` are multiples of ``2**depth``.
@@ -116,7 +144,6 @@ class Generator(LatentGenerator):
     def __init__(self, cfg: Config) -> None:
         super().__init__()
         self.cfg = cfg
-        self.z_dim = 0
         self.multiple = cfg.multiple
         widths = [min(cfg.g_base * 2**i, cfg.g_max) for i in range(cfg.depth)]
         slope = cfg.leaky_slope
@@ -150,24 +177,9 @@ class Generator(LatentGenerator):
             nn.Tanh(),
         )
 
-    def set_tileable(self, tileable: bool) -> Generator:
-        """Circular padding (an input that tiles gives an output that tiles) or zeros."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                m.padding_mode = "circular" if tileable else "zeros"
-        return self
-
     def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
-        if condition is None:
-            raise ValueError("pix2pix.Generator: needs the input image (condition=)")
-        check_shape(condition, [None, self.cfg.condition_channels, None, None], "pix2pix A")
-        h, w = condition.shape[2:]
-        if h % self.multiple or w % self.multiple:
-            raise ValueError(
-                f"pix2pix.Generator: input sides must be multiples of {self.multiple}, got {h}x{w}"
-            )
         skips = []
-        x = condition
+        x = self.checked_input(condition)
         for level in self.encoder:
             x = level(x)
             skips.append(x)

@@ -16,22 +16,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from gamegan import __version__
 from gamegan.build import Resolved
-from gamegan.config import to_dict
 from gamegan.data.samplers import EpochSampler
 from gamegan.errors import ConfigError
-from gamegan.io.checkpoint import (
-    SNAPSHOT_FORMAT,
-    STATE_FORMAT,
-    load_module,
-    load_optimizer,
-    module_tensors,
-    optimizer_tensors,
-)
+from gamegan.io.checkpoint import module_tensors
 from gamegan.io.png import make_grid, to_uint8, write_png
 from gamegan.runtime import Distributed, autocast, make_generator
 from gamegan.train import rng
+from gamegan.train.checkpoints import load_networks, networks_state, snapshot_meta, state_meta
 from gamegan.train.optim import build_optimizer
 
 GRID = 5  # the 5x5 sample grid: decoded draws of the prior
@@ -137,46 +129,24 @@ class AutoencoderTrainer:
     def snapshot(self) -> tuple[dict[str, torch.Tensor], dict]:
         """The decoder as the generator, the encoder beside it (``gamegan.api.encode``)."""
         tensors = {**module_tensors("G", self.G), **module_tensors("E", self.E)}
-        meta = {
-            "format": SNAPSHOT_FORMAT,
-            "kind": self.kind,
-            "model": self.cfg.model.name,
-            "model_params": self.cfg.model.params,
-            "config": to_dict(self.cfg),
-            "iteration": self.iteration,
-            "gamegan_version": __version__,
-        }
-        return tensors, meta
+        return tensors, snapshot_meta(self.cfg, self.kind, self.iteration)
+
+    def _parts(self) -> tuple[dict, dict]:
+        modules = {"E": self.E, "G": self.G, "D": self.D}
+        return modules, {"opt_G": self.opt_G, "opt_D": self.opt_D}
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict]:
-        tensors: dict[str, torch.Tensor] = {}
-        for name in ("E", "G", "D"):
-            tensors.update(module_tensors(name, getattr(self, name)))
-        opt_g, opt_g_meta = optimizer_tensors("opt_G", self.opt_G)
-        opt_d, opt_d_meta = optimizer_tensors("opt_D", self.opt_D)
-        tensors.update(opt_g)
-        tensors.update(opt_d)
+        tensors, optimizers = networks_state(*self._parts())
         streams = {**rng.global_states(self.device), "z": self.z_generator.get_state()}
         tensors.update(rng.gather(streams, self.dist))
-        meta = {
-            "format": STATE_FORMAT,
-            "kind": self.kind,
-            "model": self.cfg.model.name,
-            "iteration": self.iteration,
-            "world_size": self.dist.world_size,
-            "sampler": self.sampler.state(),
-            "opt_G": opt_g_meta,
-            "opt_D": opt_d_meta,
-            "config": to_dict(self.cfg),
-            "gamegan_version": __version__,
-        }
+        meta = state_meta(
+            self.cfg, self.kind, self.iteration, self.dist.world_size,
+            sampler=self.sampler.state(), **optimizers,
+        )  # fmt: skip
         return tensors, meta
 
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict, source: str) -> None:
-        for name in ("E", "G", "D"):
-            load_module(name, getattr(self, name), tensors, source)
-        load_optimizer("opt_G", self.opt_G, tensors, meta["opt_G"], source)
-        load_optimizer("opt_D", self.opt_D, tensors, meta["opt_D"], source)
+        load_networks(*self._parts(), tensors, meta, source)
         self.sampler.load_state(meta["sampler"])
         self.iteration = int(meta["iteration"])
         streams = rng.own(tensors, self.dist)

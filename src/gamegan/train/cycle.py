@@ -16,22 +16,14 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from gamegan import __version__
 from gamegan.build import Resolved
-from gamegan.config import to_dict
 from gamegan.data.samplers import EpochSampler
 from gamegan.errors import ConfigError
-from gamegan.io.checkpoint import (
-    SNAPSHOT_FORMAT,
-    STATE_FORMAT,
-    load_module,
-    load_optimizer,
-    module_tensors,
-    optimizer_tensors,
-)
+from gamegan.io.checkpoint import module_tensors
 from gamegan.io.png import make_grid, to_uint8, write_png
 from gamegan.runtime import Distributed, autocast
 from gamegan.train import rng
+from gamegan.train.checkpoints import load_networks, networks_state, snapshot_meta, state_meta
 from gamegan.train.optim import build_optimizer
 
 SAMPLE_PAIRS = 5  # columns of the sample grid: A, G_AB(A), B, G_BA(B) in four rows
@@ -182,45 +174,24 @@ class CycleTrainer:
     def snapshot(self) -> tuple[dict[str, torch.Tensor], dict]:
         """G_AB as the generator, G_BA beside it (``gamegan generate --reverse``)."""
         tensors = {**module_tensors("G", self.G_ab), **module_tensors("G_reverse", self.G_ba)}
-        meta = {
-            "format": SNAPSHOT_FORMAT,
-            "kind": self.kind,
-            "model": self.cfg.model.name,
-            "model_params": self.cfg.model.params,
-            "config": to_dict(self.cfg),
-            "iteration": self.iteration,
-            "gamegan_version": __version__,
-        }
-        return tensors, meta
+        return tensors, snapshot_meta(self.cfg, self.kind, self.iteration)
+
+    def _parts(self) -> tuple[dict, dict]:
+        modules = {name: getattr(self, name) for name in ("G_ab", "G_ba", "D_a", "D_b")}
+        return modules, {"opt_G": self.opt_G, "opt_D": self.opt_D}
 
     def state(self) -> tuple[dict[str, torch.Tensor], dict]:
-        tensors: dict[str, torch.Tensor] = {}
-        for name in ("G_ab", "G_ba", "D_a", "D_b"):
-            tensors.update(module_tensors(name, getattr(self, name)))
-        opt_g, opt_g_meta = optimizer_tensors("opt_G", self.opt_G)
-        opt_d, opt_d_meta = optimizer_tensors("opt_D", self.opt_D)
-        tensors.update(opt_g)
-        tensors.update(opt_d)
+        tensors, optimizers = networks_state(*self._parts())
         tensors.update(rng.gather(rng.global_states(self.device), self.dist))
-        meta = {
-            "format": STATE_FORMAT,
-            "kind": self.kind,
-            "model": self.cfg.model.name,
-            "iteration": self.iteration,
-            "world_size": self.dist.world_size,
-            "sampler": {"a": self.sampler_a.state(), "b": self.sampler_b.state()},
-            "opt_G": opt_g_meta,
-            "opt_D": opt_d_meta,
-            "config": to_dict(self.cfg),
-            "gamegan_version": __version__,
-        }
+        sampler = {"a": self.sampler_a.state(), "b": self.sampler_b.state()}
+        meta = state_meta(
+            self.cfg, self.kind, self.iteration, self.dist.world_size, sampler=sampler,
+            **optimizers,
+        )  # fmt: skip
         return tensors, meta
 
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict, source: str) -> None:
-        for name in ("G_ab", "G_ba", "D_a", "D_b"):
-            load_module(name, getattr(self, name), tensors, source)
-        load_optimizer("opt_G", self.opt_G, tensors, meta["opt_G"], source)
-        load_optimizer("opt_D", self.opt_D, tensors, meta["opt_D"], source)
+        load_networks(*self._parts(), tensors, meta, source)
         self.sampler_a.load_state(meta["sampler"]["a"])
         self.sampler_b.load_state(meta["sampler"]["b"])
         self.iteration = int(meta["iteration"])

@@ -13,14 +13,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from gamegan import __version__
 from gamegan.build import Resolved
-from gamegan.config import to_dict
 from gamegan.data.samplers import EpochSampler
 from gamegan.gan.spectrum import SpectrumMatch
 from gamegan.io.checkpoint import (
-    SNAPSHOT_FORMAT,
-    STATE_FORMAT,
     load_module,
     load_optimizer,
     module_tensors,
@@ -31,6 +27,7 @@ from gamegan.models.auxiliary import split_heads
 from gamegan.nn.layers import Standardize
 from gamegan.runtime import Distributed, autocast, make_generator
 from gamegan.train import rng
+from gamegan.train.checkpoints import snapshot_meta, state_meta
 from gamegan.train.optim import build_optimizer
 
 GRID_ROWS = GRID_COLS = 5  # the chapter's 5x5 sample grid
@@ -377,15 +374,7 @@ class GANTrainer:
     def snapshot(self) -> tuple[dict[str, torch.Tensor], dict]:
         """Inference weights (EMA if on) and what is needed to rebuild G without this code."""
         G = self.inference_generator()
-        meta = {
-            "format": SNAPSHOT_FORMAT,
-            "kind": self.kind,
-            "model": self.cfg.model.name,
-            "model_params": self.cfg.model.params,
-            "config": to_dict(self.cfg),
-            "iteration": self.iteration,
-            "gamegan_version": __version__,
-        }
+        meta = snapshot_meta(self.cfg, self.kind, self.iteration)
         if self.g_conditional:
             # Generation draws classes as the data has them unless the user picks one.
             counts = torch.bincount(self.labels.cpu(), minlength=self.n_classes)
@@ -411,18 +400,10 @@ class GANTrainer:
         tensors.update(opt_d)
         streams = {**rng.global_states(self.device), "z": self.z_generator.get_state()}
         tensors.update(rng.gather(streams, self.dist))
-        meta = {
-            "format": STATE_FORMAT,
-            "kind": self.kind,
-            "model": self.cfg.model.name,
-            "iteration": self.iteration,
-            "world_size": self.dist.world_size,
-            "sampler": self.sampler.state(),
-            "opt_G": opt_g_meta,
-            "opt_D": opt_d_meta,
-            "config": to_dict(self.cfg),
-            "gamegan_version": __version__,
-        }
+        meta = state_meta(
+            self.cfg, self.kind, self.iteration, self.dist.world_size,
+            sampler=self.sampler.state(), opt_G=opt_g_meta, opt_D=opt_d_meta,
+        )  # fmt: skip
         return tensors, meta
 
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict, source: str) -> None:

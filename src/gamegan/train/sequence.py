@@ -12,15 +12,11 @@ from pathlib import Path
 
 import torch
 
-from gamegan import __version__
 from gamegan.build import Resolved
-from gamegan.config import to_dict
 from gamegan.data.samplers import EpochSampler
 from gamegan.data.sequences import SequenceData
 from gamegan.errors import DataError
 from gamegan.io.checkpoint import (
-    SNAPSHOT_FORMAT,
-    STATE_FORMAT,
     load_module,
     load_optimizer,
     module_tensors,
@@ -29,6 +25,7 @@ from gamegan.io.checkpoint import (
 from gamegan.music.sampling import generate_events
 from gamegan.runtime import Distributed, autocast
 from gamegan.train import rng
+from gamegan.train.checkpoints import snapshot_meta, state_meta
 from gamegan.train.optim import build_optimizer
 
 SAMPLE_STEPS = 96  # events in the piano-roll picture written every --sample-every iterations
@@ -210,16 +207,7 @@ class SequenceTrainer:
 
     def snapshot(self) -> tuple[dict[str, torch.Tensor], dict]:
         """Inference weights plus the vocabulary: enough to generate with no data at hand."""
-        meta = {
-            "format": SNAPSHOT_FORMAT,
-            "kind": self.kind,
-            "model": self.cfg.model.name,
-            "model_params": self.cfg.model.params,
-            "codec": self.codec.to_dict(),
-            "config": to_dict(self.cfg),
-            "iteration": self.iteration,
-            "gamegan_version": __version__,
-        }
+        meta = snapshot_meta(self.cfg, self.kind, self.iteration, codec=self.codec.to_dict())
         if self.n_classes:
             # Generation draws the mode as the training pieces have it unless the user picks.
             meta["class_names"] = list(self.class_names)
@@ -232,20 +220,12 @@ class SequenceTrainer:
         opt, opt_meta = optimizer_tensors("opt", self.opt)
         tensors.update(opt)
         tensors.update(rng.gather(rng.global_states(self.device), self.dist))
-        meta = {
-            "format": STATE_FORMAT,
-            "kind": self.kind,
-            "model": self.cfg.model.name,
-            "iteration": self.iteration,
-            "world_size": self.dist.world_size,
-            "sampler": self.sampler.state(),
-            "opt": opt_meta,
-            "plateau": _plateau_state(self.plateau),
-            "best_val": None if self.best_val == float("inf") else self.best_val,
-            "codec": self.codec.to_dict(),
-            "config": to_dict(self.cfg),
-            "gamegan_version": __version__,
-        }
+        meta = state_meta(
+            self.cfg, self.kind, self.iteration, self.dist.world_size,
+            sampler=self.sampler.state(), opt=opt_meta, plateau=_plateau_state(self.plateau),
+            best_val=None if self.best_val == float("inf") else self.best_val,
+            codec=self.codec.to_dict(),
+        )  # fmt: skip
         return tensors, meta
 
     def load_state(self, tensors: dict[str, torch.Tensor], meta: dict, source: str) -> None:
