@@ -318,7 +318,7 @@ def test_resume_is_bit_exact_with_training_windows(tmp_path):
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
-    pixels = torch.from_numpy(np.asarray(Image.open(photo))).double() / 127.5 - 1
+    pixels = torch.from_numpy(np.array(Image.open(photo))).double() / 127.5 - 1
     mean, std = a["D.standardize.mean"].flatten(), a["D.standardize.std"].flatten()
     assert torch.allclose(mean.double(), pixels.mean((0, 1)), atol=0.05)
     assert torch.allclose(std.double(), pixels.std((0, 1)), rtol=0.1)
