@@ -1,23 +1,11 @@
-"""The chapter's comparison experiments: one preset trained once per setting of one knob.
-
-A sweep is a list of named settings, each a tuple of ``--set`` overrides. Every setting trains an
-ordinary run folder ``OUT/<setting>/`` (inspectable with ``gamegan eval``, resumable with
-``gamegan train --resume``), and the sweep ends with a loss plot (``OUT/losses.png``) and a
-table of final numbers (``OUT/results.md``, ``OUT/results.json``). Re-running the same sweep
-skips finished settings and resumes unfinished ones, so an interrupted sweep costs nothing.
-
->>> from gamegan.experiment import run_sweep  # doctest: +SKIP
->>> result = run_sweep("bn-momentum", "dcgan-mnist", iterations=300)  # doctest: +SKIP
->>> print(result.table)  # doctest: +SKIP
-"""
+"""Running a sweep: one ordinary run folder per setting, skipped when finished and resumed when
+not, then the table and the plot."""
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import shutil
-import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,104 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from gamegan import __version__
-from gamegan.config import OPTIMIZERS, RunConfig, to_dict
+from gamegan.config import RunConfig, to_dict
 from gamegan.errors import ConfigError
+from gamegan.experiment.report import finite_or_none, format_table, plot_losses, summarize_run
+from gamegan.experiment.sweeps import Setting, Sweep, get_sweep, override_keys, select_settings
 from gamegan.io.rundir import latest_file, numbered_files, read_config_json, write_json
 from gamegan.io.stats import read_stats
-from gamegan.nn.layers import ACTIVATIONS
-
-__all__ = [
-    "SWEEPS",
-    "Setting",
-    "Sweep",
-    "SweepResult",
-    "format_table",
-    "get_sweep",
-    "plot_losses",
-    "run_sweep",
-    "summarize_run",
-]
 
 EXPERIMENT_FILE = "experiment.json"
 RESULTS_JSON = "results.json"
 RESULTS_MD = "results.md"
 LOSSES_PNG = "losses.png"
 EVAL_SEED = 0  # one seed for every setting: the same latents and real sets for all
-FINAL_FRACTION = 0.1  # final losses: mean over the last 10% of logged iterations
-SMOOTH_POINTS = 5  # moving-average window of the loss plot, in logged points
-LINESTYLES = ("-", "--", "-.", ":")
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One point of a sweep: a folder name and the ``--set`` overrides that make it."""
-
-    name: str
-    overrides: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Sweep:
-    """A named list of settings, all trained from the same preset."""
-
-    name: str
-    description: str
-    settings: tuple[Setting, ...]
-
-
-# The optimizers of section 1.5, each at a learning rate that suits it. SGD, SGD+Nesterov,
-# AdaGrad, AdaDelta and RMSprop use the Keras 2 defaults (the chapter's framework; for AdaGrad
-# and AdaDelta also PyTorch's rates): lr 0.01, 0.01, 0.01, 1.0 (rho 0.95) and 1e-3 (rho 0.9).
-# The Adam family (Adam, AdaMax, Nadam, AMSGrad) all use the DCGAN paper's Adam(2e-4, beta1=0.5),
-# which is what the chapter's DCGAN and gamegan's presets use: Keras' Adam default (1e-3,
-# beta1=0.9) makes DCGAN training oscillate (Radford et al. 2016, arXiv:1511.06434, section 4),
-# and one lr and one beta pair for all four leaves only their update rule different.
-_ADAM_FAMILY = ("optim.lr=2e-4", "optim.beta1=0.5", "optim.beta2=0.999")
-OPTIMIZER_OVERRIDES: dict[str, tuple[str, ...]] = {
-    "sgd": ("optim.lr=0.01", "optim.momentum=0.0"),
-    "sgd-nesterov": ("optim.lr=0.01", "optim.momentum=0.9"),
-    "adagrad": ("optim.lr=0.01",),
-    "adadelta": ("optim.lr=1.0", "optim.rho=0.95"),
-    "rmsprop": ("optim.lr=1e-3", "optim.rho=0.9", "optim.momentum=0.0"),
-    "adam": _ADAM_FAMILY,
-    "adamax": _ADAM_FAMILY,
-    "nadam": _ADAM_FAMILY,
-    "amsgrad": _ADAM_FAMILY,
-}
-assert set(OPTIMIZER_OVERRIDES) == set(OPTIMIZERS)
-
-SWEEPS: dict[str, Sweep] = {
-    "optimizers": Sweep(
-        "optimizers",
-        "the nine optimizers of the chapter, each at its usual learning rate (both G and D)",
-        tuple(
-            Setting(name, (f"optim.name={name}", *OPTIMIZER_OVERRIDES[name])) for name in OPTIMIZERS
-        ),
-    ),
-    "critics": Sweep(
-        "critics",
-        "critic (D) steps per generator step; meant for a WGAN preset",
-        tuple(Setting(f"n_critic-{n}", (f"train.n_critic={n}",)) for n in (1, 2, 5, 10)),
-    ),
-    "bn-momentum": Sweep(
-        "bn-momentum",
-        "BatchNorm momentum in Keras' convention (running = m * running + (1 - m) * batch)",
-        tuple(
-            Setting(f"bn_momentum-{m}", (f"model.bn_momentum={m}",)) for m in (0.5, 0.8, 0.9, 0.99)
-        ),
-    ),
-    "activations": Sweep(
-        "activations",
-        "one activation for both G and D, and the preset's own pair as 'chapter'",
-        (
-            Setting("chapter", ()),
-            *(
-                Setting(name, (f"model.g_activation={name}", f"model.d_activation={name}"))
-                for name in ACTIVATIONS
-            ),
-        ),
-    ),
-}
 
 
 @dataclass
@@ -137,58 +39,6 @@ class SweepResult:
     skipped: list[str] = field(default_factory=list)
 
 
-def get_sweep(name: str) -> Sweep:
-    """The built-in sweep ``name``; unknown names list the choices.
-
-    Parameters
-    ----------
-    name : str
-        ``optimizers``, ``critics``, ``bn-momentum`` or ``activations``.
-
-    Returns
-    -------
-    Sweep
-        Its settings.
-
-    Raises
-    ------
-    ConfigError
-        If there is no such sweep.
-    """
-    try:
-        return SWEEPS[name]
-    except KeyError:
-        raise ConfigError(f"unknown sweep {name!r}; choose one of: {', '.join(SWEEPS)}") from None
-
-
-def _select(sweep: Sweep, only: str | Iterable[str] | None) -> tuple[Setting, ...]:
-    if only is None:
-        return sweep.settings
-    names = only.split(",") if isinstance(only, str) else list(only)
-    names = [n.strip() for n in names if n.strip()]
-    known = {s.name: s for s in sweep.settings}
-    unknown = [n for n in names if n not in known]
-    if unknown or not names:
-        raise ConfigError(
-            f"--only {','.join(unknown) or '(empty)'}: not a setting of sweep {sweep.name!r}; "
-            f"choose from {', '.join(known)}"
-        )
-    return tuple(s for s in sweep.settings if s.name in names)
-
-
-def _keys(overrides: Iterable[str]) -> set[str]:
-    """The config keys a list of overrides sets; ``optim.x`` counts as both optimizers'."""
-    keys = set()
-    for item in overrides:
-        key = item.split("=", 1)[0].strip()
-        if key.startswith("optim."):
-            name = key[len("optim.") :]
-            keys |= {f"optim_d.{name}", f"optim_g.{name}"}
-        else:
-            keys.add(key)
-    return keys
-
-
 def _differences(a: Any, b: Any, prefix: str = "") -> list[str]:
     if isinstance(a, dict) and isinstance(b, dict):
         found = []
@@ -199,57 +49,6 @@ def _differences(a: Any, b: Any, prefix: str = "") -> list[str]:
 
 
 # final numbers of one run
-
-
-def _finite(value: Any) -> float | None:
-    if isinstance(value, (int, float)) and math.isfinite(value):
-        return float(value)
-    return None
-
-
-def summarize_run(run_dir: str | Path) -> dict[str, Any]:
-    """Final losses, speed and divergence of a run, from its ``stats.jsonl``.
-
-    Parameters
-    ----------
-    run_dir : str or Path
-        A run folder made by ``gamegan train``.
-
-    Returns
-    -------
-    dict
-        ``iteration`` (last logged), ``loss_d`` and ``loss_g`` (means over the last 10% of
-        the logged iterations, at least one line), ``seconds_per_iteration`` (median over all
-        logged lines) and ``diverged``: None, or a message naming the first non-finite loss.
-        Values are None when the run logged nothing.
-    """
-    stats = read_stats(run_dir)
-    summary: dict[str, Any] = {
-        "iteration": stats[-1]["iteration"] if stats else 0,
-        "loss_d": None,
-        "loss_g": None,
-        "seconds_per_iteration": None,
-        "diverged": None,
-    }
-    if not stats:
-        return summary
-    for line in stats:
-        for key in ("Loss/D", "Loss/G"):
-            if key in line and _finite(line[key]) is None:
-                summary["diverged"] = f"{key} is {line[key]} at iteration {line['iteration']}"
-                break
-        if summary["diverged"]:
-            break
-    tail = stats[-max(1, math.ceil(len(stats) * FINAL_FRACTION)) :]
-    for key, name in (("Loss/D", "loss_d"), ("Loss/G", "loss_g")):
-        values = [line[key] for line in tail if key in line]
-        if values:
-            summary[name] = _finite(sum(values) / len(values))
-    timings = [line["Timing/sec_per_iter"] for line in stats if "Timing/sec_per_iter" in line]
-    if timings:
-        # The median: one paused or swapped-out stretch must not stand for the whole run.
-        summary["seconds_per_iteration"] = statistics.median(timings)
-    return summary
 
 
 def _cached_metrics(run_dir: Path, n: int) -> list[dict] | None:
@@ -291,7 +90,7 @@ def _one_line(err: Exception) -> str:
 def _clean(value: Any) -> Any:
     """JSON without NaN: non-finite floats become None."""
     if isinstance(value, float):
-        return _finite(value)
+        return finite_or_none(value)
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -315,8 +114,8 @@ def _plan(
     from gamegan.presets import build_config
 
     build_config(preset, overrides=overrides, **flags)  # a bad preset or --set names itself
-    swept = set().union(*(_keys(s.overrides) for s in settings)) if settings else set()
-    clash = [item for item in overrides if _keys([item]) & swept]
+    swept = set().union(*(override_keys(s.overrides) for s in settings)) if settings else set()
+    clash = [item for item in overrides if override_keys([item]) & swept]
     if clash:
         raise ConfigError(
             f"--set {', '.join(clash)}: the {sweep.name} sweep sets this key itself; "
@@ -418,7 +217,7 @@ def run_sweep(
         sweep = get_sweep(sweep)
     if eval_count < 0 or eval_count == 1:
         raise ConfigError(f"--eval-count must be 0 (skip) or at least 2, got {eval_count}")
-    settings = _select(sweep, only)
+    settings = select_settings(sweep, only)
     out = Path(out) if out is not None else Path("runs") / f"experiment-{sweep.name}-{preset}"
     flags = {
         "iterations": iterations,
@@ -545,146 +344,3 @@ def _merge_rows(out: Path, sweep: Sweep, rows: list[dict]) -> list[dict]:
 
 
 # table and plot
-
-
-def _metric_columns(rows: list[dict]) -> list[str]:
-    """Metric names for the table: every one but per-level SWD and the classifier's accuracy."""
-    names: list[str] = []
-    for row in rows:
-        for m in row.get("metrics") or []:
-            name = m["metric"]
-            if name in names or re.fullmatch(r"swd/\d+", name) or name.endswith("/accuracy"):
-                continue
-            names.append(name)
-    return names
-
-
-def _fmt(value: Any, digits: int = 4) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value + 0.0:.{digits}g}"  # + 0.0 turns -0.0 into 0
-    return str(value)
-
-
-def format_table(rows: list[dict[str, Any]]) -> str:
-    """The rows of :func:`run_sweep` as a markdown table, errors listed below it.
-
-    Parameters
-    ----------
-    rows : list of dict
-        As in ``results.json``.
-
-    Returns
-    -------
-    str
-        One line per setting; a last "real vs real" line holds the metrics' baselines (what
-        real data scores against itself: the best a generator can hope for).
-    """
-    metrics = _metric_columns(rows)
-    header = ["setting", "status", "iter", "D loss", "G loss", "s/iter"]
-    header += [m.removeprefix("classifier/") for m in metrics]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    baselines: dict[str, Any] = {}
-    for row in rows:
-        values = {m["metric"]: m for m in row.get("metrics") or []}
-        for name, m in values.items():
-            baselines.setdefault(name, m.get("baseline"))
-        cells = [
-            row["setting"],
-            row["status"],
-            str(row.get("iteration", "-")),
-            _fmt(row.get("loss_d")),
-            _fmt(row.get("loss_g")),
-            _fmt(row.get("seconds_per_iteration"), 3),
-        ]
-        cells += [_fmt(values[m]["value"]) if m in values else "-" for m in metrics]
-        lines.append("| " + " | ".join(cells) + " |")
-    if metrics:
-        cells = ["real vs real", "", "", "", "", ""] + [_fmt(baselines.get(m)) for m in metrics]
-        lines.append("| " + " | ".join(cells) + " |")
-    errors = [f"- {row['setting']}: {row['error']}" for row in rows if row.get("error")]
-    if errors:
-        lines += ["", *errors]
-    return "\n".join(lines)
-
-
-def _smooth(values: list[float], window: int) -> list[float]:
-    """Trailing moving average; the first points average what there is so far."""
-    out, total = [], 0.0
-    for i, v in enumerate(values):
-        total += v
-        if i >= window:
-            total -= values[i - window]
-        out.append(total / min(i + 1, window))
-    return out
-
-
-def plot_losses(
-    runs: dict[str, Path],
-    path: str | Path,
-    *,
-    title: str = "",
-    smooth: int = SMOOTH_POINTS,
-) -> Path:
-    """Plot D and G loss over iterations, one curve per run, in two panels, as a PNG.
-
-    Parameters
-    ----------
-    runs : dict of str to Path
-        Label -> run folder.
-    path : str or Path
-        The PNG to write.
-    title : str
-        Figure title; the smoothing is added to it.
-    smooth : int
-        Moving-average window in logged points (1 = raw). A curve stops at its first
-        non-finite value and such a run is labelled "diverged".
-
-    Returns
-    -------
-    Path
-        ``path``.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    path = Path(path)
-    fig = Figure(figsize=(12, 4.8), layout="constrained")
-    FigureCanvasAgg(fig)  # draw with Agg, without touching pyplot's global backend
-    axes = fig.subplots(1, 2)
-    every = None
-    for i, (label, run_dir) in enumerate(runs.items()):
-        stats = read_stats(run_dir)
-        if len(stats) > 1:
-            every = every or stats[1]["iteration"] - stats[0]["iteration"]
-        for ax, key in zip(axes, ("Loss/D", "Loss/G"), strict=True):
-            points = [(s["iteration"], s[key]) for s in stats if key in s]
-            finite = []
-            for it, value in points:
-                if _finite(value) is None:
-                    break
-                finite.append((it, value))
-            name = label if len(finite) == len(points) else f"{label} (diverged)"
-            if not finite:
-                continue
-            xs, ys = zip(*finite, strict=True)
-            ax.plot(
-                xs,
-                _smooth(list(ys), max(1, smooth)),
-                label=name,
-                color=f"C{i % 10}",
-                linestyle=LINESTYLES[i % len(LINESTYLES)],  # curves that coincide stay visible
-                lw=1.4,
-            )
-    for ax, name in zip(axes, ("discriminator (critic) loss", "generator loss"), strict=True):
-        ax.set_title(name)
-        ax.set_xlabel("iteration")
-        ax.grid(alpha=0.3)
-    axes[1].legend(fontsize="small", loc="best")
-    span = f" = {smooth * every} iterations" if every and smooth > 1 else ""
-    note = f"moving average over {smooth} logged points{span}" if smooth > 1 else "raw"
-    fig.suptitle(f"{title} ({note})" if title else note)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    return path
