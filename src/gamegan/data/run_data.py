@@ -59,9 +59,7 @@ def load_pairs(resolved):
     (``data.condition``)."""
     from dataclasses import replace
 
-    from gamegan.data import TEXTURE_PREFIX, load_images
     from gamegan.data.pairs import is_pair_folder, load_pair_folder, with_derived_conditions
-    from gamegan.data.textures import BUNDLED_TEXTURES
     from gamegan.errors import ConfigError
 
     cfg, model_cfg = resolved.cfg, resolved.model_cfg
@@ -84,19 +82,29 @@ def load_pairs(resolved):
         raise ConfigError(
             f"data.condition={kind} makes a one-channel A: set model.condition_channels=1"
         )
+    data = _pictures(resolved, source, model_cfg.channels)
+    return replace(with_derived_conditions(data, kind), labels=None, class_names=None)
+
+
+def _pictures(resolved, source: str, channels: int):
+    """An image-to-image model's pictures: crops at its own scale of a photo or bundled
+    texture, or a folder of pictures resized to the model's resolution."""
+    from gamegan.data import TEXTURE_PREFIX, load_images
+    from gamegan.data.textures import BUNDLED_TEXTURES
+
+    cfg = resolved.cfg
     if Path(source).expanduser().is_file() and source.lower() not in BUNDLED_TEXTURES:
         source = TEXTURE_PREFIX + source  # one photo: crops at its own scale
-    data = load_images(
+    return load_images(
         source,
         data_dir=cfg.data.data_dir,
-        resolution=model_cfg.resolution,
-        channels=model_cfg.channels,
+        resolution=resolved.model_cfg.resolution,
+        channels=channels,
         n_crops=cfg.data.n_crops,
         seed=cfg.train.seed,
         holdout=cfg.data.holdout,
         flips=cfg.data.flips,
     )
-    return replace(with_derived_conditions(data, kind), labels=None, class_names=None)
 
 
 @dataclass
@@ -121,8 +129,6 @@ class TwoDomains:
 def load_domains(resolved) -> TwoDomains:
     """Domain A from ``--data`` and B from ``data.domain_b``, each a photo or bundled texture
     (crops at its own scale) or a folder of pictures (resized), at the model's channels."""
-    from gamegan.data import TEXTURE_PREFIX, load_images
-    from gamegan.data.textures import BUNDLED_TEXTURES
     from gamegan.errors import ConfigError
 
     cfg, model_cfg = resolved.cfg, resolved.model_cfg
@@ -132,23 +138,9 @@ def load_domains(resolved) -> TwoDomains:
             "--set data.domain_b=PHOTO_OR_FOLDER"
         )
 
-    def domain(source: str, channels: int):
-        if Path(source).expanduser().is_file() and source.lower() not in BUNDLED_TEXTURES:
-            source = TEXTURE_PREFIX + source  # one photo: crops at its own scale
-        return load_images(
-            source,
-            data_dir=cfg.data.data_dir,
-            resolution=model_cfg.resolution,
-            channels=channels,
-            n_crops=cfg.data.n_crops,
-            seed=cfg.train.seed,
-            holdout=cfg.data.holdout,
-            flips=cfg.data.flips,
-        )
-
     return TwoDomains(
-        domain(cfg.data.source, model_cfg.condition_channels),
-        domain(cfg.data.domain_b, model_cfg.channels),
+        _pictures(resolved, cfg.data.source, model_cfg.condition_channels),
+        _pictures(resolved, cfg.data.domain_b, model_cfg.channels),
     )
 
 

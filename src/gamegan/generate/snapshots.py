@@ -6,7 +6,7 @@ no run folder and no pickled code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,9 @@ class LoadedGenerator:
     metadata: dict[str, Any]
     path: Path
     codec: Any = None
+    # Networks the snapshot keeps beside G (a discriminator, an encoder, a reverse
+    # generator), built on first use: see load_discriminator and its siblings.
+    parts: dict[str, torch.nn.Module] = field(default_factory=dict, repr=False)
 
     @property
     def kind(self) -> str:
@@ -222,49 +225,46 @@ def load_generator(run_or_snapshot: str | Path, *, device: str = "cpu") -> Loade
     return LoadedGenerator(G, meta, path)
 
 
-def load_discriminator(loaded: LoadedGenerator) -> torch.nn.Module:
-    """The discriminator a snapshot keeps (the semi-supervised GAN's classifier), in eval mode
-    on the generator's device; a clear error for snapshots that hold only G."""
+def _snapshot_part(loaded: LoadedGenerator, prefix: str, build, missing: Exception):
+    """A network that a snapshot keeps beside G (under ``prefix``), built by ``build(spec,
+    model config)``, in eval mode on G's device; read once per loaded snapshot and kept
+    there, so a folder of inputs does not reread the file per image. ``missing`` is raised
+    when the snapshot has none."""
+    if prefix in loaded.parts:
+        return loaded.parts[prefix]
     from gamegan.build import build_dataclass
     from gamegan.models import MODELS
 
-    tensors, meta = load_tensors(loaded.path, expected_format=SNAPSHOT_FORMAT)
-    if not any(key.startswith("D.") for key in tensors):
-        raise CheckpointError(f"{loaded.path}: this snapshot holds no discriminator")
-    spec = MODELS.get(meta["model"])
-    D = spec.discriminator(build_dataclass(spec.config, meta.get("model_params", {}), "model"))
-    load_module("D", D, tensors, str(loaded.path))
-    return D.to(next(loaded.G.parameters()).device).eval().requires_grad_(False)
+    spec = MODELS.get(loaded.metadata["model"])
+    tensors, _ = load_tensors(loaded.path, expected_format=SNAPSHOT_FORMAT)
+    if not any(key.startswith(prefix + ".") for key in tensors):
+        raise missing
+    cfg = build_dataclass(spec.config, loaded.metadata.get("model_params", {}), "model")
+    module = build(spec, cfg)
+    load_module(prefix, module, tensors, str(loaded.path))
+    module = module.to(next(loaded.G.parameters()).device).eval().requires_grad_(False)
+    loaded.parts[prefix] = module
+    return module
+
+
+def load_discriminator(loaded: LoadedGenerator) -> torch.nn.Module:
+    """The discriminator a snapshot keeps (the semi-supervised GAN's classifier); a clear
+    error for snapshots that hold only G."""
+    missing = CheckpointError(f"{loaded.path}: this snapshot holds no discriminator")
+    return _snapshot_part(loaded, "D", lambda spec, cfg: spec.discriminator(cfg), missing)
 
 
 def load_reverse_generator(loaded: LoadedGenerator) -> torch.nn.Module:
-    """A two-way model's other generator (CycleGAN's B to A), in eval mode on G's device; a
-    clear error for snapshots that hold one direction only."""
-    from gamegan.build import build_dataclass
-    from gamegan.models import MODELS
-
-    tensors, meta = load_tensors(loaded.path, expected_format=SNAPSHOT_FORMAT)
-    if not any(key.startswith("G_reverse.") for key in tensors):
-        raise ConfigError(
-            f"--reverse: {loaded.path.name} holds one direction only (a CycleGAN has two)"
-        )
-    spec = MODELS.get(meta["model"])
-    cfg = build_dataclass(spec.config, meta.get("model_params", {}), "model").reversed()
-    G = spec.generator(cfg)
-    load_module("G_reverse", G, tensors, str(loaded.path))
-    return G.to(next(loaded.G.parameters()).device).eval().requires_grad_(False)
+    """A two-way model's other generator (CycleGAN's B to A); a clear error for snapshots
+    that hold one direction only."""
+    missing = ConfigError(
+        f"--reverse: {loaded.path.name} holds one direction only (a CycleGAN has two)"
+    )
+    build = lambda spec, cfg: spec.generator(cfg.reversed())  # noqa: E731
+    return _snapshot_part(loaded, "G_reverse", build, missing)
 
 
 def load_encoder(loaded: LoadedGenerator) -> torch.nn.Module:
-    """An autoencoder's encoder (images -> codes), in eval mode on G's device; a clear error
-    for snapshots without one."""
-    from gamegan.build import build_dataclass
-    from gamegan.models import MODELS
-
-    tensors, meta = load_tensors(loaded.path, expected_format=SNAPSHOT_FORMAT)
-    spec = MODELS.get(meta["model"])
-    if getattr(spec, "encoder", None) is None or not any(k.startswith("E.") for k in tensors):
-        raise ConfigError(f"{loaded.path.name} has no encoder (an adversarial autoencoder has)")
-    E = spec.encoder(build_dataclass(spec.config, meta.get("model_params", {}), "model"))
-    load_module("E", E, tensors, str(loaded.path))
-    return E.to(next(loaded.G.parameters()).device).eval().requires_grad_(False)
+    """An autoencoder's encoder (images -> codes); a clear error for snapshots without one."""
+    missing = ConfigError(f"{loaded.path.name} has no encoder (an adversarial autoencoder has)")
+    return _snapshot_part(loaded, "E", lambda spec, cfg: spec.encoder(cfg), missing)

@@ -27,7 +27,7 @@ from gamegan.models import dcgan
 from gamegan.models.auxiliary import AuxiliaryTerms, Batch, Heads
 from gamegan.models.base import MODELS, GANSpec, check_int, check_range, checked_labels
 from gamegan.models.cgan import class_embedding
-from gamegan.nn.layers import check_shape
+from gamegan.nn.layers import check_shape, keras_init_
 
 
 @dataclass(frozen=True)
@@ -65,16 +65,18 @@ class Discriminator(dcgan.Discriminator):
     every conditional model alike): it has to find the class itself.
     """
 
+    extra_classes = 0  # class outputs beyond the data's (the semi-supervised GAN's "fake")
+
     def __init__(self, cfg: Config) -> None:
         super().__init__(cfg)
         self.n_classes = cfg.n_classes
-        self.classify = nn.Linear(self.flat_features, cfg.n_classes)
+        self.classify = nn.Linear(self.flat_features, cfg.n_classes + self.extra_classes)
         if cfg.init == "keras":
-            nn.init.xavier_uniform_(self.classify.weight)
-            nn.init.zeros_(self.classify.bias)
+            keras_init_(self.classify)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None):
-        check_shape(x, [None, *self.cfg.image_shape], "acgan.Discriminator x")
+        what = type(self).__module__.rsplit(".", 1)[-1]
+        check_shape(x, [None, *self.cfg.image_shape], f"{what}.Discriminator x")
         h = self.net[:-1](x)  # the DCGAN critic's features, [N, flat_features]
         return self.net[-1](h).squeeze(1), {"class": self.classify(h)}
 

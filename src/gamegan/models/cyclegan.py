@@ -101,10 +101,10 @@ class _Residual(nn.Module):
     def __init__(self, channels: int, cfg: Config) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            same_conv(channels, channels, 3, 1, cfg),
+            same_conv(channels, channels, 3, cfg),
             instance_norm(channels),
             nn.ReLU(),
-            same_conv(channels, channels, 3, 1, cfg),
+            same_conv(channels, channels, 3, cfg),
             instance_norm(channels),
         )
 
@@ -121,7 +121,7 @@ class Generator(ImageToImageGenerator):
         self.multiple = 4  # two stride-2 convolutions
         g = cfg.g_base
         self.net = nn.Sequential(
-            same_conv(cfg.condition_channels, g, 7, 1, cfg),
+            same_conv(cfg.condition_channels, g, 7, cfg),
             instance_norm(g),
             nn.ReLU(),
             down_conv(g, 2 * g, cfg),
@@ -132,14 +132,14 @@ class Generator(ImageToImageGenerator):
             nn.ReLU(),
             *(_Residual(4 * g, cfg) for _ in range(cfg.n_blocks)),
             nn.Upsample(scale_factor=2, mode="nearest"),
-            same_conv(4 * g, 2 * g, 3, 1, cfg),
+            same_conv(4 * g, 2 * g, 3, cfg),
             instance_norm(2 * g),
             nn.ReLU(),
             nn.Upsample(scale_factor=2, mode="nearest"),
-            same_conv(2 * g, g, 3, 1, cfg),
+            same_conv(2 * g, g, 3, cfg),
             instance_norm(g),
             nn.ReLU(),
-            same_conv(g, cfg.channels, 7, 1, cfg),
+            same_conv(g, cfg.channels, 7, cfg),
             nn.Tanh(),
         )
 

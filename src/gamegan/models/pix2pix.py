@@ -89,11 +89,11 @@ class Config:
         return 2**self.depth
 
 
-def same_conv(c_in: int, c_out: int, k: int, stride: int, cfg) -> nn.Conv2d:
+def same_conv(c_in: int, c_out: int, k: int, cfg) -> nn.Conv2d:
     """A k x k convolution that keeps the size (stride 1), padding circularly when
     ``cfg.tileable``."""
     mode = "circular" if cfg.tileable else "zeros"
-    return nn.Conv2d(c_in, c_out, k, stride, padding=(k - 1) // 2, padding_mode=mode)
+    return nn.Conv2d(c_in, c_out, k, padding=(k - 1) // 2, padding_mode=mode)
 
 
 def down_conv(c_in: int, c_out: int, cfg) -> nn.Conv2d:
@@ -163,7 +163,7 @@ class Generator(ImageToImageGenerator):
             layers = [
                 nn.ReLU(),
                 nn.Upsample(scale_factor=2, mode="nearest"),
-                same_conv(c_in, widths[i - 1], 3, 1, cfg),
+                same_conv(c_in, widths[i - 1], 3, cfg),
                 instance_norm(widths[i - 1]),
             ]
             if k < 3 and cfg.dropout > 0:
@@ -173,7 +173,7 @@ class Generator(ImageToImageGenerator):
         self.to_image = nn.Sequential(
             nn.ReLU(),
             nn.Upsample(scale_factor=2, mode="nearest"),
-            same_conv(c_in, cfg.channels, 3, 1, cfg),
+            same_conv(c_in, cfg.channels, 3, cfg),
             nn.Tanh(),
         )
 

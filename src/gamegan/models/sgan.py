@@ -21,12 +21,10 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from gamegan.models import dcgan
+from gamegan.models import acgan, dcgan
 from gamegan.models.auxiliary import AuxiliaryTerms, Batch, Heads
 from gamegan.models.base import MODELS, GANSpec, check_int, check_range
-from gamegan.nn.layers import check_shape
 
 
 @dataclass(frozen=True)
@@ -47,22 +45,12 @@ class Config(dcgan.Config):
 Generator = dcgan.Generator
 
 
-class Discriminator(dcgan.Discriminator):
+class Discriminator(acgan.Discriminator):
     """Images -> (logits [N], {"class": logits [N, n_classes + 1]}); the last class is
-    "fake". ``predict`` is the classifier that training makes."""
+    "fake" (AC-GAN's class head with one more output). ``predict`` is the classifier that
+    training makes."""
 
-    def __init__(self, cfg: Config) -> None:
-        super().__init__(cfg)
-        self.n_classes = cfg.n_classes
-        self.classify = nn.Linear(self.flat_features, cfg.n_classes + 1)
-        if cfg.init == "keras":
-            nn.init.xavier_uniform_(self.classify.weight)
-            nn.init.zeros_(self.classify.bias)
-
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None):
-        check_shape(x, [None, *self.cfg.image_shape], "sgan.Discriminator x")
-        h = self.net[:-1](x)  # the DCGAN critic's features
-        return self.net[-1](h).squeeze(1), {"class": self.classify(h)}
+    extra_classes = 1
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> torch.Tensor:
