@@ -81,6 +81,17 @@ def generate(
     normal_strength: float = typer.Option(
         4.0, min=0.0, help="Textures: pixels of relief for a height of 1 in the normal map."
     ),
+    normal_convention: str = typer.Option(
+        "opengl",
+        help="Textures: the normal map's convention: opengl (Y up: Unity, Godot, Blender) or "
+        "directx (green flipped: Unreal).",
+    ),
+    pbr: bool = typer.Option(
+        False,
+        "--pbr",
+        help="Textures: the material's other maps too: heightmap, normal map, ambient "
+        "occlusion and roughness, and a lit preview of them together.",
+    ),
     preview: bool = typer.Option(
         True, "--preview/--no-preview", help="Textures: write a 2x2 tiled preview."
     ),
@@ -154,6 +165,8 @@ def generate(
 
     if precision not in PRECISIONS:
         raise fail(f"--precision must be fp32, bf16 or auto, got {precision!r}")
+    if normal_convention not in gen.NORMAL_CONVENTIONS:
+        raise fail(f"--normal-convention must be opengl or directx, got {normal_convention!r}")
     loaded = gen.load_generator(source, device=device)
     if precision != "fp32" and loaded.family.makes != "textures":
         raise fail("--precision applies to textures; this model makes fixed-size output")
@@ -191,6 +204,8 @@ def generate(
                 tileable,
                 heightmap,
                 normal_strength,
+                normal_convention,
+                pbr,
                 preview,
                 sys.stderr.isatty() if progress is None else progress,
                 precision,
@@ -315,8 +330,9 @@ def _translations(loaded, source: Path, out: Path | None, tileable: bool, revers
 
 
 def _textures(
-    loaded, count, seed, out, size, tileable, heightmap, strength, preview, progress, precision
-) -> None:
+    loaded, count, seed, out, size, tileable, heightmap, strength, convention, pbr, preview,
+    progress, precision,
+) -> None:  # fmt: skip
     import time
 
     import numpy as np
@@ -348,6 +364,8 @@ def _textures(
             preview=preview,
             heightmap=heightmap,
             normal_strength=strength,
+            pbr=pbr,
+            normal_convention=convention,
         )
         written = list(files.values())
         pixels = gen.quantize(image)

@@ -28,6 +28,7 @@ from gamegan.generate.snapshots import (
 from gamegan.generate.textures import (
     MAX_TEXTURE_SIDE,
     MIN_TEXTURE_SIDE,
+    NORMAL_CONVENTIONS,
     parse_size,
     quantize,
     texture,
@@ -42,6 +43,7 @@ __all__ = [
     "MAX_TEXTURE_SIDE",
     "MIN_TEMPO",
     "MIN_TEXTURE_SIDE",
+    "NORMAL_CONVENTIONS",
     "PRETRAINED",
     "LoadedGenerator",
     "decode",

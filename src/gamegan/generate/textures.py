@@ -283,18 +283,27 @@ def write_texture_files(
     heightmap: bool = True,
     normal_strength: float = 4.0,
     height_preview: bool = False,
+    pbr: bool = False,
+    normal_convention: str = "opengl",
 ) -> dict[str, Path]:
     """Write one texture the way ``gamegan generate`` does; returns ``{role: path}``.
 
     ``BASE.png`` (the texture), ``BASE-tiled.png`` (2x2 preview), and with ``heightmap``
     ``BASE-height.png`` (16-bit), ``BASE-height.raw`` (uint16 little-endian) and
-    ``BASE-normal.png``; ``height_preview`` adds an 8-bit ``BASE-height-preview.png`` for
-    screens that cannot show 16 bits. The CLI and the web app both write through this.
+    ``BASE-normal.png`` (``normal_convention`` ``opengl``, Y up, or ``directx``, green
+    flipped); ``height_preview`` adds an 8-bit ``BASE-height-preview.png`` for screens that
+    cannot show 16 bits. ``pbr`` (which implies ``heightmap``) adds the material's other
+    maps (:mod:`gamegan.io.materials`): ``BASE-ao.png`` (ambient occlusion),
+    ``BASE-roughness.png`` and ``BASE-lit.png``, the material shaded under a light. The CLI
+    and the web app both write through this.
     """
     from gamegan.io.png import write_png
     from gamegan.io.terrain import luminance, normal_map, to_uint16, write_raw
     from gamegan.metrics.tiling import tile_2x2
 
+    if normal_convention not in NORMAL_CONVENTIONS:
+        raise ConfigError(f"normal convention must be opengl or directx, got {normal_convention!r}")
+    heightmap = heightmap or pbr
     base = Path(base)
 
     def path(suffix: str) -> Path:
@@ -317,7 +326,28 @@ def write_texture_files(
             files["height_preview"] = path("-height-preview.png")
             write_png(files["height_preview"], (samples >> 8).astype(np.uint8))
         files["normal"] = path("-normal.png")
-        write_png(
-            files["normal"], normal_map(height_field, strength=normal_strength, wrap=tileable)
-        )
+        directx = normal_convention == "directx"
+        normals = normal_map(height_field, strength=normal_strength, wrap=tileable, directx=directx)
+        write_png(files["normal"], normals)
+    if pbr:
+        files.update(_write_material_maps(image, height_field, path, normal_strength, tileable))
+    return files
+
+
+NORMAL_CONVENTIONS = ("opengl", "directx")
+
+
+def _write_material_maps(image, height_field, path, strength: float, tileable: bool) -> dict:
+    """Ambient occlusion, roughness and the lit preview of :func:`write_texture_files`."""
+    from gamegan.io.materials import ambient_occlusion, lit_preview, roughness_map
+    from gamegan.io.png import write_png
+    from gamegan.io.terrain import luminance, normal_map
+
+    occlusion = ambient_occlusion(height_field, strength=strength, wrap=tileable)
+    rough = roughness_map(luminance(image), occlusion)
+    lit = lit_preview(image, normal_map(height_field, strength=strength, wrap=tileable), occlusion)
+    files = {"ao": path("-ao.png"), "roughness": path("-roughness.png"), "lit": path("-lit.png")}
+    write_png(files["ao"], np.round(occlusion * 255.0).astype(np.uint8))
+    write_png(files["roughness"], np.round(rough * 255.0).astype(np.uint8))
+    write_png(files["lit"], lit)
     return files
