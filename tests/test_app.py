@@ -145,6 +145,22 @@ def test_texture_files_live_in_a_new_folder_of_the_output_folder(web):
     assert Path(again[0]).read_bytes() == Path(texture).read_bytes(), "same seed, same texture"
 
 
+def test_morph_and_variations_from_the_texture_tab(web):
+    from gamegan.generate import texture
+
+    texture_path, *_, summary = web.texture_handler("gravel", 2, 96, 64, True, 7)
+    assert "seeds 2 -> 7" in summary and "seed2-to-7" in Path(texture_path).name
+    expected = gradio_app.gen.quantize(texture("gravel", width=96, height=64, seed=2, morph_to=7))
+    assert np.array_equal(read_png(texture_path), expected)
+    plain = web.texture_handler("gravel", 2, 96, 64, True, "")[0]  # a blank box: no morph
+    assert not np.array_equal(read_png(plain), expected)
+    with pytest.raises(gr.Error, match="morph-to seed"):
+        web.texture_handler("gravel", 2, 96, 64, True, -3)
+    sheet, note = web.variations_handler("gravel", 4, True)
+    assert web.outputs.contains(sheet) and "seeds 4-12" in note
+    assert read_png(sheet).shape == (8 + 3 * (192 + 8 + 16), 8 + 3 * (192 + 8), 3)
+
+
 @pytest.mark.parametrize(
     "width, height, words",
     [

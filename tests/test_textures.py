@@ -96,6 +96,61 @@ def test_tileable_texture_wraps(texture_run):
     assert edge_error(plain) > edge_error(seamless)
 
 
+@pytest.mark.parametrize("tileable", [True, False])
+def test_morph_changes_from_one_seed_to_the_other_without_a_seam(texture_run, tileable):
+    from gamegan.generate.textures import morph_weights
+    from gamegan.metrics.tiling import interior_seam_scores, seam_score
+
+    loaded = load_generator(texture_run)
+    u, margin = loaded.G.upsampling, loaded.G.margin_cells
+    width, height, cells = 48 * 16, 64, 48
+    morph = texture(loaded, width=width, height=height, seed=3, morph_to=8, tileable=tileable)
+    a = texture(loaded, width=width, height=height, seed=3, tileable=tileable)
+    b = texture(loaded, width=width, height=height, seed=8, tileable=tileable)
+    w = morph_weights(cells, tileable)
+    # Columns whose whole receptive field lies where the weight is 0 (or 1) are exactly
+    # the first (second) seed's texture; the parts between are neither.
+    pure_a = [
+        c
+        for c in range(cells)
+        if (w[[(c + d) % cells for d in range(-margin, margin + 1)]] == 0).all()
+    ]
+    pure_b = [
+        c
+        for c in range(cells)
+        if (w[[(c + d) % cells for d in range(-margin, margin + 1)]] == 1).all()
+    ]
+    assert len(pure_a) >= 4 and len(pure_b) >= 4
+    for cols, ref in ((pure_a, a), (pure_b, b)):
+        pixels = np.concatenate([np.arange(c * u, (c + 1) * u) for c in cols])
+        assert np.abs(morph[:, pixels] - ref[:, pixels]).max() < 1e-5
+    middle = [c for c in range(cells) if 0.3 < w[c] < 0.7]
+    pixels = np.concatenate([np.arange(c * u, (c + 1) * u) for c in middle])
+    apart = np.abs(a[:, pixels] - b[:, pixels]).mean()  # (a tiny model's are close)
+    assert np.abs(morph[:, pixels] - a[:, pixels]).mean() > 0.2 * apart
+    assert np.abs(morph[:, pixels] - b[:, pixels]).mean() > 0.2 * apart
+    if tileable:  # A at both borders: the wrap is as smooth as the texture's own lines
+        gray = morph[..., 0]
+        assert seam_score(gray) <= interior_seam_scores(gray, n=32).max()
+    else:
+        assert (w[: cells // 3] == 0).all() and (w[-(cells // 3) :] == 1).all()
+
+
+def test_variations_sheet_shows_each_seed(texture_run):
+    from gamegan.generate import quantize, variations
+
+    sheet = variations(texture_run, 5, width=64, height=48, seed=10)
+    assert sheet.dtype == np.uint8 and sheet.shape == (8 + 2 * (48 + 8 + 16), 8 + 3 * (64 + 8), 3)
+    for i, (row, col) in enumerate([(0, 0), (0, 1), (1, 1)]):
+        seed = 10 + [0, 1, 4][i]
+        top, left = 8 + row * (48 + 8 + 16), 8 + col * (64 + 8)
+        expected = quantize(texture(texture_run, width=64, height=48, seed=seed))
+        assert np.array_equal(sheet[top : top + 48, left : left + 64, 0], expected)
+    label = sheet[8 + 48 + 2 : 8 + 48 + 14, 8 : 8 + 64]
+    assert (label < 128).any()  # "seed 10" written under the first
+    assert (sheet[-60:, -60:] == 255).all()  # the sixth place is empty
+
+
 def test_terrain_size_repeats_first_row_and_column(texture_run):
     image = texture(texture_run, width=129, height=65, seed=2)
     assert image.shape == (65, 129, 1)

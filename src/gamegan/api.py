@@ -15,7 +15,16 @@ file, a bundled model name or a :class:`~gamegan.generate.LoadedGenerator` (load
 ``load_generator`` to generate many times).
 """
 
-from gamegan.generate import decode, encode, images, load_generator, music, texture, translate
+from gamegan.generate import (
+    decode,
+    encode,
+    images,
+    load_generator,
+    music,
+    texture,
+    translate,
+    variations,
+)
 from gamegan.presets import PRESETS, build_config
 from gamegan.train.run import TrainResult, resume, train
 
@@ -30,6 +39,7 @@ __all__ = [
     "music",
     "resume",
     "texture",
+    "variations",
     "train",
     "translate",
 ]

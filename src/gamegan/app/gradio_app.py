@@ -45,6 +45,7 @@ log = logging.getLogger("gamegan.app")
 # should not be able to tie up the CPU for minutes or fill the disk.
 MAX_SIDE = 2048
 MIN_SIDE = 16
+VARIATIONS = 9  # the variants the app's contact sheet shows
 MAX_SEED = 2**31 - 1
 MAX_IMAGES = 64
 MAX_BARS = 64
@@ -491,9 +492,14 @@ class GameganApp:
         width: Any,
         height: Any,
         tileable: bool,
+        morph_to: Any = None,
         progress: Callable | None = None,
     ) -> tuple[str, str, str, str, list[str], str]:
-        """Texture, 2x2 preview, heightmap preview, normal map, downloads, summary."""
+        """Texture, 2x2 preview, heightmap preview, normal map, downloads, summary.
+
+        ``morph_to`` (a seed, or None or blank for none) makes the texture change from
+        ``seed``'s variant to that one's across its width.
+        """
         import numpy as np
 
         from gamegan.io.terrain import luminance
@@ -505,24 +511,33 @@ class GameganApp:
         width = _whole(width, "width", MIN_SIDE, MAX_SIDE)
         height = _whole(height, "height", MIN_SIDE, MAX_SIDE)
         tileable = bool(tileable)
+        blank = morph_to is None or (isinstance(morph_to, str) and not morph_to.strip())
+        morph_to = None if blank else _whole(morph_to, "morph-to seed", 0, MAX_SEED)
         folder = self.outputs.new_folder("texture")
         report(0.05, f"generating a {width}x{height} texture")
         start = time.perf_counter()
         with model.lock:
             image = gen.texture(
-                model.loaded, width=width, height=height, tileable=tileable, seed=seed
+                model.loaded,
+                width=width,
+                height=height,
+                tileable=tileable,
+                seed=seed,
+                morph_to=morph_to,
             )
         seconds = time.perf_counter() - start
         report(0.7, "writing the texture, preview, heightmap and normal map")
-        stem = f"{model.name}-seed{seed}-{width}x{height}"
+        seeds = f"seed{seed}" if morph_to is None else f"seed{seed}-to-{morph_to}"
+        stem = f"{model.name}-{seeds}-{width}x{height}"
         # 16-bit heightmaps are for engines; the page shows an 8-bit preview of it.
         paths = gen.write_texture_files(
             image, folder / stem, tileable=tileable, height_preview=True
         )
         pixels = gen.quantize(image)
         seam = seam_score(luminance(np.asarray(pixels, dtype=np.float32)))
+        seeds = f"seed {seed}" if morph_to is None else f"seeds {seed} -> {morph_to}"
         summary = (
-            f"**{model.label}**, seed {seed}, {width}x{height}, "
+            f"**{model.label}**, {seeds}, {width}x{height}, "
             f"{'tileable' if tileable else 'not tileable'}: made in {seconds:.2f} s; seam score "
             f"{seam:.2f} (near 1 = no visible seam). Heightmap: 16-bit grayscale PNG and RAW "
             f"(uint16 little-endian, row by row, {width}x{height}); normal map in OpenGL "
@@ -537,6 +552,30 @@ class GameganApp:
             str(paths["normal"]),
             [str(p) for p in downloads],
             summary,
+        )
+
+    @shown_in_page
+    def variations_handler(
+        self, key: str, seed: Any, tileable: bool, progress: Callable | None = None
+    ) -> tuple[str, str]:
+        """A contact sheet of nine 192 px variants from ``seed`` on, and a summary."""
+        from gamegan.io.png import write_png
+
+        report = _reporter(progress)
+        model = self._model(key, "textures", "texture")
+        seed = _whole(seed, "seed", 0, MAX_SEED - VARIATIONS)
+        report(0.05, f"generating {VARIATIONS} variants")
+        with model.lock:
+            sheet = gen.variations(
+                model.loaded, VARIATIONS, width=192, height=192, seed=seed, tileable=bool(tileable)
+            )
+        path = self.outputs.new_folder("variations") / f"{model.name}-seeds{seed}.png"
+        write_png(path, sheet)
+        report(1.0, "done")
+        last = seed + VARIATIONS - 1
+        return str(path), (
+            f"**{model.label}**: seeds {seed}-{last}, each under its picture. Put the seed you "
+            "like in Seed (and one in Morph to, for a texture that changes between two)."
         )
 
     @shown_in_page
@@ -768,8 +807,13 @@ class GameganApp:
         )
 
     def _texture_tab(self, gr: Any) -> None:
-        def texture_event(key, seed, width, height, tileable, progress=gr.Progress()):
-            return self.texture_handler(key, seed, width, height, tileable, progress=progress)
+        def texture_event(key, seed, width, height, tileable, morph_to, progress=gr.Progress()):
+            return self.texture_handler(
+                key, seed, width, height, tileable, morph_to, progress=progress
+            )
+
+        def variations_event(key, seed, tileable, progress=gr.Progress()):
+            return self.variations_handler(key, seed, tileable, progress=progress)
 
         choices = self.choices("textures")
         with gr.Row():
@@ -806,8 +850,20 @@ class GameganApp:
                     label="Tileable (wraps seamlessly at the borders)",
                     elem_id="texture-tileable",
                 )
+                morph_to = gr.Number(
+                    None,
+                    label="Morph to seed (blank: none): changes from Seed's variant to this "
+                    "one's across the width",
+                    precision=0,
+                    minimum=0,
+                    maximum=MAX_SEED,
+                    elem_id="texture-morph-to",
+                )
                 button = gr.Button(
                     "Generate texture", variant="primary", elem_id="texture-generate"
+                )
+                more = gr.Button(
+                    f"Show {VARIATIONS} variants from Seed on", elem_id="texture-variations"
                 )
                 info = gr.Markdown(elem_id="texture-info")
                 files = gr.File(
@@ -826,12 +882,14 @@ class GameganApp:
                         gr, "Heightmap (8-bit preview; the download is 16-bit)", "texture-heightmap"
                     )
                     normal = self._image(gr, "Normal map (OpenGL, Y up)", "texture-normal")
+                sheet = self._image(gr, "Variants (seed under each)", "texture-sheet")
         self._event(
             button,
             texture_event,
-            [model, seed, width, height, tileable],
+            [model, seed, width, height, tileable, morph_to],
             [texture, tiled, heightmap, normal, files, info],
         )
+        self._event(more, variations_event, [model, seed, tileable], [sheet, info])
 
     def _music_tab(self, gr: Any) -> None:
         def music_event(

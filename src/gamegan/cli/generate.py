@@ -65,7 +65,9 @@ def generate(
         "other path is a folder of PNGs [default: samples.png, texture.png or song.mid].",
     ),
     size: str = typer.Option(
-        "1024x1024", help="Textures: WIDTHxHEIGHT in pixels (2^n+1 sizes suit terrains)."
+        None,
+        help="Textures: WIDTHxHEIGHT in pixels (2^n+1 sizes suit terrains) [default: "
+        "1024x1024, or 256x256 each for --variations].",
     ),
     tileable: bool = typer.Option(
         True,
@@ -94,6 +96,20 @@ def generate(
     ),
     preview: bool = typer.Option(
         True, "--preview/--no-preview", help="Textures: write a 2x2 tiled preview."
+    ),
+    variations: int = typer.Option(
+        None,
+        min=1,
+        max=100,
+        help="Textures: instead of files to use, one contact sheet of N variants (seeds "
+        "--seed .. --seed+N-1, each labelled) of --size each [default size: 256x256].",
+    ),
+    morph: tuple[int, int] = typer.Option(
+        None,
+        "--morph",
+        metavar="SEED_A SEED_B",
+        help="Textures: one seamless texture that changes from SEED_A's variant to "
+        "SEED_B's across its width (tileable: A at the borders, B in the middle).",
     ),
     bars: int = typer.Option(
         None, min=1, max=1000, help="Music: length in bars [default: 16 unless --steps]."
@@ -183,6 +199,17 @@ def generate(
     if input_path is not None and not makes_translations:
         makes = loaded.family.makes
         raise fail(f"--input applies to image-to-image models; this one makes {makes}")
+    texture_only = {"--variations": variations is not None, "--morph": morph is not None}
+    for flag, given in texture_only.items():
+        if given and loaded.family.makes != "textures":
+            raise fail(f"{flag} applies to texture models; this one makes {loaded.family.makes}")
+    if variations is not None and (morph is not None or count or heightmap or pbr):
+        raise fail(
+            "--variations makes one contact sheet: leave out --morph, --count, "
+            "--heightmap and --pbr, then generate the chosen seed with them"
+        )
+    if morph is not None and (count or 1) > 1:
+        raise fail("--morph makes one texture: leave out --count")
     try:
         if loaded.family.makes == "music":
             if bars is not None and steps is not None:
@@ -194,13 +221,15 @@ def generate(
             )  # fmt: skip
         elif makes_translations:
             _translations(loaded, input_path, out, tileable, reverse)
+        elif variations is not None:
+            _variations(loaded, variations, seed, out, size or "256x256", tileable, precision)
         elif loaded.family.makes == "textures":
             _textures(
                 loaded,
                 count or 1,
-                seed,
+                seed if morph is None else morph[0],
                 out or Path("texture.png"),
-                size,
+                size or "1024x1024",
                 tileable,
                 heightmap,
                 normal_strength,
@@ -209,6 +238,7 @@ def generate(
                 preview,
                 sys.stderr.isatty() if progress is None else progress,
                 precision,
+                morph[1] if morph else None,
             )
         else:
             rows = None
@@ -331,7 +361,7 @@ def _translations(loaded, source: Path, out: Path | None, tileable: bool, revers
 
 def _textures(
     loaded, count, seed, out, size, tileable, heightmap, strength, convention, pbr, preview,
-    progress, precision,
+    progress, precision, morph_to,
 ) -> None:  # fmt: skip
     import time
 
@@ -354,6 +384,7 @@ def _textures(
             seed=seed + i,
             progress=progress,
             precision=precision,
+            morph_to=morph_to,
         )
         seconds = time.perf_counter() - start
         base = out.with_suffix("") if count == 1 else out.with_name(f"{out.stem}-{seed + i:06d}")
@@ -371,13 +402,33 @@ def _textures(
         pixels = gen.quantize(image)
         gray = luminance(np.asarray(pixels, dtype=np.float32))
         interior = interior_seam_scores(gray)
+        what = f"seed {seed + i}" if morph_to is None else f"seeds {seed} -> {morph_to}"
         typer.echo(
-            f"seed {seed + i}: {width}x{height} in {seconds:.2f} s; edge error "
+            f"{what}: {width}x{height} in {seconds:.2f} s; edge error "
             f"{edge_error(gray):.2f}, seam score {seam_score(gray):.2f} (interior lines of "
             f"this texture: {interior.min():.2f}-{interior.max():.2f})"
         )
         for path in written:
             typer.echo(f"  wrote {path}")
+
+
+def _variations(loaded, n: int, seed: int, out, size: str, tileable: bool, precision) -> None:
+    """``--variations N``: one contact sheet of N seeds, to choose one from."""
+    from gamegan import generate as gen
+    from gamegan.io.png import write_png
+
+    width, height = gen.parse_size(size)
+    target = out or Path("variations.png")
+    if target.suffix.lower() != ".png":
+        raise fail(f"--out {target}: the contact sheet is a PNG; end the name in .png")
+    sheet = gen.variations(
+        loaded, n, width=width, height=height, seed=seed, tileable=tileable, precision=precision
+    )
+    write_png(target, sheet)
+    typer.echo(
+        f"wrote {target}: {n} variants of {width}x{height}, seeds {seed}-{seed + n - 1}; "
+        "generate the one you like with --seed N"
+    )
 
 
 def _programs(text: str | None) -> list[int] | None:

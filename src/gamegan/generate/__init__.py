@@ -27,11 +27,13 @@ from gamegan.generate.snapshots import (
 )
 from gamegan.generate.textures import (
     MAX_TEXTURE_SIDE,
+    MAX_VARIATIONS,
     MIN_TEXTURE_SIDE,
     NORMAL_CONVENTIONS,
     parse_size,
     quantize,
     texture,
+    variations,
     write_texture_files,
 )
 from gamegan.generate.translations import translate
@@ -42,6 +44,7 @@ __all__ = [
     "MAX_TEMPO",
     "MAX_TEXTURE_SIDE",
     "MIN_TEMPO",
+    "MAX_VARIATIONS",
     "MIN_TEXTURE_SIDE",
     "NORMAL_CONVENTIONS",
     "PRETRAINED",
@@ -61,5 +64,6 @@ __all__ = [
     "translate",
     "write_music_audio",
     "write_music_files",
+    "variations",
     "write_texture_files",
 ]

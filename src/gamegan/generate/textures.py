@@ -5,6 +5,7 @@ the files a game engine imports (texture, tiled preview, heightmap, normal map).
 from __future__ import annotations
 
 import copy
+import math
 from pathlib import Path
 
 import numpy as np
@@ -68,16 +69,22 @@ def _wrap_or_clamp(
 
 
 def _synthesize(
-    G: torch.nn.Module, z: torch.Tensor, tile_cells: int, progress: str | None = None
+    G: torch.nn.Module,
+    z: torch.Tensor,
+    tile_cells: int,
+    progress: str | None = None,
+    features: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Run the texture generator on a latent field, in overlapping windows when it is large.
 
     Each window carries a margin wider than the generator's receptive field, so the stitched
     result equals a single pass (up to float rounding) while memory stays bounded. With
     ``progress`` (the bar's label), a tqdm bar on stderr counts the windows when there are at
-    least ``MIN_PROGRESS_WINDOWS`` of them.
+    least ``MIN_PROGRESS_WINDOWS`` of them. ``features``, when given, replaces ``G.features(z)``
+    (a morph's blended field).
     """
-    features = G.features(z)  # [1, F, rows, cols]: sinusoids at their true positions
+    if features is None:
+        features = G.features(z)  # [1, F, rows, cols]: sinusoids at their true positions
     # The field is made in float32 (positions across a 4096 px field need it); the network
     # takes it in its own dtype and memory layout (see _render_copy).
     weight = next(G.net.parameters())
@@ -140,6 +147,45 @@ def _synthesize_windows(G, features, tile_cells, bar) -> torch.Tensor:
     return out
 
 
+def morph_weights(cols: int, tileable: bool) -> torch.Tensor:
+    """How much of the second variant each latent column of a morph takes, in [0, 1].
+
+    A third of the columns is purely the first variant, a third purely the second, and the
+    thirds between change smoothly (smoothstep). Tileable, the first variant lies around the
+    wrap (both borders) and the second in the middle, so the morph tiles; otherwise the first
+    lies on the left and the second on the right.
+    """
+    x = (torch.arange(cols, dtype=torch.float64) + 0.5) / cols
+    if tileable:
+        x = (1.0 - torch.cos(2.0 * math.pi * x)) / 2.0  # 0 at the borders, 1 in the middle
+        t = ((x - 0.25) / 0.5).clamp(0.0, 1.0)
+    else:
+        t = ((x - 1.0 / 3.0) * 3.0).clamp(0.0, 1.0)
+    return (t * t * (3.0 - 2.0 * t)).float()
+
+
+def morph_features(
+    G: torch.nn.Module, first: torch.Tensor, second: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
+    """Blend two variants' feature fields column by column, as PSGAN interpolates its global
+    latent across space.
+
+    The global vector and the sinusoids blend linearly; the Gaussian noise channels (local
+    noise, noise inputs) blend with square-root weights, which keep their variance at 1, so
+    the grain stays as fine and as strong through the change. Where a weight is 0 or 1 the
+    field is exactly one variant's.
+    """
+    cfg = G.cfg
+    w = weights.to(first.device, first.dtype).view(1, 1, 1, -1)
+    noisy = torch.zeros(first.shape[1], dtype=torch.bool)
+    noisy[: cfg.z_local] = True
+    noisy[first.shape[1] - G.noise_channels :] = G.noise_channels > 0
+    noisy = noisy.to(first.device).view(1, -1, 1, 1)
+    linear = first * (1 - w) + second * w
+    variance_keeping = first * (1 - w).sqrt() + second * w.sqrt()
+    return torch.where(noisy, variance_keeping, linear)
+
+
 def _render_copy(G: torch.nn.Module, precision: str) -> torch.nn.Module:
     """A copy of a texture generator whose convolutions run fast: channels_last, bf16 if asked.
 
@@ -180,6 +226,7 @@ def texture(
     tile_cells: int = TILE_CELLS,
     progress: bool = False,
     precision: str = "fp32",
+    morph_to: int | None = None,
 ) -> np.ndarray:
     """One texture of any size from a texture GAN snapshot.
 
@@ -205,6 +252,11 @@ def texture(
         ``fp32``; ``bf16`` runs the convolutions in bfloat16 (several times faster on CPUs
         with AMX or AVX-512 BF16 and on GPUs; pixels move by a fraction of an 8-bit level);
         ``auto`` takes bf16 where the hardware runs it fast.
+    morph_to : int, optional
+        A second seed: the texture changes from ``seed``'s variant to this one's across its
+        width (:func:`morph_weights`: from the borders to the middle and back when tileable,
+        left to right otherwise), one seamless texture whose plain parts are exactly each
+        seed's own texture.
 
     Returns
     -------
@@ -235,6 +287,7 @@ def texture(
             tile_cells=tile_cells,
             progress=progress,
             precision=precision,
+            morph_to=morph_to,
         )
         return add_wrap_edge(inner)
     gen_h, gen_w = -(-height // u) * u, -(-width // u) * u
@@ -243,18 +296,87 @@ def texture(
     precision, _ = resolve_precision(precision, next(G.parameters()).device)
     G = _render_copy(G, precision)
     G.set_tileable(tileable)
-    z = G.sample_z(1, make_generator(seed), "cpu", height=gen_h, width=gen_w)
+    device = next(G.parameters()).device
+
+    def field(seed: int) -> torch.Tensor:
+        return G.sample_z(1, make_generator(seed), "cpu", height=gen_h, width=gen_w).to(device)
+
+    z = field(seed)
     with torch.no_grad():
+        features = None
+        if morph_to is not None:
+            weights = morph_weights(gen_w // u, tileable)
+            features = morph_features(G, G.features(z), G.features(field(morph_to)), weights)
         x = _synthesize(
             G,
-            z.to(next(G.parameters()).device),
+            z,
             tile_cells,
             progress=f"seed {seed}" if progress else None,
+            features=features,
         )
     image = ((x[0].float().permute(1, 2, 0).cpu().numpy() + 1.0) / 2.0).clip(0.0, 1.0)
     if (gen_h, gen_w) != (height, width):
         image = _periodic_resize(image, height, width) if tileable else image[:height, :width]
     return image
+
+
+def variations(
+    run_or_snapshot: str | Path | LoadedGenerator,
+    n: int,
+    *,
+    width: int = 256,
+    height: int = 256,
+    seed: int = 0,
+    **options,
+) -> np.ndarray:
+    """A contact sheet of ``n`` variants (seeds ``seed`` .. ``seed + n - 1``), each labelled
+    with its seed, to choose one from before generating it at full size.
+
+    Parameters
+    ----------
+    run_or_snapshot : path or LoadedGenerator
+        As for :func:`texture`.
+    n : int
+        How many variants (1-100); the sheet has ``ceil(sqrt(n))`` columns.
+    width, height : int
+        Each variant's size.
+    seed : int
+        The first seed.
+    **options
+        Passed on to :func:`texture` (``tileable``, ``precision``, ``device``, ...).
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 ``[H, W, 3]``: the variants on a white sheet, each with "seed N" under it.
+    """
+    from PIL import Image, ImageDraw
+
+    if not 1 <= n <= MAX_VARIATIONS:
+        raise ConfigError(f"variations: give 1 to {MAX_VARIATIONS}, got {n}")
+    loaded = (
+        run_or_snapshot
+        if isinstance(run_or_snapshot, LoadedGenerator)
+        else load_generator(run_or_snapshot, device=options.pop("device", "cpu"))
+    )
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    gap, label = 8, 16  # pixels between variants, and under each for its seed
+    sheet = Image.new(
+        "RGB", (cols * (width + gap) + gap, rows * (height + gap + label) + gap), "white"
+    )
+    draw = ImageDraw.Draw(sheet)
+    for i in range(n):
+        pixels = quantize(texture(loaded, width=width, height=height, seed=seed + i, **options))
+        picture = Image.fromarray(pixels).convert("RGB")
+        left = gap + (i % cols) * (width + gap)
+        top = gap + (i // cols) * (height + gap + label)
+        sheet.paste(picture, (left, top))
+        draw.text((left, top + height + 2), f"seed {seed + i}", fill="black")
+    return np.asarray(sheet)
+
+
+MAX_VARIATIONS = 100
 
 
 def quantize(image: np.ndarray) -> np.ndarray:
