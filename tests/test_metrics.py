@@ -153,7 +153,6 @@ def test_color_distance_zero_for_identical_and_one_for_disjoint():
 # Frechet and kernel distances
 
 
-
 def test_color_histograms_of_image_lists_count_every_pixel_once():
     from gamegan.metrics import color
 
@@ -166,6 +165,7 @@ def test_color_histograms_of_image_lists_count_every_pixel_once():
     assert color.color_histogram_distance([small, large], [large])["color/hist_l1"] == (
         pytest.approx(0.2)
     )
+
 
 def gaussian_features(n, mean, cov, seed=0):
     """Samples whose sample mean and covariance equal ``mean`` and ``cov`` exactly."""

@@ -58,6 +58,11 @@ class DataConfig:
     # Two-way image-to-image models (CycleGAN): the second domain, read like --data (a photo,
     # a bundled texture or a folder); --data is the first.
     domain_b: str = ""
+    # Texture models: read --data as elevation data (DEM rasters, 16-bit heightmaps, .npy,
+    # RAW) at full precision, one channel, each file normalised by its own range (the terrain
+    # preset); raw_size is a RAW file's WIDTHxHEIGHT.
+    heights: bool = False
+    raw_size: str = ""
 
 
 @dataclass(frozen=True)

@@ -283,6 +283,11 @@ PRESETS: dict[str, Preset] = {
         "seamless textures: deep periodic Spatial GAN on your photo or folder (--data PATH)",
         (*_TEXTURE, "data.source=", "model.channels=3"),
     ),
+    "terrain": Preset(
+        "tileable terrain heightmaps: the deep texture model on elevation data at full "
+        "precision (--data DEM_FILE_OR_FOLDER; default: matplotlib's Jacksboro fault DEM)",
+        (*_TEXTURE, "data.source=jacksboro", "data.heights=True", "model.channels=1"),
+    ),
     "texture-shallow": Preset(
         "seamless textures, the earlier shallow periodic Spatial GAN at 64 px (--data PATH)",
         (*_SHALLOW_TEXTURE, "data.source=", "model.channels=3"),
@@ -370,6 +375,7 @@ FLAG_KEYS = {
     "threads": "train.threads",
     "metrics_every": "train.metrics_every",
     "holdout": "data.holdout",
+    "raw_size": "data.raw_size",
 }
 
 

@@ -388,16 +388,29 @@ def _textures(
         )
         seconds = time.perf_counter() - start
         base = out.with_suffix("") if count == 1 else out.with_name(f"{out.stem}-{seed + i:06d}")
-        files = gen.write_texture_files(
-            image,
-            base,
-            tileable=tileable,
-            preview=preview,
-            heightmap=heightmap,
-            normal_strength=strength,
-            pbr=pbr,
-            normal_convention=convention,
-        )
+        terrain = gen.height_range_of(loaded)
+        if terrain is not None:  # a terrain model: heights in, heights out
+            files = gen.write_terrain_files(
+                image,
+                base,
+                terrain,
+                tileable=tileable,
+                preview=preview,
+                normal_strength=strength,
+                normal_convention=convention,
+                pbr=pbr,
+            )
+        else:
+            files = gen.write_texture_files(
+                image,
+                base,
+                tileable=tileable,
+                preview=preview,
+                heightmap=heightmap,
+                normal_strength=strength,
+                pbr=pbr,
+                normal_convention=convention,
+            )
         written = list(files.values())
         pixels = gen.quantize(image)
         gray = luminance(np.asarray(pixels, dtype=np.float32))
@@ -408,6 +421,11 @@ def _textures(
             f"{edge_error(gray):.2f}, seam score {seam_score(gray):.2f} (interior lines of "
             f"this texture: {interior.min():.2f}-{interior.max():.2f})"
         )
+        if terrain is not None:
+            typer.echo(
+                f"  heights {terrain[0]:g} to {terrain[1]:g} in the data's units "
+                "(16-bit 0 to 65535; the .npy holds the heights themselves)"
+            )
         for path in written:
             typer.echo(f"  wrote {path}")
 

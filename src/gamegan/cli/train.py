@@ -66,6 +66,11 @@ def train(
         help="Texture photos: hold out this side (left, right, top or bottom) of each photo "
         "and train on the other half; `gamegan eval` then compares with the held-out half.",
     ),
+    raw_size: str = typer.Option(
+        None,
+        help="Terrain: the WIDTHxHEIGHT of RAW heightmaps in --data (16-bit little-endian or "
+        "32-bit float samples; RAW files have no header).",
+    ),
     set_: list[str] = typer.Option(
         None, "--set", help="Override any config key: --set optim.lr=1e-4 (repeatable)."
     ),
@@ -98,6 +103,7 @@ def train(
                 ("--threads", threads),
                 ("--metrics-every", metrics_every),
                 ("--holdout", holdout),
+                ("--raw-size", raw_size),
             )
             if value
         ]
@@ -128,6 +134,7 @@ def train(
             threads=threads,
             metrics_every=metrics_every,
             holdout=None if holdout is None else holdout.strip().lower(),
+            raw_size=raw_size,
         )
         if dry_run:
             typer.echo(json.dumps(to_dict(result.config), indent=2))

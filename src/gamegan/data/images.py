@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-__all__ = ["ImageData", "resize_to", "set_channels"]
+__all__ = ["ImageData", "resize_to", "set_channels", "to_model_range"]
 
 # ITU-R BT.601 luma, the weights Pillow's convert("L") uses too.
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
@@ -20,7 +20,8 @@ class ImageData:
     Attributes
     ----------
     images : torch.Tensor
-        ``uint8`` ``[N, C, H, W]``, contiguous.
+        ``uint8`` ``[N, C, H, W]``, contiguous; for height data (:mod:`gamegan.data.heights`)
+        ``float32`` already in [-1, 1], so that no level is lost (:func:`to_model_range`).
     labels : torch.Tensor or None
         ``int64`` ``[N]``, or None for unlabelled data.
     class_names : list of str or None
@@ -32,6 +33,9 @@ class ImageData:
     conditions : torch.Tensor or None
         For image-to-image data (:mod:`gamegan.data.pairs`): what each image is made from,
         ``uint8`` ``[N, C', H, W]``; None otherwise.
+    height_range : tuple of float or None
+        For height data: the ``(lowest, highest)`` height, in the data's units, that -1 and
+        1 stand for; None otherwise.
     """
 
     images: torch.Tensor
@@ -40,10 +44,12 @@ class ImageData:
     source: str
     skipped: list[tuple[str, str]] = field(default_factory=list)
     conditions: torch.Tensor | None = None
+    height_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         # Internal invariants: loaders build these, users do not.
-        assert self.images.dtype == torch.uint8 and self.images.ndim == 4, self.images.shape
+        assert self.images.dtype in (torch.uint8, torch.float32), self.images.dtype
+        assert self.images.ndim == 4, self.images.shape
         self.images = self.images.contiguous()
         if self.labels is not None:
             assert self.labels.shape == (len(self.images),), self.labels.shape
@@ -66,6 +72,14 @@ class ImageData:
     def channels(self) -> int:
         """``C`` of the images."""
         return self.images.shape[1]
+
+
+def to_model_range(images: torch.Tensor) -> torch.Tensor:
+    """Stored images as the networks see them: float in [-1, 1] (uint8 pixels scaled, height
+    data, already float in that range, as it is)."""
+    if images.dtype == torch.uint8:
+        return images.float().div_(127.5).sub_(1.0)
+    return images.float()
 
 
 def resize_to(images: torch.Tensor, resolution: int, *, chunk: int = 4096) -> torch.Tensor:

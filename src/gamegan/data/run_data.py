@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gamegan.errors import DataError
+from gamegan.errors import ConfigError, DataError
 
 
 def load_run_data(resolved, codec=None):
@@ -34,6 +34,20 @@ def load_run_data(resolved, codec=None):
         return load_domains(resolved)
     if family.makes == "translations":
         return load_pairs(resolved)
+    if family.makes == "textures" and cfg.data.heights:
+        from gamegan.data.heights import load_height_crops
+
+        if model_cfg.channels != 1:
+            raise ConfigError("height data has one channel: set model.channels=1")
+        return load_height_crops(
+            source,
+            model_cfg.resolution,
+            n_crops=cfg.data.n_crops,
+            seed=cfg.train.seed,
+            holdout=cfg.data.holdout,
+            flips=cfg.data.flips,
+            raw_size=cfg.data.raw_size,
+        )
     known = (*DATASETS, *BUNDLED_TEXTURES)
     if family.makes == "textures" and source.lower() not in known:
         # A texture model learns from crops at the photo's own scale, never from resized images.
@@ -60,7 +74,6 @@ def load_pairs(resolved):
     from dataclasses import replace
 
     from gamegan.data.pairs import is_pair_folder, load_pair_folder, with_derived_conditions
-    from gamegan.errors import ConfigError
 
     cfg, model_cfg = resolved.cfg, resolved.model_cfg
     source, kind = cfg.data.source, cfg.data.condition
@@ -129,7 +142,6 @@ class TwoDomains:
 def load_domains(resolved) -> TwoDomains:
     """Domain A from ``--data`` and B from ``data.domain_b``, each a photo or bundled texture
     (crops at its own scale) or a folder of pictures (resized), at the model's channels."""
-    from gamegan.errors import ConfigError
 
     cfg, model_cfg = resolved.cfg, resolved.model_cfg
     if not cfg.data.domain_b:

@@ -123,7 +123,7 @@ def split_holdout(photo: torch.Tensor, side: str) -> tuple[torch.Tensor, torch.T
     return (second, first) if side in ("left", "top") else (first, second)
 
 
-def _kept_halves(photos: list[torch.Tensor], side: str, min_size: int, what: str) -> list:
+def kept_halves(photos: list[torch.Tensor], side: str, min_size: int, what: str) -> list:
     kept = []
     for photo in photos:
         half = split_holdout(photo, side)[0]
@@ -219,34 +219,44 @@ def load_texture_crops(
         raise DataError(f"{source}: resolution and n_crops must be positive")
     textures, skipped, what = read_textures(source, channels, min_size=resolution)
     if holdout:
-        textures = _kept_halves(textures, holdout, resolution, what)
+        textures = kept_halves(textures, holdout, resolution, what)
 
-    g = torch.Generator().manual_seed(seed)
     n = len(textures)
-    counts = [n_crops // n + (i < n_crops % n) for i in range(n)]
-    crops = torch.empty((n_crops, channels, resolution, resolution), dtype=torch.uint8)
-    k = 0
-    for texture, count in zip(textures, counts, strict=True):
-        _, h, w = texture.shape
-        tops = torch.randint(0, h - resolution + 1, (count,), generator=g).tolist()
-        lefts = torch.randint(0, w - resolution + 1, (count,), generator=g).tolist()
-        mirrors = (torch.rand((count, 2), generator=g) < 0.5).tolist()  # drawn either way
-        for top, left, (flip_x, flip_y) in zip(tops, lefts, mirrors, strict=True):
-            crop = texture[:, top : top + resolution, left : left + resolution]
-            if flips and flip_x:
-                crop = crop.flip(2)
-            if flips and flip_y:
-                crop = crop.flip(1)
-            crops[k] = crop
-            k += 1
     return ImageData(
-        images=crops,
+        images=cut_crops(textures, resolution, n_crops, seed, flips),
         labels=None,
         class_names=None,
         source=f"texture crops from {what} ({n_crops} crops of {resolution}x{resolution} "
         f"from {n} images{f', {holdout} half held out' if holdout else ''})",
         skipped=sorted(skipped),
     )
+
+
+def cut_crops(
+    grids: list[torch.Tensor], resolution: int, n_crops: int, seed: int, flips: bool
+) -> torch.Tensor:
+    """``n_crops`` random square crops spread evenly over ``grids`` ([C, H, W] each, one
+    dtype), at positions (and, with ``flips``, mirrorings) that ``seed`` decides."""
+    g = torch.Generator().manual_seed(seed)
+    n = len(grids)
+    counts = [n_crops // n + (i < n_crops % n) for i in range(n)]
+    channels, dtype = grids[0].shape[0], grids[0].dtype
+    crops = torch.empty((n_crops, channels, resolution, resolution), dtype=dtype)
+    k = 0
+    for grid, count in zip(grids, counts, strict=True):
+        _, h, w = grid.shape
+        tops = torch.randint(0, h - resolution + 1, (count,), generator=g).tolist()
+        lefts = torch.randint(0, w - resolution + 1, (count,), generator=g).tolist()
+        mirrors = (torch.rand((count, 2), generator=g) < 0.5).tolist()  # drawn either way
+        for top, left, (flip_x, flip_y) in zip(tops, lefts, mirrors, strict=True):
+            crop = grid[:, top : top + resolution, left : left + resolution]
+            if flips and flip_x:
+                crop = crop.flip(2)
+            if flips and flip_y:
+                crop = crop.flip(1)
+            crops[k] = crop
+            k += 1
+    return crops
 
 
 def read_textures(

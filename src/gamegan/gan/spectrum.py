@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gamegan.data.images import to_model_range
 from gamegan.errors import ConfigError
 from gamegan.metrics.spectrum import LUMA  # the metric's gray conversion, so the two agree
 
@@ -80,7 +81,7 @@ class SpectrumMatch(nn.Module):
             )
         total = torch.zeros((h, w), device=images.device)
         for start in range(0, n, _FIT_CHUNK):
-            chunk = images[start : start + _FIT_CHUNK].float().div(127.5).sub(1.0)
+            chunk = to_model_range(images[start : start + _FIT_CHUNK])
             total += self._mean_power(chunk) * len(chunk)
         power = total / n
         # Bins far below the photo's own weakest ones carry no information; the floor keeps

@@ -30,10 +30,12 @@ from gamegan.generate.textures import (
     MAX_VARIATIONS,
     MIN_TEXTURE_SIDE,
     NORMAL_CONVENTIONS,
+    height_range_of,
     parse_size,
     quantize,
     texture,
     variations,
+    write_terrain_files,
     write_texture_files,
 )
 from gamegan.generate.translations import translate
@@ -65,5 +67,7 @@ __all__ = [
     "write_music_audio",
     "write_music_files",
     "variations",
+    "height_range_of",
+    "write_terrain_files",
     "write_texture_files",
 ]

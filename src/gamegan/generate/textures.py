@@ -459,6 +459,108 @@ def write_texture_files(
 NORMAL_CONVENTIONS = ("opengl", "directx")
 
 
+def height_range_of(loaded: LoadedGenerator) -> tuple[float, float] | None:
+    """The heights (data units) that 0 and 1 of a terrain model's output stand for; None for
+    a model of pictures."""
+    found = loaded.metadata.get("height_range")
+    return None if found is None else (float(found[0]), float(found[1]))
+
+
+def write_terrain_files(
+    heights: np.ndarray,
+    base: str | Path,
+    height_range: tuple[float, float],
+    *,
+    tileable: bool = True,
+    preview: bool = True,
+    normal_strength: float = 4.0,
+    normal_convention: str = "opengl",
+    pbr: bool = False,
+) -> dict[str, Path]:
+    """Write a terrain model's heightmap the way ``gamegan generate`` does: ``{role: path}``.
+
+    ``BASE.png`` (16-bit gray: 0 is the lowest height of ``height_range``, 65535 the
+    highest), ``BASE.raw`` (the same samples, uint16 little-endian, row by row), ``BASE.npy``
+    (float32 heights in the data's units), ``BASE.json`` (the range and sample size, which an
+    engine's terrain height scale needs), ``BASE-normal.png``, ``BASE-relief.png`` (a shaded
+    relief: heights coloured and lit from the upper left, wrap-aware like the normals) and
+    with ``preview`` ``BASE-tiled.png``, the relief repeated 2x2. ``pbr`` adds ambient
+    occlusion and roughness as for textures.
+
+    Parameters
+    ----------
+    heights : numpy.ndarray
+        ``[H, W]`` or ``[H, W, 1]`` in [0, 1], as :func:`texture` returns them.
+    """
+    from matplotlib import colormaps
+
+    from gamegan.io.materials import lit_preview
+    from gamegan.io.png import write_png
+    from gamegan.io.rundir import write_json
+    from gamegan.io.terrain import normal_map, to_uint16, write_raw
+    from gamegan.metrics.tiling import tile_2x2
+
+    if normal_convention not in NORMAL_CONVENTIONS:
+        raise ConfigError(f"normal convention must be opengl or directx, got {normal_convention!r}")
+    base = Path(base)
+
+    def path(suffix: str) -> Path:
+        return base.with_name(base.name + suffix)
+
+    unit = np.clip(np.asarray(heights, dtype=np.float32).reshape(heights.shape[:2]), 0.0, 1.0)
+    lo, hi = height_range
+    samples = to_uint16(unit)
+    files = {"texture": path(".png"), "raw": path(".raw"), "heights": path(".npy")}
+    write_png(files["texture"], samples)
+    write_raw(files["raw"], samples)
+    _save_npy(files["heights"], (lo + unit.astype(np.float64) * (hi - lo)).astype(np.float32))
+    files["scale"] = path(".json")
+    scale = {
+        "lowest": lo,
+        "highest": hi,
+        "units": "those of the training data",
+        "png_and_raw": "uint16 0..65535 stand for lowest..highest",
+        "width": int(unit.shape[1]),
+        "height": int(unit.shape[0]),
+        "tileable": bool(tileable),
+    }
+    write_json(files["scale"], scale)
+    normals = normal_map(unit, strength=normal_strength, wrap=tileable)
+    files["normal"] = path("-normal.png")
+    directx = normal_convention == "directx"
+    write_png(
+        files["normal"],
+        normal_map(unit, strength=normal_strength, wrap=tileable, directx=True)
+        if directx
+        else normals,
+    )
+    colours = colormaps["gist_earth"](0.15 + 0.75 * unit)[..., :3]
+    relief = lit_preview(colours, normals, np.ones_like(unit), ambient=0.45)
+    files["relief"] = path("-relief.png")
+    write_png(files["relief"], relief)
+    if preview:
+        files["tiled"] = path("-tiled.png")
+        write_png(files["tiled"], tile_2x2(relief))
+    if pbr:
+        files.update(_write_material_maps(unit[..., None], unit, path, normal_strength, tileable))
+    return files
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    """``np.save`` through a temporary file, so a full disk leaves no half-written file."""
+    from gamegan.io.rundir import remove_stale_temp_of, replace_synced, temp_path
+
+    remove_stale_temp_of(path)
+    tmp = temp_path(path)
+    try:
+        with open(tmp, "wb") as f:
+            np.save(f, array, allow_pickle=False)
+        replace_synced(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def _write_material_maps(image, height_field, path, strength: float, tileable: bool) -> dict:
     """Ambient occlusion, roughness and the lit preview of :func:`write_texture_files`."""
     from gamegan.io.materials import ambient_occlusion, lit_preview, roughness_map

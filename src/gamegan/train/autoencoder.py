@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from gamegan.build import Resolved
+from gamegan.data.images import to_model_range
 from gamegan.data.samplers import EpochSampler
 from gamegan.errors import ConfigError
 from gamegan.io.checkpoint import module_tensors
@@ -61,7 +62,7 @@ class AutoencoderTrainer:
 
     def _real_batch(self) -> torch.Tensor:
         indices = self.sampler.next(self.cfg.train.batch_size).to(self.images.device)
-        return self.images[indices].float().div_(127.5).sub_(1.0)
+        return to_model_range(self.images[indices])
 
     def step(self) -> dict[str, torch.Tensor]:
         """One iteration; returns detached scalar stats (no host sync)."""

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from gamegan.build import Resolved
+from gamegan.data.images import to_model_range
 from gamegan.data.samplers import EpochSampler
 from gamegan.errors import ConfigError
 from gamegan.io.checkpoint import module_tensors
@@ -30,7 +31,7 @@ SAMPLE_PAIRS = 5  # columns of the sample grid: A, G_AB(A), B, G_BA(B) in four r
 
 
 def _as_float(images: torch.Tensor) -> torch.Tensor:
-    return images.float().div_(127.5).sub_(1.0)
+    return to_model_range(images)
 
 
 class CycleTrainer:

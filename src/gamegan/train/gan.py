@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from gamegan.build import Resolved
+from gamegan.data.images import to_model_range
 from gamegan.data.samplers import EpochSampler
 from gamegan.gan.spectrum import SpectrumMatch
 from gamegan.io.checkpoint import (
@@ -122,11 +123,15 @@ class GANTrainer:
         labels: torch.Tensor | None = None,
         class_names: list[str] | None = None,
         conditions: torch.Tensor | None = None,
+        height_range: tuple[float, float] | None = None,
     ) -> None:
         """``labels`` (int64 [N]) and ``class_names`` feed a conditional model (one whose
         networks have ``n_classes``); an unconditional model ignores them. ``conditions``
-        (uint8 [N, C', H, W]) are an image-to-image model's inputs, one per image."""
+        (uint8 [N, C', H, W]) are an image-to-image model's inputs, one per image.
+        ``height_range`` (height data: the heights -1 and 1 stand for) goes into snapshots,
+        so generated terrain comes back in the data's units."""
         cfg = resolved.cfg
+        self.height_range = height_range
         self.cfg = cfg
         self.kind = resolved.spec.kind  # its family's name, stored in snapshots
         # a batch -> uint8 [N, 1|3, H, W]
@@ -216,7 +221,7 @@ class GANTrainer:
         indices = self.sampler.next(self.cfg.train.batch_size)
         indices = indices[self.dist.rank :: self.dist.world_size].to(self.images.device)
         x = self.images[indices].contiguous(memory_format=self.memory_format)
-        return x.float().div_(127.5).sub_(1.0), indices
+        return to_model_range(x), indices
 
     def _conditions(self, indices: torch.Tensor) -> dict[str, torch.Tensor]:
         """What a conditional G is told for examples ``indices`` of the data, as keyword
@@ -227,10 +232,10 @@ class GANTrainer:
             conditions["labels"] = self.labels[indices]
         if self.context_steps:
             context = self.images[indices, :, : self.context_steps]
-            conditions["context"] = context.float().div_(127.5).sub_(1.0)
+            conditions["context"] = to_model_range(context)
         if self.condition_images is not None:
             condition = self.condition_images[indices].contiguous(memory_format=self.memory_format)
-            conditions["condition"] = condition.float().div_(127.5).sub_(1.0)
+            conditions["condition"] = to_model_range(condition)
         return conditions
 
     @staticmethod
@@ -365,7 +370,9 @@ class GANTrainer:
         n = min(GRID_ROWS * GRID_COLS, len(self.images))
         pick = torch.randperm(len(self.images), generator=make_generator(0))[:n]
         reals = self.images[pick.to(self.images.device)].cpu()
-        if self.picture is not to_uint8:
+        if reals.dtype != torch.uint8:  # height data, stored in [-1, 1]
+            reals = to_uint8(reals)
+        elif self.picture is not to_uint8:
             reals = self.picture(reals)
         write_png(path, make_grid(reals, GRID_ROWS, GRID_COLS))
 
@@ -375,6 +382,8 @@ class GANTrainer:
         """Inference weights (EMA if on) and what is needed to rebuild G without this code."""
         G = self.inference_generator()
         meta = snapshot_meta(self.cfg, self.kind, self.iteration)
+        if self.height_range is not None:
+            meta["height_range"] = list(self.height_range)
         if self.g_conditional:
             # Generation draws classes as the data has them unless the user picks one.
             counts = torch.bincount(self.labels.cpu(), minlength=self.n_classes)

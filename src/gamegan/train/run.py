@@ -78,7 +78,13 @@ def _fit_crop(resolved: Resolved) -> tuple[Resolved, str]:
     cfg, model_cfg = resolved.cfg, resolved.model_cfg
     u = model_cfg.upsampling
     try:
-        side = largest_crop(texture_source(cfg.data.source), model_cfg.channels, cfg.data.holdout)
+        if cfg.data.heights:
+            from gamegan.data.heights import largest_height_crop
+
+            side = largest_height_crop(cfg.data.source, cfg.data.holdout, cfg.data.raw_size)
+        else:
+            source = texture_source(cfg.data.source)
+            side = largest_crop(source, model_cfg.channels, cfg.data.holdout)
     except DataError:  # not photos (a data set such as cifar100), or bad ones: the loader says
         return resolved, ""
     fit = side // u * u
@@ -420,6 +426,7 @@ def _run(
                 labels=data.labels,
                 class_names=data.class_names,
                 conditions=data.conditions,
+                height_range=data.height_range,
             )
         restarted = state is None and (run_dir / "log.txt").exists()
         log = loop.Log(
