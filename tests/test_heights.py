@@ -152,3 +152,31 @@ def test_terrain_trains_on_a_dem_and_generates_heights_in_its_units(tmp_path):
     np.testing.assert_allclose(heights, lo + samples / 65535 * (hi - lo), atol=(hi - lo) / 65535)
     for suffix in ("-normal.png", "-relief.png", "-tiled.png", ".raw", ".json"):
         assert (tmp_path / f"hill{suffix}").is_file()
+
+    from gamegan.evaluate import applicable_metrics, evaluate_run, load_run_config
+
+    assert applicable_metrics(load_run_config(run)) == ["terrain"]
+    rows = {r["metric"]: r for r in evaluate_run(run, log=lambda *_: None)}
+    for name in ("height_swd/avg", "slope_swd/bandpass", "height_w1", "slope_w1"):
+        assert rows[f"terrain/{name}"]["value"] > 0 and rows[f"terrain/{name}"]["baseline"] > 0
+    # Real-vs-real: the DEM's left half against its right, in metres.
+    left, right = dem[:, :80], dem[:, 80:]
+    q = (np.arange(1000) + 0.5) / 1000
+    expected = np.abs(np.quantile(left, q) - np.quantile(right, q)).mean()
+    assert rows["terrain/height_w1"]["baseline"] == pytest.approx(expected, rel=1e-6)
+    assert rows["terrain/tiling/seam_over_median"]["value"] < 1.5  # generated heightmaps tile
+    assert (run / "eval" / "terrain-relief-snapshot-000002.png").is_file()
+    assert read_png(run / "eval" / "terrain-snapshot-000002.png").ndim == 3  # the plot
+
+
+def test_slopes_and_distribution_distance_in_the_data_units():
+    from gamegan.metrics.terrain import slopes, wasserstein_1d
+
+    ramp = np.tile(np.arange(32.0) * 3.0, (16, 1))  # 3 units per sample, to the right
+    assert np.allclose(slopes(ramp), 3.0)
+    wave = np.sin(2 * np.pi * np.arange(32) / 32)[None].repeat(8, 0)
+    assert np.allclose(slopes(wave, wrap=True), np.roll(slopes(wave, wrap=True), 5, axis=1))
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=5000)
+    assert wasserstein_1d(a, a + 7.0) == pytest.approx(7.0)
+    assert wasserstein_1d(a, a) == 0.0

@@ -161,12 +161,16 @@ def applicable_metrics(cfg: RunConfig) -> list[str]:
         by ``"heldout"`` (SWD, log-spectrum distance and seams against the held-out half of
         each photo, with image quilting beside) when the run was trained with a holdout; music
         runs get ``"music"`` (statistics of generated pieces beside the corpus's), and
-        image-to-image runs ``"translation"`` (outputs against their targets).
+        image-to-image runs ``"translation"`` (outputs against their targets), and terrain
+        runs (height data) ``"terrain"`` (heights and slopes against the held-out half of the
+        DEM, :mod:`gamegan.evaluate_terrain`).
     """
     if _is_music(cfg):
         return ["music"]
     if _makes(cfg) == "translations":
         return ["translation"]
+    if _is_texture(cfg) and cfg.data.heights:
+        return ["terrain"]
     names = ["swd", "color"]
     if _is_digits(cfg):
         names.append("classifier")
@@ -331,6 +335,10 @@ def evaluate_run(
     loaded = generate.load_generator(snapshot if snapshot is not None else run_dir, device=device)
     iteration = loaded.metadata.get("iteration")
 
+    if _is_texture(cfg) and cfg.data.heights:
+        from gamegan.evaluate_terrain import evaluate_terrain
+
+        return evaluate_terrain(run_dir, resolved, loaded, seed, started, log, _report)
     if _is_texture(cfg):
         return _evaluate_texture(run_dir, resolved, loaded, groups, seed, started, log)
     if _is_music(cfg):
