@@ -100,13 +100,14 @@ def test_bad_height_data_is_a_clear_error(tmp_path, make, words):
         read_heights(path)
 
 
-def test_terrain_trains_on_a_dem_and_generates_heights_in_its_units(tmp_path):
+@pytest.fixture(scope="module")
+def terrain_run(tmp_path_factory):
+    """A two-iteration terrain run on the right-held-out half of a synthetic DEM (metres)."""
     from gamegan.api import train
 
-    ys, xs = np.mgrid[0:96, 0:160]
-    dem = 500 + 80 * np.sin(xs / 7.0) * np.cos(ys / 11.0) + 0.25 * xs  # metres
-    tifffile.imwrite(tmp_path / "dem.tif", dem.astype(np.float32))
-    run = train(
+    tmp_path = tmp_path_factory.mktemp("terrain")
+    tifffile.imwrite(tmp_path / "dem.tif", DEM.astype(np.float32))
+    return train(
         "terrain",
         data=str(tmp_path / "dem.tif"),
         out=tmp_path / "run",
@@ -123,6 +124,14 @@ def test_terrain_trains_on_a_dem_and_generates_heights_in_its_units(tmp_path):
         quiet=True,
         progress=False,
     ).run_dir
+
+
+_YS, _XS = np.mgrid[0:96, 0:160]
+DEM = 500 + 80 * np.sin(_XS / 7.0) * np.cos(_YS / 11.0) + 0.25 * _XS
+
+
+def test_terrain_trains_on_a_dem_and_generates_heights_in_its_units(tmp_path, terrain_run):
+    run, dem = terrain_run, DEM
     log = (run / "log.txt").read_text()
     assert "crops shrunk from 128 to 80" in log  # the 80 px half of a 160 px DEM
     lo, hi = float(dem.min()), float(dem.max())
@@ -181,3 +190,17 @@ def test_slopes_and_distribution_distance_in_the_data_units():
     a = rng.normal(size=5000)
     assert wasserstein_1d(a, a + 7.0) == pytest.approx(7.0)
     assert wasserstein_1d(a, a) == 0.0
+
+
+def test_the_web_app_shows_a_terrain_model_in_relief(tmp_path, terrain_run):
+    from gamegan.app.gradio_app import GameganApp
+
+    web = GameganApp.from_runs([terrain_run], out=tmp_path / "out")
+    key = next(key for label, key in web.choices("textures") if label == terrain_run.name)
+    picture, tiled, preview, normal, files, summary = web.texture_handler(key, 1, 64, 64, True)
+    assert picture.endswith("-relief.png") and read_png(picture).shape == (64, 64, 3)
+    assert f"heights {DEM.min():g} to {DEM.max():g}" in summary
+    names = [p.rsplit("/", 1)[-1] for p in files]
+    assert any(n.endswith(".npy") for n in names) and any(n.endswith(".json") for n in names)
+    height = next(p for p in files if p.endswith(f"{64}x{64}.png"))
+    assert read_png(height).dtype == np.uint16

@@ -530,9 +530,16 @@ class GameganApp:
         seeds = f"seed{seed}" if morph_to is None else f"seed{seed}-to-{morph_to}"
         stem = f"{model.name}-{seeds}-{width}x{height}"
         # 16-bit heightmaps are for engines; the page shows an 8-bit preview of it.
-        paths = gen.write_texture_files(
-            image, folder / stem, tileable=tileable, height_preview=True
-        )
+        heights = gen.height_range_of(model.loaded)
+        if heights is None:
+            paths = gen.write_texture_files(
+                image, folder / stem, tileable=tileable, height_preview=True
+            )
+        else:  # a terrain model: the heightmap is the output, shown in shaded relief
+            paths = gen.write_terrain_files(
+                image, folder / stem, heights, tileable=tileable, height_preview=True
+            )
+            paths["height"], paths["texture"] = paths["texture"], paths["relief"]
         pixels = gen.quantize(image)
         seam = seam_score(luminance(np.asarray(pixels, dtype=np.float32)))
         seeds = f"seed {seed}" if morph_to is None else f"seeds {seed} -> {morph_to}"
@@ -543,7 +550,14 @@ class GameganApp:
             f"(uint16 little-endian, row by row, {width}x{height}); normal map in OpenGL "
             "convention (Y up)."
         )
-        downloads = [paths[k] for k in ("texture", "tiled", "height", "raw", "normal")]
+        if heights is not None:
+            summary += (
+                f" Terrain: heights {heights[0]:g} to {heights[1]:g} in the training data's "
+                "units (16-bit 0 to 65535; the .npy download holds the heights themselves); "
+                "the picture is a shaded relief."
+            )
+        roles = ("texture", "tiled", "height", "raw", "normal", "heights", "scale")
+        downloads = [paths[k] for k in roles if k in paths]
         report(1.0, "done")
         return (
             str(paths["texture"]),

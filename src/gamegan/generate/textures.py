@@ -476,6 +476,7 @@ def write_terrain_files(
     normal_strength: float = 4.0,
     normal_convention: str = "opengl",
     pbr: bool = False,
+    height_preview: bool = False,
 ) -> dict[str, Path]:
     """Write a terrain model's heightmap the way ``gamegan generate`` does: ``{role: path}``.
 
@@ -485,7 +486,8 @@ def write_terrain_files(
     engine's terrain height scale needs), ``BASE-normal.png``, ``BASE-relief.png`` (a shaded
     relief: heights coloured and lit from the upper left, wrap-aware like the normals) and
     with ``preview`` ``BASE-tiled.png``, the relief repeated 2x2. ``pbr`` adds ambient
-    occlusion and roughness as for textures.
+    occlusion and roughness as for textures; ``height_preview`` an 8-bit
+    ``BASE-height-preview.png`` for screens that cannot show 16 bits.
 
     Parameters
     ----------
@@ -513,6 +515,9 @@ def write_terrain_files(
     files = {"texture": path(".png"), "raw": path(".raw"), "heights": path(".npy")}
     write_png(files["texture"], samples)
     write_raw(files["raw"], samples)
+    if height_preview:
+        files["height_preview"] = path("-height-preview.png")
+        write_png(files["height_preview"], (samples >> 8).astype(np.uint8))
     _save_npy(files["heights"], (lo + unit.astype(np.float64) * (hi - lo)).astype(np.float32))
     files["scale"] = path(".json")
     scale = {
