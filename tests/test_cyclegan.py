@@ -132,6 +132,28 @@ def test_reverse_flag_and_errors(trained, domains, tmp_path):
               quiet=True, progress=False)  # fmt: skip
 
 
+def test_onnx_export_of_either_direction(trained, tmp_path):
+    pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
+
+    from gamegan.export.onnx import export_onnx, read_onnx_metadata
+
+    _, run, _ = trained
+    picture = np.random.default_rng(3).integers(0, 256, (32, 48), dtype=np.uint8)
+    for reverse, direction in ((False, "A to B"), (True, "B to A")):
+        path = tmp_path / f"{direction[0]}.onnx"
+        report = export_onnx(run, path, reverse=reverse)
+        assert report.checks and read_onnx_metadata(path)["gamegan.direction"] == direction
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        x = (picture.astype(np.float32) / 127.5 - 1)[None, None]
+        (out,) = session.run(None, {session.get_inputs()[0].name: x})
+        made = np.round((out[0, 0] + 1) * 127.5).clip(0, 255)
+        expected = translate(run, picture, reverse=reverse)[..., 0].astype(float)
+        assert np.abs(made - expected).max() <= 1, direction  # the right generator each way
+    with pytest.raises(ConfigError, match="--reverse applies to two-way"):
+        export_onnx("brick", tmp_path / "b.onnx", reverse=True)
+
+
 def test_textures_preset_reads_both_bundled_photos(tmp_path):
     small = ("model.resolution=32", "model.g_base=4", "model.n_blocks=1",
              "model.d_channels=(4, 4, 4)", "data.n_crops=8")  # fmt: skip

@@ -40,6 +40,9 @@ def export(
     opset: int = typer.Option(
         None, help="ONNX opset [default: the exporter's]; tileable textures need 19 or newer."
     ),
+    reverse: bool = typer.Option(
+        False, "--reverse", help="Two-way image-to-image models (CycleGAN): export B to A."
+    ),
 ) -> None:
     """Export a generator to ONNX: images, textures of any size, or piano rolls.
 
@@ -49,7 +52,7 @@ def export(
     """
     from gamegan.export.onnx import export_onnx
 
-    report = export_onnx(source, onnx, tileable=tileable, opset=opset, check=check)
+    report = export_onnx(source, onnx, tileable=tileable, opset=opset, check=check, reverse=reverse)
     for line in report.lines():
         typer.echo(line)
 

@@ -35,6 +35,7 @@ from gamegan.errors import ConfigError, GameganError
 from gamegan.export.layouts import context_steps, describe, n_classes, shape_text
 from gamegan.generate import LoadedGenerator, load_generator, resolve_snapshot
 from gamegan.io.checkpoint import read_metadata
+from gamegan.models import MODELS
 from gamegan.models.base import FAMILIES, UNNAMED_KIND, Family, family_of
 from gamegan.runtime import make_generator
 
@@ -135,6 +136,7 @@ def export_onnx(
     opset: int | None = None,
     check: bool = True,
     sizes: Sequence[Any] | None = None,
+    reverse: bool = False,
 ) -> ExportReport:
     """Export a snapshot's generator to one self-contained ONNX file.
 
@@ -161,6 +163,9 @@ def export_onnx(
     sizes : sequence, optional
         What to check: latent ``(h, w)`` or ``(batch, h, w)`` for textures (default
         :data:`TEXTURE_CHECKS`), batch sizes for the others (default :data:`IMAGE_CHECKS`).
+    reverse : bool
+        Two-way image-to-image models (CycleGAN): export the B-to-A generator
+        (``gamegan.direction`` "B to A" in the metadata) instead of A to B.
 
     Returns
     -------
@@ -190,7 +195,14 @@ def export_onnx(
         )
     cases = _cases(family, sizes)
 
-    G = loaded.G
+    if reverse:
+        from gamegan.generate.snapshots import load_reverse_generator
+
+        if family.makes != "translations":
+            raise ConfigError("--reverse applies to two-way image-to-image models (CycleGAN)")
+        G = load_reverse_generator(loaded)  # a clear error for a one-way snapshot
+    else:
+        G = loaded.G
     if next(G.parameters()).device.type != "cpu":
         G = copy.deepcopy(G).cpu()
     was_training, was_tileable = G.training, getattr(G, "tileable", None)
@@ -205,6 +217,8 @@ def export_onnx(
         proto = _export_graph(model, family, opset)
         export_seconds = time.perf_counter() - start
         metadata, doc, inputs, outputs = describe(loaded, G, tileable if has_wrap else None)
+        if MODELS.get(str(loaded.metadata.get("model"))).two_way:
+            metadata["gamegan.direction"] = "B to A" if reverse else "A to B"
         for key, value in metadata.items():
             proto.metadata_props.add(key=key, value=value)
         proto.doc_string = doc
