@@ -72,3 +72,20 @@ def test_bad_use_is_a_clear_error():
         SpectrumMatch(smooth=2)
     with pytest.raises(ConfigError, match="train.spectrum_weight"):
         validate(RunConfig(train=TrainConfig(spectrum_weight=-1.0)))
+
+
+def test_min_period_compares_only_the_coarser_bins():
+    crops = _stripe_crops(period=8)
+    coarse = SpectrumMatch(min_period=6)
+    coarse.fit(crops)
+    full = SpectrumMatch()
+    full.fit(crops)
+    x = _to_unit(_stripe_crops(n=8, seed=1))
+    grain = torch.zeros_like(x)
+    grain[..., ::2, :] = 0.3  # a 2 px hatch: power at the finest vertical frequency only
+    assert full(x + grain) > 2 * full(x)  # the full term sees the hatch ...
+    assert torch.allclose(coarse(x + grain), coarse(x), rtol=0.05)  # ... the coarse one not
+    wider = _to_unit(_stripe_crops(n=8, period=16, seed=1))
+    assert coarse(wider) > 20 * coarse(x)  # the stripes' period, 8 px >= 6, still counts
+    with pytest.raises(ConfigError, match="spectrum_min_period"):
+        validate(RunConfig(train=TrainConfig(spectrum_min_period=1.0)))

@@ -109,6 +109,9 @@ class TrainConfig:
     seed: int = 0
     ema_decay: float = 0.0  # EMA of G's weights per iteration; 0 = off
     spectrum_weight: float = 0.0  # image GANs: G also matches the crops' mean power spectrum
+    # ... at periods of at least this many pixels only (0 = every frequency): arrangement,
+    # leaving the fine grain to the discriminator
+    spectrum_min_period: float = 0.0
     device: str = "auto"
     precision: str = "fp32"  # bf16: autocast to bfloat16; auto: bf16 where the hardware has it
     threads: int = 0  # torch CPU threads; 0 = torch's default
@@ -290,6 +293,10 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check(t.keep_states >= 1, "train.keep_states must be at least 1")
     _check(0.0 <= t.ema_decay < 1.0, "train.ema_decay must be in [0, 1)")
     _check(t.spectrum_weight >= 0.0, "train.spectrum_weight must be >= 0")
+    _check(
+        t.spectrum_min_period == 0 or t.spectrum_min_period >= 2,
+        "train.spectrum_min_period must be 0 (every frequency) or at least 2 pixels",
+    )
     _check(t.threads >= 0, "train.threads must be 0 (torch default) or more")
     _check(
         t.device in DEVICES or t.device.startswith("cuda:"),

@@ -193,7 +193,7 @@ class GANTrainer:
                 module.fit(self.images)
         self.spectrum = None  # the generator's spectrum term (train.spectrum_weight)
         if t.spectrum_weight > 0:
-            self.spectrum = SpectrumMatch().to(device)
+            self.spectrum = SpectrumMatch(min_period=t.spectrum_min_period).to(device)
             self.spectrum.fit(self.images)
         self.sampler = EpochSampler(len(images), t.seed)
         self.z_generator = make_generator(t.seed * 1000 + dist_info.rank + 7, device)
