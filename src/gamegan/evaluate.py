@@ -620,21 +620,10 @@ def _write_heldout_picture(sets: dict, path: Path) -> None:
 
 def _write_side_by_side(rows: list[tuple[np.ndarray, ...]], path: Path) -> None:
     """Rows of uint8 [H, W, C] pictures at 100%, side by side on white."""
-    from gamegan.io.png import write_png
+    from gamegan.io.png import side_by_side, write_png
 
-    gap = PICTURE_GAP
-    width = max(sum(img.shape[1] for img in row) + gap * (len(row) - 1) for row in rows)
-    height = sum(row[0].shape[0] for row in rows) + gap * (len(rows) - 1)
-    canvas = np.full((height, width, rows[0][0].shape[2]), 255, dtype=np.uint8)
-    y = 0
-    for row in rows:
-        x = 0
-        for img in row:
-            canvas[y : y + img.shape[0], x : x + img.shape[1]] = img
-            x += img.shape[1] + gap
-        y += row[0].shape[0] + gap
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_png(path, canvas)
+    write_png(path, side_by_side(rows, PICTURE_GAP))
 
 
 def _evaluate_translations(run_dir, resolved, loaded, n, seed, started, log) -> list[dict]:

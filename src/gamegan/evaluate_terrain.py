@@ -115,11 +115,8 @@ def write_terrain_pictures(sets: dict, run_dir: Path, stem: str) -> list[Path]:
 
 def _write_reliefs(sets: dict, path: Path) -> None:
     """Held-out half | generated, one row per raster, shaded with one light and one colour scale."""
-    from matplotlib import colormaps
-
-    from gamegan.io.materials import lit_preview
-    from gamegan.io.png import write_png
-    from gamegan.io.terrain import normal_map
+    from gamegan.io.png import side_by_side, write_png
+    from gamegan.io.terrain import shaded_relief
 
     lo = min(f.min() for f in sets["held_out"])
     hi = max(f.max() for f in sets["held_out"])
@@ -128,23 +125,10 @@ def _write_reliefs(sets: dict, path: Path) -> None:
     for i, held_out in enumerate(sets["held_out"]):
         pictures = []
         for field in (held_out, sets["gan"][i * per_raster]):
-            unit = np.clip((field - lo) / (hi - lo), 0, 1).astype(np.float32)
-            colours = colormaps["gist_earth"](0.15 + 0.75 * unit)[..., :3]
-            normals = normal_map(unit, strength=RELIEF_STRENGTH, wrap=False)
-            pictures.append(lit_preview(colours, normals, np.ones_like(unit), ambient=0.45))
+            unit = (field - lo) / (hi - lo)
+            pictures.append(shaded_relief(unit, strength=RELIEF_STRENGTH, wrap=False))
         rows.append(pictures)
-    gap = 8
-    height = sum(r[0].shape[0] for r in rows) + gap * (len(rows) - 1)
-    width = max(sum(p.shape[1] for p in r) + gap for r in rows)
-    canvas = np.full((height, width, 3), 255, np.uint8)
-    y = 0
-    for row in rows:
-        x = 0
-        for picture in row:
-            canvas[y : y + picture.shape[0], x : x + picture.shape[1]] = picture
-            x += picture.shape[1] + gap
-        y += row[0].shape[0] + gap
-    write_png(path, canvas)
+    write_png(path, side_by_side(rows))
 
 
 RELIEF_STRENGTH = 40.0  # the relief pictures' vertical exaggeration (pixels per height range)

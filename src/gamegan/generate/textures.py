@@ -494,12 +494,9 @@ def write_terrain_files(
     heights : numpy.ndarray
         ``[H, W]`` or ``[H, W, 1]`` in [0, 1], as :func:`texture` returns them.
     """
-    from matplotlib import colormaps
-
-    from gamegan.io.materials import lit_preview
     from gamegan.io.png import write_png
     from gamegan.io.rundir import write_json
-    from gamegan.io.terrain import normal_map, to_uint16, write_raw
+    from gamegan.io.terrain import normal_map, shaded_relief, to_uint16, write_raw
     from gamegan.metrics.tiling import tile_2x2
 
     if normal_convention not in NORMAL_CONVENTIONS:
@@ -530,17 +527,13 @@ def write_terrain_files(
         "tileable": bool(tileable),
     }
     write_json(files["scale"], scale)
-    normals = normal_map(unit, strength=normal_strength, wrap=tileable)
     files["normal"] = path("-normal.png")
     directx = normal_convention == "directx"
     write_png(
         files["normal"],
-        normal_map(unit, strength=normal_strength, wrap=tileable, directx=True)
-        if directx
-        else normals,
+        normal_map(unit, strength=normal_strength, wrap=tileable, directx=directx),
     )
-    colours = colormaps["gist_earth"](0.15 + 0.75 * unit)[..., :3]
-    relief = lit_preview(colours, normals, np.ones_like(unit), ambient=0.45)
+    relief = shaded_relief(unit, strength=normal_strength, wrap=tileable)
     files["relief"] = path("-relief.png")
     write_png(files["relief"], relief)
     if preview:

@@ -14,7 +14,7 @@ import torch
 
 from gamegan.errors import DataError
 
-__all__ = ["make_grid", "read_png", "to_uint8", "write_png"]
+__all__ = ["make_grid", "read_png", "side_by_side", "to_uint8", "write_png"]
 
 
 def read_png(path: str | os.PathLike) -> np.ndarray:
@@ -205,3 +205,19 @@ def make_grid(
         left = padding + col * (w + padding)
         grid[top : top + h, left : left + w] = array[i]
     return grid
+
+
+def side_by_side(rows, gap: int = 8) -> np.ndarray:
+    """Rows of uint8 ``[H, W, C]`` pictures at 100%, left to right and top to bottom, ``gap``
+    white pixels apart (a row is as tall as its first picture)."""
+    width = max(sum(img.shape[1] for img in row) + gap * (len(row) - 1) for row in rows)
+    height = sum(row[0].shape[0] for row in rows) + gap * (len(rows) - 1)
+    canvas = np.full((height, width, rows[0][0].shape[2]), 255, dtype=np.uint8)
+    y = 0
+    for row in rows:
+        x = 0
+        for img in row:
+            canvas[y : y + img.shape[0], x : x + img.shape[1]] = img
+            x += img.shape[1] + gap
+        y += row[0].shape[0] + gap
+    return canvas

@@ -164,3 +164,31 @@ def normal_map(
     n = np.stack([-dx, -dy if directx else dy, np.ones_like(h)], axis=-1)
     n /= np.linalg.norm(n, axis=-1, keepdims=True)
     return np.round((n + 1.0) * 127.5).clip(0, 255).astype(np.uint8)
+
+
+def shaded_relief(height: np.ndarray, *, strength: float = 4.0, wrap: bool = True) -> np.ndarray:
+    """A picture of a heightmap: heights coloured (matplotlib's ``gist_earth``, low blue-green
+    to high white) and lit from the upper left through its normal map.
+
+    Parameters
+    ----------
+    height : numpy.ndarray
+        Float heights ``[H, W]`` in [0, 1].
+    strength : float
+        The relief, as for :func:`normal_map`.
+    wrap : bool
+        Normals across the borders (a tileable heightmap's relief then tiles too).
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 ``[H, W, 3]``.
+    """
+    from matplotlib import colormaps
+
+    from gamegan.io.materials import lit_preview
+
+    unit = np.clip(np.asarray(height, dtype=np.float32), 0.0, 1.0)
+    colours = colormaps["gist_earth"](0.15 + 0.75 * unit)[..., :3]
+    normals = normal_map(unit, strength=strength, wrap=wrap)
+    return lit_preview(colours, normals, np.ones_like(unit), ambient=0.45)
