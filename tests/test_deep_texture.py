@@ -141,6 +141,24 @@ def test_standardize_uses_the_training_images_statistics():
     assert set(D.state_dict()) >= {"standardize.mean", "standardize.std"}  # saved and resumed
 
 
+def test_slope_critic_sees_standardised_heights_and_slopes_of_float_data():
+    from gamegan.nn.layers import SlopeChannels, Standardize
+
+    ramp = torch.arange(16.0).view(1, 1, 1, 16).expand(4, 1, 16, 16) / 16 - 0.5  # float heights
+    x = SlopeChannels()(ramp)
+    assert x.shape == (4, 3, 16, 16)
+    assert torch.allclose(x[:, 1], torch.full((4, 16, 16), 1 / 16)) and torch.all(x[:, 2] == 0)
+    g = torch.Generator().manual_seed(1)
+    heights = torch.cumsum(torch.randn(20, 1, 16, 16, generator=g), -1) / 40  # rough terrain
+    layer = Standardize(3, transform=SlopeChannels())
+    layer.fit(heights, chunk=6)  # float data is taken as it is, not as 0-255 pixels
+    out = layer(heights)
+    assert torch.allclose(out.mean((0, 2, 3)), torch.zeros(3), atol=1e-4)
+    assert torch.allclose(out[:, :2].std((0, 2, 3), unbiased=False), torch.ones(2), atol=1e-3)
+    D = Discriminator(Config(**{**TINY, "d_slopes": True}))
+    assert D.standardize.mean.shape == (1, 3, 1, 1) and D(torch.zeros(2, 1, 64, 64)).ndim == 3
+
+
 def test_config_errors_name_the_key():
     with pytest.raises(ConfigError, match="model.resolution"):
         Config(**{**TINY, "resolution": 30})

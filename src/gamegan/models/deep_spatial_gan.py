@@ -34,7 +34,13 @@ from torch import nn
 from gamegan.errors import ConfigError
 from gamegan.models.base import MODELS, GANSpec, check_int, check_range
 from gamegan.models.spatial_gan import PeriodicLatentGenerator, check_periodic_latent
-from gamegan.nn.layers import Standardize, batch_norm, check_shape, memory_format_of
+from gamegan.nn.layers import (
+    SlopeChannels,
+    Standardize,
+    batch_norm,
+    check_shape,
+    memory_format_of,
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,9 @@ class Config:
     d_blocks: int = 2  # 3x3 convolutions at D's coarsest scale, widening its view
     d_fine_head: int = 0  # also judge small patches after this many of D's stride-2 layers
     d_standardize: bool = False  # D sees pixels standardised by the photo's channel statistics
+    # D sees the image and its slopes (differences right and below), each standardised: for
+    # heightmaps, whose valleys are a small ripple on a large range (the terrain preset)
+    d_slopes: bool = False
     context: int = 2  # training: the trunk sees a field this many times the crop's side
     bn_momentum: float = 0.9  # Keras convention, as everywhere in gamegan
     leaky_slope: float = 0.2
@@ -73,7 +82,7 @@ class Config:
                 f"of model.d_channels, got {self.d_fine_head}"
             )
         check_int("context", self.context)
-        for name in ("use_noise", "d_standardize"):
+        for name in ("use_noise", "d_standardize", "d_slopes"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(
                     f"model.{name} must be True or False, got {getattr(self, name)!r}"
@@ -271,8 +280,14 @@ class Discriminator(nn.Module):
     def __init__(self, cfg: Config) -> None:
         super().__init__()
         self.cfg = cfg
-        self.standardize = Standardize(cfg.channels) if cfg.d_standardize else nn.Identity()
         width = cfg.channels
+        if cfg.d_slopes:  # heights and their slopes, each standardised
+            width = 3 * cfg.channels
+            self.standardize = Standardize(width, transform=SlopeChannels())
+        elif cfg.d_standardize:
+            self.standardize = Standardize(width)
+        else:
+            self.standardize = nn.Identity()
         fine: list[nn.Module] = []
         layers: list[nn.Module] = []
         for i, out_channels in enumerate(cfg.d_channels):

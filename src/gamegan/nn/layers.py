@@ -29,28 +29,53 @@ class Standardize(nn.Module):
     (the trainer does it), saved with the weights.
     """
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, transform: nn.Module | None = None) -> None:
         super().__init__()
+        # An optional fixed map applied first (SlopeChannels): its outputs are standardised.
+        self.transform = transform if transform is not None else nn.Identity()
         self.register_buffer("mean", torch.zeros(1, channels, 1, 1))
         self.register_buffer("std", torch.ones(1, channels, 1, 1))
 
     @torch.no_grad()
     def fit(self, images: torch.Tensor, chunk: int = 256) -> None:
-        """Measure per-channel mean and std of uint8 images ``[N, C, H, W]`` on [-1, 1]."""
-        total = torch.zeros(images.shape[1], dtype=torch.float64, device=images.device)
-        square = torch.zeros_like(total)
+        """Measure per-channel mean and std of the (transformed) training images ``[N, C, H,
+        W]``: uint8, or float already on [-1, 1] (height data)."""
+        total = square = None
+        count = 0
         for start in range(0, len(images), chunk):
-            x = images[start : start + chunk].to(torch.float64).div_(127.5).sub_(1.0)
+            x = images[start : start + chunk].to(torch.float64)
+            if images.dtype == torch.uint8:
+                x = x.div_(127.5).sub_(1.0)
+            x = self.transform(x)
+            if total is None:
+                total = torch.zeros(x.shape[1], dtype=torch.float64, device=x.device)
+                square = torch.zeros_like(total)
             total += x.sum((0, 2, 3))
             square += x.square().sum((0, 2, 3))
-        count = images.numel() / images.shape[1]
+            count += x.numel() // x.shape[1]
         mean = total / count
         std = (square / count - mean.square()).clamp_min(0).sqrt().clamp_min(1 / 127.5)
         self.mean.copy_(mean.view(1, -1, 1, 1))
         self.std.copy_(std.view(1, -1, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / self.std
+        return (self.transform(x) - self.mean) / self.std
+
+
+class SlopeChannels(nn.Module):
+    """``[N, C, H, W]`` -> ``[N, 3C, H, W]``: the input, then its differences to the right and
+    below (the last column and row repeat the one before).
+
+    Terrain's small valleys are a small ripple on a heightmap's large range, but the whole of
+    its slope: a critic that sees the slopes judges the valley network directly.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        dx = x[..., :, 1:] - x[..., :, :-1]
+        dy = x[..., 1:, :] - x[..., :-1, :]
+        dx = torch.cat([dx, dx[..., :, -1:]], dim=-1)
+        dy = torch.cat([dy, dy[..., -1:, :]], dim=-2)
+        return torch.cat([x, dx, dy], dim=1)
 
 
 # activations
