@@ -483,6 +483,10 @@ def test_browser_generates_and_downloads_a_texture(browser_page, web, tmp_path):
     download.value.save_as(saved)
     assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert read_png(saved).shape[:2] == (96, 160)
+    page.locator("#texture-morph-to textarea, #texture-morph-to input").first.fill("3")
+    page.locator("#texture-generate").click()
+    page.get_by_text("seeds 0 -> 3").wait_for()  # a morph from seed 0 to seed 3
+    page.locator("#texture-morph-to textarea, #texture-morph-to input").first.fill("")
     if _screenshots_on():  # a size that shows the texture off
         _set_number(page, "texture-width", 512)
         _set_number(page, "texture-height", 384)

@@ -864,13 +864,13 @@ class GameganApp:
                     label="Tileable (wraps seamlessly at the borders)",
                     elem_id="texture-tileable",
                 )
-                morph_to = gr.Number(
-                    None,
+                # A text box, not a number box: the page sends 0 for an empty number box,
+                # and blank must mean "no morph".
+                morph_to = gr.Textbox(
+                    "",
                     label="Morph to seed (blank: none): changes from Seed's variant to this "
                     "one's across the width",
-                    precision=0,
-                    minimum=0,
-                    maximum=MAX_SEED,
+                    max_lines=1,
                     elem_id="texture-morph-to",
                 )
                 button = gr.Button(
