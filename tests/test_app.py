@@ -599,7 +599,7 @@ def test_every_file_is_in_a_request_folder(served, web):
     assert entries
     for entry in entries:
         assert entry.is_dir() and re.fullmatch(
-            r"\d{8}-\d{6}-(texture|music|images)-\w+", entry.name
+            r"\d{8}-\d{6}-(texture|variations|music|images)-\w+", entry.name
         )
 
 
