@@ -126,12 +126,9 @@ def _write_reliefs(sets: dict, path: Path) -> None:
         pictures = []
         for field in (held_out, sets["gan"][i * per_raster]):
             unit = (field - lo) / (hi - lo)
-            pictures.append(shaded_relief(unit, strength=RELIEF_STRENGTH, wrap=False))
+            pictures.append(shaded_relief(unit, wrap=False))
         rows.append(pictures)
     write_png(path, side_by_side(rows))
-
-
-RELIEF_STRENGTH = 40.0  # the relief pictures' vertical exaggeration (pixels per height range)
 
 
 def evaluate_terrain(run_dir, resolved, loaded, seed, started, log, report) -> list[dict]:

@@ -484,7 +484,8 @@ def write_terrain_files(
     highest), ``BASE.raw`` (the same samples, uint16 little-endian, row by row), ``BASE.npy``
     (float32 heights in the data's units), ``BASE.json`` (the range and sample size, which an
     engine's terrain height scale needs), ``BASE-normal.png``, ``BASE-relief.png`` (a shaded
-    relief: heights coloured and lit from the upper left, wrap-aware like the normals) and
+    relief: heights coloured and lit from the upper left, wrap-aware like the normals, the
+    whole range 40 px tall whatever ``normal_strength`` says) and
     with ``preview`` ``BASE-tiled.png``, the relief repeated 2x2. ``pbr`` adds ambient
     occlusion and roughness as for textures; ``height_preview`` an 8-bit
     ``BASE-height-preview.png`` for screens that cannot show 16 bits.
@@ -533,7 +534,7 @@ def write_terrain_files(
         files["normal"],
         normal_map(unit, strength=normal_strength, wrap=tileable, directx=directx),
     )
-    relief = shaded_relief(unit, strength=normal_strength, wrap=tileable)
+    relief = shaded_relief(unit, wrap=tileable)
     files["relief"] = path("-relief.png")
     write_png(files["relief"], relief)
     if preview:

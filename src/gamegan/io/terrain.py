@@ -166,7 +166,14 @@ def normal_map(
     return np.round((n + 1.0) * 127.5).clip(0, 255).astype(np.uint8)
 
 
-def shaded_relief(height: np.ndarray, *, strength: float = 4.0, wrap: bool = True) -> np.ndarray:
+# The shaded reliefs' vertical exaggeration: the whole height range stands this many pixels
+# tall, which shows a DEM's valleys at any size (a normal map's strength is the user's).
+RELIEF_STRENGTH = 40.0
+
+
+def shaded_relief(
+    height: np.ndarray, *, strength: float = RELIEF_STRENGTH, wrap: bool = True
+) -> np.ndarray:
     """A picture of a heightmap: heights coloured (matplotlib's ``gist_earth``, low blue-green
     to high white) and lit from the upper left through its normal map.
 
