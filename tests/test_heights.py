@@ -204,3 +204,21 @@ def test_the_web_app_shows_a_terrain_model_in_relief(tmp_path, terrain_run):
     assert any(n.endswith(".npy") for n in names) and any(n.endswith(".json") for n in names)
     height = next(p for p in files if p.endswith(f"{64}x{64}.png"))
     assert read_png(height).dtype == np.uint16
+
+
+def test_bundled_terrain_model_makes_heights_of_the_dem(tmp_path):
+    """`gamegan generate terrain --size 1025x1025`: the README's terrain command, smaller."""
+    out = tmp_path / "hill.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "gamegan", "generate", "terrain", "--size", "129x129", "--out",
+         str(out)],
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "heights 236 to 1076" in result.stdout  # metres, the Jacksboro DEM's range
+    samples = read_png(out)
+    assert samples.dtype == np.uint16 and samples.shape == (129, 129)
+    assert len(np.unique(samples)) > 2000  # many more levels than 8 bits hold
+    heights = np.load(tmp_path / "hill.npy")
+    assert 236 <= heights.min() and heights.max() <= 1076 and np.ptp(heights) > 50
