@@ -375,6 +375,7 @@ def _textures(
     width, height = gen.parse_size(size)
     if out.suffix.lower() != ".png":
         raise fail(f"--out {out}: textures are written as PNG; give a name ending in .png")
+    terrain = gen.height_range_of(loaded)  # a terrain model's heights, or None
     for i in range(count):
         start = time.perf_counter()
         image = gen.texture(
@@ -389,7 +390,6 @@ def _textures(
         )
         seconds = time.perf_counter() - start
         base = out.with_suffix("") if count == 1 else out.with_name(f"{out.stem}-{seed + i:06d}")
-        terrain = gen.height_range_of(loaded)
         if terrain is not None:  # a terrain model: heights in, heights out
             files = gen.write_terrain_files(
                 image,

@@ -82,7 +82,9 @@ def _bundled_path(name: str) -> tuple[Path, str]:
     return path, key
 
 
-def _read_raster(path: Path, raw_size: tuple[int, int] | None) -> tuple[np.ndarray, float | None]:
+def _read_raster(
+    path: Path, raw_size: tuple[int, int] | None, key: str | None
+) -> tuple[np.ndarray, float | None]:
     """The file's samples as stored (any dtype), and its nodata value if it declares one."""
     suffix = path.suffix.lower()
     if suffix in (".raw", ".r16", ".r32"):
@@ -91,6 +93,10 @@ def _read_raster(path: Path, raw_size: tuple[int, int] | None) -> tuple[np.ndarr
         return np.load(path, allow_pickle=False), None
     if suffix == ".npz":
         with np.load(path, allow_pickle=False) as archive:
+            if key is not None:
+                if key not in archive.files:
+                    raise DataError(f"{path}: no array {key!r} (has {', '.join(archive.files)})")
+                return archive[key], None
             arrays = {k: archive[k] for k in archive.files}
         grids = {k: a for k, a in arrays.items() if np.squeeze(a).ndim == 2}
         key = next((k for k in NPZ_KEYS if k in grids), None)
@@ -186,13 +192,7 @@ def read_heights(
     if not path.is_file():
         raise DataError(f"{path} does not exist" if not path.exists() else f"{path}: not a file")
     try:
-        if key is not None:
-            with np.load(path, allow_pickle=False) as archive:
-                if key not in archive.files:
-                    raise DataError(f"{path}: no array {key!r} (has {', '.join(archive.files)})")
-                raw, nodata = archive[key], None
-        else:
-            raw, nodata = _read_raster(path, raw_size)
+        raw, nodata = _read_raster(path, raw_size, key)
     except DataError:
         raise
     except (OSError, ValueError, EOFError, KeyError, IndexError) as err:
@@ -291,7 +291,7 @@ def largest_height_crop(source: str | Path, holdout: str = "", raw_size: str = "
     from gamegan.data.textures import split_holdout
 
     fields, _, _ = read_height_fields(source, parse_raw_size(raw_size))
-    grids = [torch.from_numpy(f.normalised())[None] for f in fields]
+    grids = [f.values for f in fields]
     if holdout:
         grids = [split_holdout(grid, holdout)[0] for grid in grids]
     return min(min(grid.shape[-2:]) for grid in grids)

@@ -423,8 +423,7 @@ def write_texture_files(
     from gamegan.io.terrain import luminance, normal_map, to_uint16, write_raw
     from gamegan.metrics.tiling import tile_2x2
 
-    if normal_convention not in NORMAL_CONVENTIONS:
-        raise ConfigError(f"normal convention must be opengl or directx, got {normal_convention!r}")
+    _check_convention(normal_convention)
     heightmap = heightmap or pbr
     base = Path(base)
 
@@ -457,6 +456,11 @@ def write_texture_files(
 
 
 NORMAL_CONVENTIONS = ("opengl", "directx")
+
+
+def _check_convention(name: str) -> None:
+    if name not in NORMAL_CONVENTIONS:
+        raise ConfigError(f"normal convention must be opengl or directx, got {name!r}")
 
 
 def height_range_of(loaded: LoadedGenerator) -> tuple[float, float] | None:
@@ -497,11 +501,10 @@ def write_terrain_files(
     """
     from gamegan.io.png import write_png
     from gamegan.io.rundir import write_json
-    from gamegan.io.terrain import normal_map, shaded_relief, to_uint16, write_raw
+    from gamegan.io.terrain import normal_map, shaded_relief, to_uint16, write_npy, write_raw
     from gamegan.metrics.tiling import tile_2x2
 
-    if normal_convention not in NORMAL_CONVENTIONS:
-        raise ConfigError(f"normal convention must be opengl or directx, got {normal_convention!r}")
+    _check_convention(normal_convention)
     base = Path(base)
 
     def path(suffix: str) -> Path:
@@ -516,7 +519,7 @@ def write_terrain_files(
     if height_preview:
         files["height_preview"] = path("-height-preview.png")
         write_png(files["height_preview"], (samples >> 8).astype(np.uint8))
-    _save_npy(files["heights"], (lo + unit.astype(np.float64) * (hi - lo)).astype(np.float32))
+    write_npy(files["heights"], (lo + unit.astype(np.float64) * (hi - lo)).astype(np.float32))
     files["scale"] = path(".json")
     scale = {
         "lowest": lo,
@@ -543,21 +546,6 @@ def write_terrain_files(
     if pbr:
         files.update(_write_material_maps(unit[..., None], unit, path, normal_strength, tileable))
     return files
-
-
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    """``np.save`` through a temporary file, so a full disk leaves no half-written file."""
-    from gamegan.io.rundir import remove_stale_temp_of, replace_synced, temp_path
-
-    remove_stale_temp_of(path)
-    tmp = temp_path(path)
-    try:
-        with open(tmp, "wb") as f:
-            np.save(f, array, allow_pickle=False)
-        replace_synced(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _write_material_maps(image, height_field, path, strength: float, tileable: bool) -> dict:

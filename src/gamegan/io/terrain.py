@@ -72,13 +72,28 @@ def write_raw(path: str | Path, samples: np.ndarray) -> Path:
         raise ValueError(
             f"write_raw needs a uint16 [H, W] array, got {samples.dtype} {samples.shape}"
         )
+    return _write_atomically(path, lambda tmp: samples.astype("<u2").tofile(tmp))
+
+
+def write_npy(path: str | Path, heights: np.ndarray) -> Path:
+    """Write heights as a NumPy ``.npy`` file (no pickles), atomically."""
+
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.save(f, np.asarray(heights), allow_pickle=False)
+
+    return _write_atomically(path, save)
+
+
+def _write_atomically(path: str | Path, write) -> Path:
+    """``write(tmp)`` then rename to ``path``: a full disk leaves no half-written file."""
     from gamegan.io.rundir import remove_stale_temp_of, replace_synced, temp_path
 
     path = Path(path)
     remove_stale_temp_of(path)
     tmp = temp_path(path)
     try:
-        samples.astype("<u2").tofile(tmp)
+        write(tmp)
         replace_synced(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
