@@ -60,6 +60,9 @@ VARIANTS = {
                          "model.g_max=16", "model.d_channels=(8, 16, 16)", "model.dropout=0.0",
                          "optim.lr=5e-4"),
 }  # fmt: skip
+# Iterations of the learning test: CycleGAN is at a fifth of its starting error by 150 (0.19 and
+# 0.16 of it both ways; 0.18 and 0.17 at 300), DiscoGAN needs 300 to get near half.
+LEARNING_ITERATIONS = {"cyclegan": 150, "discogan-textures": 300}
 
 
 @pytest.fixture(scope="module", params=["cyclegan", "discogan-textures"])
@@ -70,7 +73,8 @@ def trained(request, domains, tmp_path_factory):
     common = dict(data=str(a), overrides=overrides, batch_size=4, sample_every=0, quiet=True,
                   progress=False)  # fmt: skip
     start = train(request.param, out=runs / "r0", iterations=0, **common).run_dir
-    end = train(request.param, out=runs / "r1", iterations=300, **common).run_dir
+    iterations = LEARNING_ITERATIONS[request.param]
+    end = train(request.param, out=runs / "r1", iterations=iterations, **common).run_dir
     return start, end, request.param
 
 
@@ -118,6 +122,8 @@ def test_four_networks_resume_bit_exact(preset, domains, tmp_path):
         assert translate(part, picture, reverse=reverse).shape == (32, 48, 1)
 
 
+# One two-way model is enough here: the flag and the export do not depend on its nets.
+@pytest.mark.parametrize("trained", ["cyclegan"], indirect=True)
 def test_reverse_flag_and_errors(trained, domains, tmp_path):
     _, run, _ = trained
     a, _ = domains
@@ -132,6 +138,7 @@ def test_reverse_flag_and_errors(trained, domains, tmp_path):
               quiet=True, progress=False)  # fmt: skip
 
 
+@pytest.mark.parametrize("trained", ["cyclegan"], indirect=True)
 def test_onnx_export_of_either_direction(trained, tmp_path):
     pytest.importorskip("onnxruntime")
     import onnxruntime as ort
