@@ -25,7 +25,6 @@ LAYER = {
     "train": 3,
     "generate": 3,
     "evaluate": 3,
-    "evaluate_terrain": 3,
     "experiment": 3,
     "export": 3,
     "api": 3,

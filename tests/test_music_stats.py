@@ -9,6 +9,7 @@ import pytest
 
 from gamegan import metrics
 from gamegan.errors import DataError
+from gamegan.metrics import music_reference as mr
 from gamegan.metrics import music_stats as ms
 from gamegan.music.score import Note, Part, Score
 
@@ -226,28 +227,28 @@ def test_registered_metric():
 
 def test_reference_round_trip(tmp_path):
     path = tmp_path / "reference.json"
-    assert ms.read_reference("bach", path=path) is None
-    entry = ms.write_reference("bach", [SCALE, ONE_NOTE], path=path)
-    ms.write_reference("collapse", [ONE_NOTE], path=path)
-    ms.write_reference("bach", [SCALE, ONE_NOTE], path=path)  # replaces, keeps "collapse"
+    assert mr.read_reference("bach", path=path) is None
+    entry = mr.write_reference("bach", [SCALE, ONE_NOTE], path=path)
+    mr.write_reference("collapse", [ONE_NOTE], path=path)
+    mr.write_reference("bach", [SCALE, ONE_NOTE], path=path)  # replaces, keeps "collapse"
     stored = json.loads(path.read_text())
     assert set(stored) == {"bach", "collapse"}
     assert stored["bach"]["n_pieces"] == 2 and stored["bach"]["date"][:2] == "20"
     assert stored["collapse"]["tonal_distance"] is None  # nan is stored as JSON null
     assert path.read_text().startswith("{\n  ")  # pretty-printed
-    back = ms.read_reference("bach", path=path)
+    back = mr.read_reference("bach", path=path)
     assert back["pitch_class_histogram"] == pytest.approx(entry["pitch_class_histogram"])
     assert math.isnan(back["tonal_distance"])
-    assert ms.read_reference("mozart", path=path) is None
-    assert ms.REFERENCE_PATH.name == "music_reference.json"
-    assert ms.compare(ms.describe([ONE_NOTE]), ms.read_reference("collapse", path=path))[0] == {
+    assert mr.read_reference("mozart", path=path) is None
+    assert mr.REFERENCE_PATH.name == "music_reference.json"
+    assert ms.compare(ms.describe([ONE_NOTE]), mr.read_reference("collapse", path=path))[0] == {
         "metric": "pitch_range",
         "generated": 0.0,
         "reference": 0.0,
     }
     path.write_text("not json")
     with pytest.raises(DataError, match="not a readable music reference"):
-        ms.read_reference("bach", path=path)
+        mr.read_reference("bach", path=path)
 
 
 def test_minor_share_odd_lengths_and_voices():

@@ -6,7 +6,8 @@ al. 2020, arXiv:2008.01951: pitch range, polyphony, scale consistency, histogram
 repeated-note ratio that flags a model collapsed onto one note. None of them says whether
 music is good; each says whether generated pieces look like the corpus in one respect, so a
 statistic is read next to the same statistic of the corpus (:func:`describe`,
-:func:`compare`, and the frozen corpus values of :func:`read_reference`).
+:func:`compare`, and the frozen corpus values of
+:func:`gamegan.metrics.music_reference.read_reference`).
 
 Conventions shared by every function here:
 
@@ -22,13 +23,9 @@ Conventions shared by every function here:
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from itertools import combinations
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,7 +38,6 @@ __all__ = [
     "MAJOR_SCALE",
     "NOTE_LENGTH_BINS",
     "NOTE_LENGTH_EDGES",
-    "REFERENCE_PATH",
     "SCALARS",
     "compare",
     "describe",
@@ -58,15 +54,12 @@ __all__ = [
     "pitch_range",
     "polyphony",
     "qualified_note_rate",
-    "read_reference",
     "repeated_note_ratio",
     "tonal_distance",
     "used_pitch_classes_per_bar",
     "voice_crossing_rate",
-    "write_reference",
 ]
 
-REFERENCE_PATH = Path(__file__).with_name("music_reference.json")
 
 # Scalar statistics in the order tables show them; each is a function of this module.
 SCALARS = (
@@ -676,118 +669,3 @@ def music_stats(real: Sequence[Score], fake: Sequence[Score]) -> dict[str, float
     rows = compare(describe(fake), describe(real))
     keep = set(SCALARS) | set(HISTOGRAMS.values())
     return {f"music_stats/{r['metric']}": r["generated"] for r in rows if r["metric"] in keep}
-
-
-# frozen corpus values
-
-
-def _to_json(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, list):
-        return [_to_json(v) for v in value]
-    return value
-
-
-def _from_json(value: Any) -> Any:
-    if value is None:
-        return math.nan
-    if isinstance(value, list):
-        return [_from_json(v) for v in value]
-    return value
-
-
-def _read_entries(path: Path) -> dict:
-    from gamegan.errors import DataError
-
-    if not path.exists():
-        return {}
-    try:
-        entries = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise DataError(f"{path}: not a readable music reference file ({err})") from None
-    if not isinstance(entries, dict):
-        raise DataError(f"{path}: expected a JSON object of named references")
-    return entries
-
-
-def write_reference(
-    name: str,
-    scores: Sequence[Score],
-    path: str | Path = REFERENCE_PATH,
-    *,
-    settings: dict | None = None,
-) -> dict[str, Any]:
-    """Freeze :func:`describe` of a corpus under ``name`` in a JSON file.
-
-    Computing the statistics of a whole corpus means parsing it; freezing them once lets
-    every evaluation compare against the corpus without loading it.
-
-    Parameters
-    ----------
-    name : str
-        Key of the entry (e.g. ``"bach_chorales"``); an entry of that name is replaced,
-        other entries are kept.
-    scores : sequence of Score
-        The corpus.
-    path : str or Path
-        The JSON file (default :data:`REFERENCE_PATH`, next to this module); created if
-        missing, rewritten atomically and pretty-printed. ``nan`` is stored as ``null``.
-    settings : dict, optional
-        How the pieces were made (e.g. the model's representation parameters), stored as
-        ``"settings"`` so a reader can tell whether the entry fits its own settings.
-
-    Returns
-    -------
-    dict
-        The entry written: ``"date"`` (UTC, ISO 8601), ``"gamegan_version"`` and the
-        :func:`describe` values (which include ``"n_pieces"``).
-
-    Raises
-    ------
-    DataError
-        If the file exists but is not a reference file.
-    """
-    from gamegan import __version__
-
-    path = Path(path)
-    entries = _read_entries(path)
-    entry = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "gamegan_version": __version__,
-        **describe(scores),
-    }
-    entries[name] = {key: _to_json(value) for key, value in entry.items()}
-    if settings is not None:
-        entry["settings"] = entries[name]["settings"] = json.loads(json.dumps(settings))
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(entries, indent=2, sort_keys=True, allow_nan=False) + "\n")
-    os.replace(tmp, path)
-    return entry
-
-
-def read_reference(name: str, path: str | Path = REFERENCE_PATH) -> dict[str, Any] | None:
-    """Read the statistics :func:`write_reference` froze under ``name``.
-
-    Parameters
-    ----------
-    name : str
-        Key of the entry.
-    path : str or Path
-        The JSON file (default :data:`REFERENCE_PATH`).
-
-    Returns
-    -------
-    dict or None
-        The entry, with ``null`` read back as ``nan`` (ready for :func:`compare`); ``None``
-        if the file or the entry does not exist.
-
-    Raises
-    ------
-    DataError
-        If the file exists but is not a reference file.
-    """
-    entry = _read_entries(Path(path)).get(name)
-    if entry is None:
-        return None
-    return {key: _from_json(value) for key, value in entry.items()}

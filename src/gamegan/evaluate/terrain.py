@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from gamegan.evaluate.report import Evaluation
+
 TERRAIN_SEEDS = 4  # generated heightmaps per raster
+
+
+def groups(cfg) -> list[str]:
+    """One group: heights and slopes against the held-out half of each raster."""
+    return ["terrain"]
 
 
 def terrain_sets(resolved, loaded, seed: int = 0, log=None) -> dict[str, Any]:
@@ -131,16 +138,17 @@ def _write_reliefs(sets: dict, path: Path) -> None:
     write_png(path, side_by_side(rows))
 
 
-def evaluate_terrain(run_dir, resolved, loaded, seed, started, log, report) -> list[dict]:
-    """The ``terrain`` group of ``gamegan eval``; ``report`` is evaluate's row writer."""
-    sets = terrain_sets(resolved, loaded, seed, log)
-    rows = terrain_rows(sets, seed, log)
+def evaluate(ev: Evaluation) -> list[dict]:
+    """The ``terrain`` group of ``gamegan eval``."""
+    run_dir, loaded, log = ev.run_dir, ev.loaded, ev.log
+    sets = terrain_sets(ev.resolved, loaded, ev.seed, log)
+    rows = terrain_rows(sets, ev.seed, log)
     pictures = write_terrain_pictures(sets, Path(run_dir), loaded.path.stem)
     for picture in pictures:
         log(f"wrote {picture}")
     side = sets["side"]
     extra = {
-        "holdout": resolved.cfg.data.holdout,
+        "holdout": ev.resolved.cfg.data.holdout,
         "picture": str(pictures[1].relative_to(run_dir)),
         "plot": str(pictures[0].relative_to(run_dir)),
     }
@@ -148,4 +156,4 @@ def evaluate_terrain(run_dir, resolved, loaded, seed, started, log, report) -> l
         f"terrain: the {side} half of each raster vs generated heightmaps, vs the other half "
         "(real-vs-real)"
     )
-    return report(run_dir, loaded, rows, len(sets["gan"]), seed, source, started, log, extra)
+    return ev.report(rows, len(sets["gan"]), source, extra)
