@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gamegan.data import music
-from gamegan.data.music import MUSIC_EXTENSIONS, load_scores
+from gamegan.data.music import MUSIC_EXTENSIONS, convert, load_scores
 from gamegan.errors import ConfigError, DataError
 from gamegan.music.score import Key
 from musicfiles import (
@@ -132,7 +132,7 @@ def test_second_load_comes_from_the_cache(tmp_path, monkeypatch):
         raise AssertionError("the second load parsed again")
 
     with monkeypatch.context() as patch:
-        patch.setattr(music, "_parse_all", no_parsing)
+        patch.setattr(music, "parse_all", no_parsing)
         second = load_scores(str(tmp_path / "songs"))
     assert second.scores == first.scores and second.skipped == first.skipped
     assert [f.stat().st_mtime_ns for f in cache_files(tmp_path)] == mtimes
@@ -154,14 +154,14 @@ def _slow_or_crashing(path, number):
     return _real_parse(path, number)
 
 
-_real_parse = music._parse_item
+_real_parse = convert.parse_item
 
 
 @needs_fork
 def test_timeout_and_crash_skip_only_their_file(tmp_path, monkeypatch):
     for pitch, name in enumerate(("a.mid", "crash.mid", "slow.mid", "z.mid")):
         write_bytes(tmp_path / "songs" / name, melody_midi([60 + pitch]))
-    monkeypatch.setattr(music, "_parse_item", _slow_or_crashing)
+    monkeypatch.setattr(convert, "parse_item", _slow_or_crashing)
     start = time.monotonic()
     data = load_scores(str(tmp_path / "songs"), timeout=1.5, workers=2)
     assert time.monotonic() - start < 20
@@ -174,7 +174,7 @@ def test_timeout_and_crash_skip_only_their_file(tmp_path, monkeypatch):
     assert len(cache_files(tmp_path)) == 2  # timeouts and crashes are not cached
 
     # So with a fast parser they load next time.
-    monkeypatch.setattr(music, "_parse_item", _real_parse)
+    monkeypatch.setattr(convert, "parse_item", _real_parse)
     again = load_scores(str(tmp_path / "songs"), timeout=1.5, workers=1)
     assert len(again.scores) == 4 and not again.skipped
 
