@@ -39,7 +39,8 @@ if importlib.util.find_spec("gradio") is None:
     pytest.skip("the app needs gradio (pip install gamegan[app])", allow_module_level=True)
 
 from gamegan.app import gradio_app  # noqa: E402
-from gamegan.app.gradio_app import GameganApp, Outputs, refusal  # noqa: E402
+from gamegan.app.gradio_app import GameganApp  # noqa: E402
+from gamegan.app.safety import Outputs, refusal  # noqa: E402
 from gamegan.cli import webapp  # noqa: E402
 
 gr = gradio_app._gradio()  # as the app imports it: analytics off before Gradio loads
@@ -577,7 +578,7 @@ def test_a_huge_request_body_is_refused_with_413(served):
     import http.client
     from urllib.parse import urlparse
 
-    from gamegan.app.gradio_app import MAX_BODY
+    from gamegan.app.safety import MAX_BODY
 
     # A declared length over the limit is refused before the body is read, so none is sent
     # (the server may close the connection while a client still sends it).
@@ -617,7 +618,7 @@ def test_nothing_outside_localhost_was_contacted(served, lookups):
 def test_request_bodies_over_the_limit_get_413(tmp_path):
     import asyncio
 
-    from gamegan.app.gradio_app import BodyLimit
+    from gamegan.app.safety import BodyLimit
 
     reached = []
 
@@ -662,8 +663,6 @@ def test_request_bodies_over_the_limit_get_413(tmp_path):
 
 def test_the_output_folder_is_pruned_by_age_and_size(tmp_path):
     import time
-
-    from gamegan.app.gradio_app import Outputs
 
     outputs = Outputs(tmp_path / "out", max_bytes=3000, max_age=3600, keep_recent=60)
     now = time.time()

@@ -185,7 +185,8 @@ def test_app_translates_an_input_chosen_by_name(inverted, tmp_path):
     """The web app's "From an image" tab: inputs come from a folder given at start, picked by
     the name the app listed; anything else, a path included, is refused."""
     pytest.importorskip("gradio")
-    from gamegan.app.gradio_app import GameganApp, scan_inputs
+    from gamegan.app.gradio_app import GameganApp
+    from gamegan.app.safety import scan_inputs
 
     root, _, run = inverted
     web = GameganApp.from_runs([run], out=tmp_path / "out", inputs=root / "A")
