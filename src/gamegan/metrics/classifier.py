@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from gamegan.errors import CheckpointError, DataError
+from gamegan.io.cache import cache_folder
 from gamegan.metrics import METRICS, as_nchw
 
 __all__ = [
@@ -159,10 +159,7 @@ def resolve_cache_dir(cache_dir: str | Path | None = None) -> Path:
     Path
         ``cache_dir`` if given, else ``$GAMEGAN_CACHE`` if set, else ``~/.cache/gamegan``.
     """
-    if cache_dir is not None and str(cache_dir) != "":
-        return Path(cache_dir).expanduser()
-    env = os.environ.get("GAMEGAN_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "gamegan"
+    return cache_folder(cache_dir)
 
 
 def _fingerprint(settings: dict, *arrays: torch.Tensor | None) -> str:

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from gamegan.data.music.sources import Item
+from gamegan.io.cache import cache_folder
 
 PARSER_VERSION = "music-2"  # bump when parsing changes: old cache entries are ignored
 
@@ -28,12 +29,7 @@ def resolve_cache_dir(cache_dir: str | Path | None = None) -> Path:
         ``cache_dir`` if given, else ``$GAMEGAN_CACHE/music`` if set, else
         ``~/.cache/gamegan/music``.
     """
-    if cache_dir is not None and str(cache_dir) != "":
-        return Path(cache_dir).expanduser()
-    env = os.environ.get("GAMEGAN_CACHE")
-    if env:
-        return Path(env).expanduser() / "music"
-    return Path.home() / ".cache" / "gamegan" / "music"
+    return cache_folder(cache_dir, "music")
 
 
 @functools.cache
