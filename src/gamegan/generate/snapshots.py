@@ -110,7 +110,17 @@ class LoadedGenerator:
 
 
 # Snapshots shipped in gamegan/pretrained/: textures, and music models on the Bach chorales.
-PRETRAINED = ("brick", "grass", "gravel", "terrain", "chorale", "chorale-lstm", "chorale-vae")
+PRETRAINED = (
+    "brick",
+    "grass",
+    "gravel",
+    "ihc",
+    "hubble",
+    "terrain",
+    "chorale",
+    "chorale-lstm",
+    "chorale-vae",
+)
 
 
 def pretrained_path(name: str) -> Path:
