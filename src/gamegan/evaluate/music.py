@@ -54,27 +54,27 @@ def reference_settings(resolved) -> dict:
     return {**settings, "max_files": resolved.cfg.data.max_files}
 
 
+def _corpus_pieces(resolved) -> tuple[list, str]:
+    """The run's corpus, loaded as its data settings say, as the model sees it; and its source."""
+    from gamegan.data.music import load_scores
+
+    data = resolved.cfg.data
+    music = load_scores(data.source, limit=data.max_files or None, timeout=data.parse_timeout)
+    return reference_pieces(resolved, music.scores), music.source
+
+
 def freeze_music_reference(resolved, log=None) -> dict:
     """Compute and store a run config's corpus statistics in the frozen reference file."""
-    from gamegan.data.music import load_scores
     from gamegan.metrics.music_reference import write_reference
 
-    music = load_scores(
-        resolved.cfg.data.source,
-        limit=resolved.cfg.data.max_files or None,
-        timeout=resolved.cfg.data.parse_timeout,
-    )
-    pieces = reference_pieces(resolved, music.scores)
+    pieces, source = _corpus_pieces(resolved)
     if log is not None:
-        log(f"{reference_key(resolved)}: {len(pieces)} pieces from {music.source}")
-    return write_reference(
-        reference_key(resolved), pieces, settings=reference_settings(resolved)
-    )
+        log(f"{reference_key(resolved)}: {len(pieces)} pieces from {source}")
+    return write_reference(reference_key(resolved), pieces, settings=reference_settings(resolved))
 
 
 def music_reference(resolved, log) -> tuple[dict, str]:
     """Statistics of the run's corpus, frozen for the bundled Bach chorales."""
-    from gamegan.data.music import load_scores
     from gamegan.metrics import music_stats
     from gamegan.metrics.music_reference import read_reference
 
@@ -83,16 +83,11 @@ def music_reference(resolved, log) -> tuple[dict, str]:
     if frozen is not None and frozen.get("settings") == reference_settings(resolved):
         return frozen, f"{key} (frozen on {frozen['date'][:10]}, {frozen['n_pieces']} pieces)"
     log(f"computing corpus statistics: {resolved.cfg.data.source}")
-    music = load_scores(
-        resolved.cfg.data.source,
-        limit=resolved.cfg.data.max_files or None,
-        timeout=resolved.cfg.data.parse_timeout,
-    )
-    pieces = reference_pieces(resolved, music.scores)
+    pieces, source = _corpus_pieces(resolved)
     if not pieces:
         raise DataError(f"{resolved.cfg.data.source}: no piece of the corpus fits this model")
     stats = music_stats.describe(pieces)
-    return stats, f"{music.source} ({len(pieces)} pieces as the model sees them)"
+    return stats, f"{source} ({len(pieces)} pieces as the model sees them)"
 
 
 def evaluate(ev: Evaluation) -> list[dict]:

@@ -33,8 +33,8 @@ class Evaluation:
     n: int
     seed: int
     log: Callable[[str], None]
+    started: float  # time.perf_counter() when the evaluation began
     classifier_options: dict[str, Any] = field(default_factory=dict)
-    started: float = field(default_factory=time.perf_counter)
 
     def report(
         self, rows: list[dict], n_made: int, source: str, extra: dict | None = None

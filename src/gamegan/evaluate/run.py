@@ -84,8 +84,7 @@ def applicable_metrics(cfg: RunConfig) -> list[str]:
     return _evaluator(cfg).groups(cfg)
 
 
-def _choose(cfg: RunConfig, wanted: Iterable[str] | None) -> list[str]:
-    available = applicable_metrics(cfg)
+def _choose(available: list[str], wanted: Iterable[str] | None) -> list[str]:
     if wanted is None:
         return available
     wanted = [w.strip() for w in wanted if w.strip()]
@@ -165,9 +164,10 @@ def evaluate_run(
     started = time.perf_counter()
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
-    groups = _choose(cfg, metrics)
+    evaluator = _evaluator(cfg)
+    groups = _choose(evaluator.groups(cfg), metrics)
     if n is None:
-        n = music.MUSIC_PIECES if _makes(cfg) == "music" else 2000
+        n = music.MUSIC_PIECES if evaluator is music else 2000
     if n < 2:
         raise ConfigError(f"--count must be at least 2, got {n}")
     resolved = resolve(cfg)
@@ -178,6 +178,6 @@ def evaluate_run(
     # CheckpointError if the run has no snapshot yet
     loaded = generate.load_generator(snapshot if snapshot is not None else run_dir, device=device)
     ev = Evaluation(
-        run_dir, resolved, loaded, groups, n, seed, log, dict(classifier_options or {}), started
+        run_dir, resolved, loaded, groups, n, seed, log, started, dict(classifier_options or {})
     )
-    return _evaluator(cfg).evaluate(ev)
+    return evaluator.evaluate(ev)

@@ -143,7 +143,7 @@ def evaluate(ev: Evaluation) -> list[dict]:
     run_dir, loaded, log = ev.run_dir, ev.loaded, ev.log
     sets = terrain_sets(ev.resolved, loaded, ev.seed, log)
     rows = terrain_rows(sets, ev.seed, log)
-    pictures = write_terrain_pictures(sets, Path(run_dir), loaded.path.stem)
+    pictures = write_terrain_pictures(sets, run_dir, loaded.path.stem)
     for picture in pictures:
         log(f"wrote {picture}")
     side = sets["side"]

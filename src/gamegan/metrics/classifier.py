@@ -147,18 +147,8 @@ class DigitClassifier:
 
 
 def resolve_cache_dir(cache_dir: str | Path | None = None) -> Path:
-    """Folder for gamegan's own trained helper networks.
-
-    Parameters
-    ----------
-    cache_dir : str or Path or None
-        Explicit folder; wins over everything else.
-
-    Returns
-    -------
-    Path
-        ``cache_dir`` if given, else ``$GAMEGAN_CACHE`` if set, else ``~/.cache/gamegan``.
-    """
+    """Folder for gamegan's own trained helper networks: ``cache_dir`` if given, else gamegan's
+    cache folder (:func:`gamegan.io.cache.cache_folder`)."""
     return cache_folder(cache_dir)
 
 

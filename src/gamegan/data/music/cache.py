@@ -16,19 +16,8 @@ PARSER_VERSION = "music-2"  # bump when parsing changes: old cache entries are i
 
 
 def resolve_cache_dir(cache_dir: str | Path | None = None) -> Path:
-    """Folder of the parse cache.
-
-    Parameters
-    ----------
-    cache_dir : str or Path or None
-        Explicit folder; wins over everything else.
-
-    Returns
-    -------
-    Path
-        ``cache_dir`` if given, else ``$GAMEGAN_CACHE/music`` if set, else
-        ``~/.cache/gamegan/music``.
-    """
+    """Folder of the parse cache: ``cache_dir`` if given, else ``music/`` in gamegan's cache
+    folder (:func:`gamegan.io.cache.cache_folder`)."""
     return cache_folder(cache_dir, "music")
 
 
