@@ -160,6 +160,18 @@ def test_morph_and_variations_from_the_texture_tab(web):
     sheet, note = web.variations_handler("gravel", 4, True)
     assert web.outputs.contains(sheet) and "seeds 4-12" in note
     assert read_png(sheet).shape == (8 + 3 * (192 + 8 + 16), 8 + 3 * (192 + 8), 3)
+    truncated, *_, summary = web.texture_handler("gravel", 2, 96, 64, True, "", 0.5)
+    expected = gradio_app.gen.quantize(
+        texture("gravel", width=96, height=64, seed=2, truncation=0.5)
+    )
+    assert np.array_equal(read_png(truncated), expected) and "truncation 0.5" in summary
+    with pytest.raises(gr.Error, match="truncation"):
+        web.texture_handler("gravel", 2, 96, 64, True, "", 2)
+    sheet, _ = web.variations_handler("gravel", 4, True, 0.5)
+    first = gradio_app.gen.quantize(
+        texture("gravel", width=192, height=192, seed=4, truncation=0.5)
+    )
+    assert np.array_equal(read_png(sheet)[8 : 8 + 192, 8 : 8 + 192, 0], first)
 
 
 @pytest.mark.parametrize(

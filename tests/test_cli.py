@@ -117,6 +117,7 @@ def test_dry_run_prints_config_and_creates_nothing(tmp_path):
         (["train"], "give a PRESET"),
         (["train", "--resume", "/no/such/run"], "not a gamegan run folder"),
         (["generate", "/no/such/run"], "no such run folder"),
+        (["generate", "chorale", "--truncation", "0.5"], "--truncation applies to texture"),
         (["data", "download", "svhn"], "unknown data set"),
     ],
 )

@@ -136,6 +136,34 @@ def test_morph_changes_from_one_seed_to_the_other_without_a_seam(texture_run, ti
         assert (w[: cells // 3] == 0).all() and (w[-(cells // 3) :] == 1).all()
 
 
+def test_truncation_scales_only_the_global_vector(texture_run):
+    from gamegan.generate import truncate
+    from gamegan.metrics.tiling import interior_seam_scores, seam_score
+
+    loaded = load_generator(texture_run)
+    G, cfg = loaded.G, loaded.G.cfg
+    z = G.sample_z(2, torch.Generator().manual_seed(4), "cpu", height=64, width=48)
+    half = truncate(G, z, 0.5)
+    glob = slice(cfg.z_local, cfg.z_local + cfg.z_global)
+    assert torch.equal(half[:, glob], z[:, glob] * 0.5)
+    rest = torch.ones(z.shape[1], dtype=torch.bool)
+    rest[glob] = False
+    assert torch.equal(half[:, rest], z[:, rest])  # local noise, phases: as drawn
+    assert truncate(G, z, 1.0) is z and not torch.equal(z, half)  # the caller's z kept
+    # At 0 every seed has the mean variant: the same wave vectors, different grain.
+    zero = truncate(G, z, 0.0)
+    assert torch.equal(zero[0, glob], zero[1, glob]) and zero[:, glob].abs().max() == 0
+    plain = texture(loaded, width=128, height=96, seed=3)
+    assert np.array_equal(texture(loaded, width=128, height=96, seed=3, truncation=1.0), plain)
+    truncated = texture(loaded, width=128, height=96, seed=3, truncation=0.3)
+    assert not np.array_equal(truncated, plain)
+    gray = truncated[..., 0]  # still seamless
+    assert seam_score(gray) <= interior_seam_scores(gray, n=32).max()
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ConfigError, match="truncation must be between 0 and 1"):
+            texture(loaded, width=64, height=64, truncation=bad)
+
+
 def test_variations_sheet_shows_each_seed(texture_run):
     from gamegan.generate import quantize, variations
 

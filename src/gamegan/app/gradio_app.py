@@ -201,12 +201,14 @@ class GameganApp:
         height: Any,
         tileable: bool,
         morph_to: Any = None,
+        truncation: Any = 1.0,
         progress: Callable | None = None,
     ) -> tuple[str, str, str, str, list[str], str]:
         """Texture, 2x2 preview, heightmap preview, normal map, downloads, summary.
 
         ``morph_to`` (a seed, or None or blank for none) makes the texture change from
-        ``seed``'s variant to that one's across its width.
+        ``seed``'s variant to that one's across its width; ``truncation`` is the generate
+        command's ``--truncation``.
         """
         import numpy as np
 
@@ -221,6 +223,7 @@ class GameganApp:
         tileable = bool(tileable)
         blank = morph_to is None or (isinstance(morph_to, str) and not morph_to.strip())
         morph_to = None if blank else _whole(morph_to, "morph-to seed", 0, MAX_SEED)
+        truncation = _number(truncation, "truncation", 0.0, 1.0)
         folder = self.outputs.new_folder("texture")
         report(0.05, f"generating a {width}x{height} texture")
         start = time.perf_counter()
@@ -232,6 +235,7 @@ class GameganApp:
                 tileable=tileable,
                 seed=seed,
                 morph_to=morph_to,
+                truncation=truncation,
             )
         seconds = time.perf_counter() - start
         report(0.7, "writing the texture, preview, heightmap and normal map")
@@ -251,6 +255,8 @@ class GameganApp:
         pixels = gen.quantize(image)
         seam = seam_score(luminance(np.asarray(pixels, dtype=np.float32)))
         seeds = f"seed {seed}" if morph_to is None else f"seeds {seed} -> {morph_to}"
+        if truncation != 1.0:
+            seeds += f", truncation {truncation:g}"
         summary = (
             f"**{model.label}**, {seeds}, {width}x{height}, "
             f"{'tileable' if tileable else 'not tileable'}: made in {seconds:.2f} s; seam score "
@@ -278,7 +284,12 @@ class GameganApp:
 
     @shown_in_page
     def variations_handler(
-        self, key: str, seed: Any, tileable: bool, progress: Callable | None = None
+        self,
+        key: str,
+        seed: Any,
+        tileable: bool,
+        truncation: Any = 1.0,
+        progress: Callable | None = None,
     ) -> tuple[str, str]:
         """A contact sheet of nine 192 px variants from ``seed`` on, and a summary."""
         from gamegan.io.png import write_png
@@ -286,10 +297,17 @@ class GameganApp:
         report = _reporter(progress)
         model = self._model(key, "textures", "texture")
         seed = _whole(seed, "seed", 0, MAX_SEED - VARIATIONS)
+        truncation = _number(truncation, "truncation", 0.0, 1.0)
         report(0.05, f"generating {VARIATIONS} variants")
         with model.lock:
             sheet = gen.variations(
-                model.loaded, VARIATIONS, width=192, height=192, seed=seed, tileable=bool(tileable)
+                model.loaded,
+                VARIATIONS,
+                width=192,
+                height=192,
+                seed=seed,
+                tileable=bool(tileable),
+                truncation=truncation,
             )
         path = self.outputs.new_folder("variations") / f"{model.name}-seeds{seed}.png"
         write_png(path, sheet)
@@ -529,13 +547,15 @@ class GameganApp:
         )
 
     def _texture_tab(self, gr: Any) -> None:
-        def texture_event(key, seed, width, height, tileable, morph_to, progress=gr.Progress()):
+        def texture_event(
+            key, seed, width, height, tileable, morph_to, truncation, progress=gr.Progress()
+        ):
             return self.texture_handler(
-                key, seed, width, height, tileable, morph_to, progress=progress
+                key, seed, width, height, tileable, morph_to, truncation, progress=progress
             )
 
-        def variations_event(key, seed, tileable, progress=gr.Progress()):
-            return self.variations_handler(key, seed, tileable, progress=progress)
+        def variations_event(key, seed, tileable, truncation, progress=gr.Progress()):
+            return self.variations_handler(key, seed, tileable, truncation, progress=progress)
 
         choices = self.choices("textures")
         with gr.Row():
@@ -581,6 +601,15 @@ class GameganApp:
                     max_lines=1,
                     elem_id="texture-morph-to",
                 )
+                truncation = gr.Slider(
+                    0.0,
+                    1.0,
+                    1.0,
+                    step=0.05,
+                    label="Truncation: below 1, variants nearer the average (fewer failed "
+                    "ones, less variety)",
+                    elem_id="texture-truncation",
+                )
                 button = gr.Button(
                     "Generate texture", variant="primary", elem_id="texture-generate"
                 )
@@ -608,10 +637,10 @@ class GameganApp:
         self._event(
             button,
             texture_event,
-            [model, seed, width, height, tileable, morph_to],
+            [model, seed, width, height, tileable, morph_to, truncation],
             [texture, tiled, heightmap, normal, files, info],
         )
-        self._event(more, variations_event, [model, seed, tileable], [sheet, info])
+        self._event(more, variations_event, [model, seed, tileable, truncation], [sheet, info])
 
     def _music_tab(self, gr: Any) -> None:
         def music_event(

@@ -112,6 +112,13 @@ def generate(
         help="Textures: one seamless texture that changes from SEED_A's variant to "
         "SEED_B's across its width (tileable: A at the borders, B in the middle).",
     ),
+    truncation: float = typer.Option(
+        1.0,
+        min=0.0,
+        max=1.0,
+        help="Textures: scale the variant's global vector towards the average (0-1; the "
+        "truncation trick): below 1 fewer rare, failed variants, less variety.",
+    ),
     bars: int = typer.Option(
         None, min=1, max=1000, help="Music: length in bars [default: 16 unless --steps]."
     ),
@@ -200,7 +207,11 @@ def generate(
     if input_path is not None and not makes_translations:
         makes = loaded.family.makes
         raise fail(f"--input applies to image-to-image models; this one makes {makes}")
-    texture_only = {"--variations": variations is not None, "--morph": morph is not None}
+    texture_only = {
+        "--variations": variations is not None,
+        "--morph": morph is not None,
+        "--truncation": truncation != 1.0,
+    }
     for flag, given in texture_only.items():
         if given and loaded.family.makes != "textures":
             raise fail(f"{flag} applies to texture models; this one makes {loaded.family.makes}")
@@ -223,7 +234,9 @@ def generate(
         elif makes_translations:
             _translations(loaded, input_path, out, tileable, reverse)
         elif variations is not None:
-            _variations(loaded, variations, seed, out, size or "256x256", tileable, precision)
+            _variations(
+                loaded, variations, seed, out, size or "256x256", tileable, precision, truncation
+            )
         elif loaded.family.makes == "textures":
             _textures(
                 loaded,
@@ -240,6 +253,7 @@ def generate(
                 sys.stderr.isatty() if progress is None else progress,
                 precision,
                 morph[1] if morph else None,
+                truncation,
             )
         else:
             rows = None
@@ -362,7 +376,7 @@ def _translations(loaded, source: Path, out: Path | None, tileable: bool, revers
 
 def _textures(
     loaded, count, seed, out, size, tileable, heightmap, strength, convention, pbr, preview,
-    progress, precision, morph_to,
+    progress, precision, morph_to, truncation,
 ) -> None:  # fmt: skip
     import time
 
@@ -387,6 +401,7 @@ def _textures(
             progress=progress,
             precision=precision,
             morph_to=morph_to,
+            truncation=truncation,
         )
         seconds = time.perf_counter() - start
         base = out.with_suffix("") if count == 1 else out.with_name(f"{out.stem}-{seed + i:06d}")
@@ -431,7 +446,9 @@ def _textures(
             typer.echo(f"  wrote {path}")
 
 
-def _variations(loaded, n: int, seed: int, out, size: str, tileable: bool, precision) -> None:
+def _variations(
+    loaded, n: int, seed: int, out, size: str, tileable: bool, precision, truncation
+) -> None:
     """``--variations N``: one contact sheet of N seeds, to choose one from."""
     from gamegan import generate as gen
     from gamegan.io.png import write_png
@@ -441,7 +458,14 @@ def _variations(loaded, n: int, seed: int, out, size: str, tileable: bool, preci
     if target.suffix.lower() != ".png":
         raise fail(f"--out {target}: the contact sheet is a PNG; end the name in .png")
     sheet = gen.variations(
-        loaded, n, width=width, height=height, seed=seed, tileable=tileable, precision=precision
+        loaded,
+        n,
+        width=width,
+        height=height,
+        seed=seed,
+        tileable=tileable,
+        precision=precision,
+        truncation=truncation,
     )
     write_png(target, sheet)
     typer.echo(

@@ -186,6 +186,26 @@ def morph_features(
     return torch.where(noisy, variance_keeping, linear)
 
 
+def truncate(G: torch.nn.Module, z: torch.Tensor, psi: float) -> torch.Tensor:
+    """The latent field with its global vector scaled by ``psi`` (the truncation trick).
+
+    The global vector is drawn from a standard normal, so its mean is zero and scaling it
+    moves the variant towards the average texture, as StyleGAN and BigGAN truncate theirs
+    (Karras et al. 2019, Brock et al. 2019). A model learns its rare variants worst: on the
+    bundled Hubble model about one texture in ten is a dense field of red blobs at ``psi`` 1.
+    Local noise, noise inputs and the sinusoids' phases are left as drawn, so the grain and
+    the seamless wrap are untouched.
+    """
+    if not 0.0 <= psi <= 1.0:
+        raise ConfigError(f"truncation must be between 0 and 1, got {psi}")
+    if psi == 1.0:
+        return z
+    start, stop = G.cfg.z_local, G.cfg.z_local + G.cfg.z_global
+    z = z.clone()
+    z[:, start:stop] *= psi
+    return z
+
+
 def _render_copy(G: torch.nn.Module, precision: str) -> torch.nn.Module:
     """A copy of a texture generator whose convolutions run fast: channels_last, bf16 if asked.
 
@@ -227,6 +247,7 @@ def texture(
     progress: bool = False,
     precision: str = "fp32",
     morph_to: int | None = None,
+    truncation: float = 1.0,
 ) -> np.ndarray:
     """One texture of any size from a texture GAN snapshot.
 
@@ -257,6 +278,10 @@ def texture(
         width (:func:`morph_weights`: from the borders to the middle and back when tileable,
         left to right otherwise), one seamless texture whose plain parts are exactly each
         seed's own texture.
+    truncation : float
+        Scales the global vector (which variant of the texture) towards its mean, 0 to 1
+        (:func:`truncate`): below 1 the rare variants far from the mean, where a model is
+        weakest, are traded for more typical ones; 1 leaves the draw as it is.
 
     Returns
     -------
@@ -288,6 +313,7 @@ def texture(
             progress=progress,
             precision=precision,
             morph_to=morph_to,
+            truncation=truncation,
         )
         return add_wrap_edge(inner)
     gen_h, gen_w = -(-height // u) * u, -(-width // u) * u
@@ -299,7 +325,8 @@ def texture(
     device = next(G.parameters()).device
 
     def field(seed: int) -> torch.Tensor:
-        return G.sample_z(1, make_generator(seed), "cpu", height=gen_h, width=gen_w).to(device)
+        z = G.sample_z(1, make_generator(seed), "cpu", height=gen_h, width=gen_w)
+        return truncate(G, z, truncation).to(device)
 
     z = field(seed)
     with torch.no_grad():
