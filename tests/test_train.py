@@ -88,7 +88,8 @@ def _state_tensors(run_dir, iteration):
         ("dcgan-mnist", ("train.precision=bf16",)),  # bf16 autocast, channels_last, dropout
         ("wgan-mnist", ("train.n_critic=2",)),  # RMSprop, clipping, several critic steps
         ("gan-mnist", ("loss.name=wgan_gp",)),  # gradient penalty, BN in G
-        ("acgan-mnist", ("loss.name=r1", "train.ema_decay=0.9")),  # labels, a class head
+        # labels, a class head, lazy R1 (penalised D steps 0, 2, 4 across the resume at 3)
+        ("acgan-mnist", ("loss.name=r1", "train.ema_decay=0.9", "train.penalty_every=2")),
         ("sgan-mnist", ("model.labelled_per_class=2",)),  # labels for D only, D in snapshots
     ],
 )
@@ -125,6 +126,17 @@ def test_metrics_every_evaluates_without_changing_training(tmp_path, mnist_dir):
         assert torch.equal(a[key], b[key]), key
     log = (measured.run_dir / "log.txt").read_text()
     assert "metrics at iteration 2: swd" in log
+
+
+def test_lazy_penalty_is_computed_on_every_kth_d_step_only(tmp_path, mnist_dir):
+    extra = ("loss.name=r1", "train.penalty_every=3")
+    run = tiny_run(tmp_path, mnist_dir, extra=extra, iterations=7).run_dir
+    penalised = [s["iteration"] for s in read_stats(run) if "Loss/D/penalty" in s]
+    assert penalised == [1, 4, 7]  # D steps 0, 3 and 6
+    every = tiny_run(tmp_path, mnist_dir, "every", extra=("loss.name=r1",), iterations=2).run_dir
+    assert all("Loss/D/penalty" in s for s in read_stats(every))
+    with pytest.raises(ConfigError, match="penalty_every"):
+        tiny_run(tmp_path, mnist_dir, "bad", extra=("train.penalty_every=0",))
 
 
 def test_resume_rejects_wrong_files(tmp_path, mnist_dir):

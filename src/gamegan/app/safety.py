@@ -39,6 +39,7 @@ REFUSED_ROUTES = (
 )
 FILE_ROUTES = ("/gradio_api/file=", "/gradio_api/file/")
 
+
 class Outputs:
     """The one folder the app writes to and serves from, with a new subfolder per request.
 

@@ -49,6 +49,22 @@ class Objective:
         """Regularizer added to ``d_loss`` (e.g. a gradient penalty)."""
         return 0.0
 
+    def scheduled_penalty(
+        self, D: Callable[[Tensor], Tensor], x_real: Tensor, x_fake: Tensor, d_step: int, every: int
+    ) -> tuple[Tensor | float, float]:
+        """:meth:`penalty` and its weight in D's loss on the ``d_step``-th D step.
+
+        With ``every = k`` (``train.penalty_every``) it is computed on every k-th D step only,
+        with weight k (0 on the others): StyleGAN2's lazy regularisation (Karras et al. 2020),
+        which keeps the penalty's average pull and saves its double backward pass (R1 is
+        about a quarter of a texture model's step) on the other steps. Trainers number the
+        D steps from the iteration, which the training state holds, so a resumed run
+        penalises the same steps.
+        """
+        if d_step % every:
+            return 0.0, 0.0
+        return self.penalty(D, x_real, x_fake), float(every)
+
     def after_d_step(self, D: nn.Module) -> None:
         """Run after each optimizer step of D (e.g. weight clipping)."""
 

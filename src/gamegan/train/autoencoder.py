@@ -76,9 +76,15 @@ class AutoencoderTrainer:
                     codes = self.E.encode(x, self.z_generator)
                 logits_real, logits_fake = self.D(prior), self.D(codes.detach())
                 d_loss = objective.d_loss(logits_real, logits_fake)
-                penalty = objective.penalty(self.D, prior, codes.detach())
+                penalty, weight = objective.scheduled_penalty(
+                    self.D,
+                    prior,
+                    codes.detach(),
+                    self.iteration * self.n_critic + i,
+                    self.cfg.train.penalty_every,
+                )
             self.opt_D.zero_grad(set_to_none=True)
-            (d_loss + penalty).backward()
+            (d_loss + weight * penalty).backward()
             self.opt_D.step()
             objective.after_d_step(self.D)
 

@@ -97,11 +97,15 @@ class CycleTrainer:
                     fake_a = self._translate(self.G_ba, b)
                 d_loss = 0.0
                 penalty = 0.0
+                d_step = self.iteration * self.n_critic + i
                 for D, real, fake in ((self.D_b, b, fake_b), (self.D_a, a, fake_a)):
                     d_loss = d_loss + objective.d_loss(D(real), D(fake.detach()))
-                    penalty = penalty + objective.penalty(D, real, fake.detach())
+                    term, weight = objective.scheduled_penalty(
+                        D, real, fake.detach(), d_step, self.cfg.train.penalty_every
+                    )
+                    penalty = penalty + term
             self.opt_D.zero_grad(set_to_none=True)
-            (d_loss + penalty).backward()
+            (d_loss + weight * penalty).backward()
             self.opt_D.step()
             objective.after_d_step(self.D_a)
             objective.after_d_step(self.D_b)

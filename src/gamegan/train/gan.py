@@ -278,12 +278,18 @@ class GANTrainer:
                 logits_real, heads_real = split_heads(D(x_real))
                 logits_fake, heads_fake = split_heads(D(x_fake.detach()))
                 d_loss = objective.d_loss(logits_real, logits_fake)
-                penalty = objective.penalty(self._logits_only(D), x_real, x_fake.detach())
+                penalty, penalty_weight = objective.scheduled_penalty(
+                    self._logits_only(D),
+                    x_real,
+                    x_fake.detach(),
+                    self.iteration * self.n_critic + i,
+                    self.cfg.train.penalty_every,
+                )
                 d_terms = {}
                 if self.auxiliary is not None:
                     d_terms = self.auxiliary.d_terms(heads_real, heads_fake, batch)
             self.opt_D.zero_grad(set_to_none=True)
-            sum(d_terms.values(), d_loss + penalty).backward()
+            sum(d_terms.values(), d_loss + penalty_weight * penalty).backward()
             self.opt_D.step()
             objective.after_d_step(self.D)
 
