@@ -71,9 +71,10 @@ def test_noise_inputs_can_start_with_a_weight():
         Config(**{**TINY, "noise_init": -0.1})
 
 
-def test_wrap_is_computed_like_the_inside():
+@pytest.mark.parametrize("upsample", ["nearest", "bilinear"])
+def test_wrap_is_computed_like_the_inside(upsample):
     """Rolling the field by whole cells rolls the texture exactly: no seam by construction."""
-    G = Generator(Config(**{**TINY, "n_periodic": 0})).eval()
+    G = Generator(Config(**{**TINY, "n_periodic": 0, "upsample": upsample})).eval()
     with torch.no_grad():
         for stage in G.net.stages:
             stage.noise_weight.fill_(0.3)
@@ -83,10 +84,12 @@ def test_wrap_is_computed_like_the_inside():
     assert torch.allclose(torch.roll(x, shifts=(12, 20), dims=(2, 3)), shifted, atol=1e-5)
 
 
+@pytest.mark.parametrize("upsample", ["nearest", "bilinear"])
 @pytest.mark.parametrize("tileable", [True, False])
-def test_windows_with_the_models_margin_equal_one_pass(tileable):
-    G = Generator(Config(**TINY)).eval().set_tileable(tileable)
-    assert G.margin_cells == 1 + 2 * TINY["n_blocks"] + 1
+def test_windows_with_the_models_margin_equal_one_pass(tileable, upsample):
+    G = Generator(Config(**{**TINY, "upsample": upsample})).eval().set_tileable(tileable)
+    reach = 1 if upsample == "nearest" else 2  # the rendering stages'
+    assert G.margin_cells == 1 + 2 * TINY["n_blocks"] + reach
     with torch.no_grad():
         for stage in G.net.stages:
             stage.noise_weight.fill_(0.3)
@@ -96,9 +99,11 @@ def test_windows_with_the_models_margin_equal_one_pass(tileable):
     assert torch.allclose(whole, windows, atol=1e-5)
 
 
-def test_receptive_field_reaches_the_margin_but_not_beyond():
+@pytest.mark.parametrize("upsample", ["nearest", "bilinear"])
+def test_receptive_field_reaches_the_margin_but_not_beyond(upsample):
     """A change in one latent cell moves pixels up to margin_cells away, and none further."""
-    G = Generator(Config(**{**TINY, "n_periodic": 0, "use_noise": False})).eval()
+    cfg = Config(**{**TINY, "n_periodic": 0, "use_noise": False, "upsample": upsample})
+    G = Generator(cfg).eval()
     z = seeded_z(G, 3, 4 * 21, 4 * 21)
     poked = z.clone()
     poked[:, :3, 10, 10] += 5.0
@@ -107,6 +112,24 @@ def test_receptive_field_reaches_the_margin_but_not_beyond():
     rows = diff.sum(dim=1).nonzero().flatten()
     reach = max(10 * 4 - int(rows.min()), int(rows.max()) - (11 * 4 - 1))
     assert 4 * (G.margin_cells - 2) < reach <= 4 * G.margin_cells
+
+
+def test_bilinear_upsampling_is_exact_and_fixed():
+    """Nearest x2 then the [1, 2, 1] filter is bilinear x2 (inside, where no padding reaches),
+    and the filter is not trained."""
+    from gamegan.models.deep_spatial_gan import UpStage
+
+    stage = UpStage(3, 4, 0.9, use_noise=False, bilinear=True)
+    x = torch.randn(1, 3, 8, 10)
+    nearest = torch.nn.functional.interpolate(x, scale_factor=2.0, mode="nearest")
+    bilinear = torch.nn.functional.interpolate(x, scale_factor=2.0, mode="bilinear")
+    with torch.no_grad():
+        smoothed = stage.smooth(nearest)
+    assert torch.allclose(smoothed[..., 1:-1, 1:-1], bilinear[..., 1:-1, 1:-1], atol=1e-6)
+    assert not stage.smooth.weight.requires_grad
+    assert stage.smooth.bias is None
+    with pytest.raises(ConfigError, match="model.upsample"):
+        Config(**{**TINY, "upsample": "bicubic"})
 
 
 def test_fine_head_adds_many_small_patch_logits():
@@ -168,9 +191,10 @@ def test_config_errors_name_the_key():
         Config(**{**TINY, "z_global": 0})
 
 
-def test_training_renders_a_window_of_a_larger_field_exactly():
+@pytest.mark.parametrize("upsample", ["nearest", "bilinear"])
+def test_training_renders_a_window_of_a_larger_field_exactly(upsample):
     """In training the trunk sees context x the crop; the crop is a window of that texture."""
-    cfg = Config(**TINY)
+    cfg = Config(**{**TINY, "upsample": upsample})
     G = Generator(cfg).eval()
     with torch.no_grad():
         for stage in G.net.stages:

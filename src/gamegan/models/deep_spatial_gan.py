@@ -57,6 +57,9 @@ class Config:
     g_channels: tuple[int, ...] = (128, 64, 32, 16)  # one x2 upsampling stage each
     use_noise: bool = True  # per-pixel noise inputs at every upsampling stage
     noise_init: float = 0.0  # the noise inputs' starting weight (0: learned from nothing)
+    # x2 upsampling of the stages: "nearest", or "bilinear" (nearest then a fixed [1, 2, 1]
+    # filter, which wraps like the convolutions: no blocky period-2 artefacts, a wider reach)
+    upsample: str = "nearest"
     d_channels: tuple[int, ...] = (32, 64, 128, 256)  # stride-2 convolutions
     d_blocks: int = 2  # 3x3 convolutions at D's coarsest scale, widening its view
     d_fine_head: int = 0  # also judge small patches after this many of D's stride-2 layers
@@ -87,6 +90,10 @@ class Config:
                 raise ConfigError(
                     f"model.{name} must be True or False, got {getattr(self, name)!r}"
                 )
+        if self.upsample not in UPSAMPLE_MODES:
+            raise ConfigError(
+                f"model.upsample must be one of {', '.join(UPSAMPLE_MODES)}, got {self.upsample!r}"
+            )
         check_range("bn_momentum", self.bn_momentum, 0.0, 1.0)
         check_range("noise_init", self.noise_init, 0.0, float("inf"))
         check_range("leaky_slope", self.leaky_slope, 0.0, float("inf"))
@@ -102,6 +109,9 @@ class Config:
         if not self.use_noise:
             return 0
         return sum(4**stage for stage in range(1, len(self.g_channels) + 1))
+
+
+UPSAMPLE_MODES = ("nearest", "bilinear")
 
 
 def _conv(c_in: int, c_out: int) -> nn.Conv2d:
@@ -125,13 +135,34 @@ class ResidualBlock(nn.Module):
         return F.relu(x + self.body(x))
 
 
+def _binomial_smoothing(channels: int) -> nn.Conv2d:
+    """A fixed depthwise [1, 2, 1] x [1, 2, 1] / 16 filter: after a nearest x2 it makes exact
+    bilinear upsampling. A Conv2d, so it pads circularly, or with zeros inside training
+    windows, exactly as the learned convolutions do; its weights are not trained."""
+    smooth = nn.Conv2d(
+        channels, channels, 3, padding=1, groups=channels, bias=False, padding_mode="circular"
+    )
+    taps = torch.tensor([1.0, 2.0, 1.0])
+    with torch.no_grad():
+        smooth.weight.copy_((torch.outer(taps, taps) / 16).expand(channels, 1, 3, 3))
+    smooth.weight.requires_grad_(False)
+    return smooth
+
+
 class UpStage(nn.Module):
-    """Nearest x2, conv, BN, plus scaled per-pixel noise, ReLU."""
+    """Nearest (or bilinear) x2, conv, BN, plus scaled per-pixel noise, ReLU."""
 
     def __init__(
-        self, c_in: int, c_out: int, bn_momentum: float, use_noise: bool, noise_init: float = 0.0
+        self,
+        c_in: int,
+        c_out: int,
+        bn_momentum: float,
+        use_noise: bool,
+        noise_init: float = 0.0,
+        bilinear: bool = False,
     ) -> None:
         super().__init__()
+        self.smooth = _binomial_smoothing(c_in) if bilinear else None
         self.conv = _conv(c_in, c_out)
         self.norm = batch_norm(c_out, bn_momentum)
         # Zero by default: the stage begins as a plain one and learns how much grain to add.
@@ -140,7 +171,10 @@ class UpStage(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
-        x = self.norm(self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest")))
+        x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+        if self.smooth is not None:
+            x = self.smooth(x)
+        x = self.norm(self.conv(x))
         if self.noise_weight is not None:
             x = x + self.noise_weight * noise  # noise [N, 1, H, W] broadcasts over channels
         return F.relu(x)
@@ -161,15 +195,17 @@ class TextureNet(nn.Module):
             *(ResidualBlock(cfg.trunk_channels, cfg.bn_momentum) for _ in range(cfg.n_blocks)),
         )
         widths = (cfg.trunk_channels, *cfg.g_channels)
+        bilinear = cfg.upsample == "bilinear"
         self.stages = nn.ModuleList(
-            UpStage(c_in, c_out, cfg.bn_momentum, cfg.use_noise, cfg.noise_init)
+            UpStage(c_in, c_out, cfg.bn_momentum, cfg.use_noise, cfg.noise_init, bilinear)
             for c_in, c_out in zip(widths[:-1], widths[1:], strict=True)
         )
         self.to_image = nn.Sequential(_conv(widths[-1], cfg.channels), nn.Tanh())
-
-    # The rendering stages reach under one cell of their input: a window rendered with one cell
-    # more on each side is exact inside (see forward_window and generate's windows).
-    render_margin_cells = 1
+        # The rendering stages reach one cell of their input (one pixel per convolution at
+        # each stage's scale: 1/2 + 1/4 + ... of a cell), two with bilinear upsampling (its
+        # filter adds as much again): a window rendered with that many cells more on each
+        # side is exact inside (see forward_window and generate's windows).
+        self.render_margin_cells = 2 if bilinear else 1
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.render_field(self.trunk(features))
@@ -240,9 +276,9 @@ class Generator(PeriodicLatentGenerator):
         super().__init__(cfg, noise_channels=cfg.noise_channels)
         self.upsampling = cfg.upsampling
         self.net = TextureNet(cfg, self.feature_channels)
-        # Cells that can reach a pixel: one per trunk conv (stem and two per block), and one
-        # more for the upsampling stages' convolutions together (under a cell at 2x and finer).
-        self.margin_cells = 1 + 2 * cfg.n_blocks + 1
+        # Cells that can reach a pixel: one per trunk conv (stem and two per block), and the
+        # rendering stages' reach (one cell, two with bilinear upsampling).
+        self.margin_cells = 1 + 2 * cfg.n_blocks + self.net.render_margin_cells
 
     def sample_training_z(
         self, n: int, generator: torch.Generator | None = None, device=None
