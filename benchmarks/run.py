@@ -170,7 +170,7 @@ def time_trainer(trainer, iterations: int, repeats: int, extra_flops: int = 0) -
     """Rates of one trainer's iterations; FLOPs counted on one iteration (plus uncounted ones),
     or averaged over a whole cycle of ``train.penalty_every`` iterations where the penalty
     comes on some of them only."""
-    cycle = getattr(trainer.cfg.train, "penalty_every", 1)
+    cycle = trainer.cfg.train.penalty_every  # every trainer's config has it (1 by default)
     with CountFlops() as counter:
         for _ in range(cycle):
             trainer.step()
