@@ -331,7 +331,9 @@ def test_trained_textures_wrap_exactly_at_any_size(stripes_run, width, height):
 def test_resume_is_bit_exact_with_training_windows(tmp_path):
     """The window positions come from the global RNG, which the state saves; a critic that
     standardises its input measures the training crops once, and the state carries that; the
-    spectrum term is refitted from the same crops on resume."""
+    spectrum term is refitted from the same crops on resume; the colour map of each snapshot
+    is fitted, and the validation score measured, from streams of their own, and the best score
+    so far is in the state, so snapshots and the best one are identical too."""
     from PIL import Image
 
     from gamegan.api import resume
@@ -348,7 +350,13 @@ def test_resume_is_bit_exact_with_training_windows(tmp_path):
             batch_size=4,
             checkpoint_every=3,
             sample_every=0,
-            overrides=(*DEEP_TINY, "model.d_standardize=True", "train.spectrum_weight=1.0"),
+            overrides=(
+                *DEEP_TINY,
+                "model.d_standardize=True",
+                "train.spectrum_weight=1.0",
+                "model.color_steps=2",
+                "train.val_every=2",
+            ),
             quiet=True,
             progress=False,
         ).run_dir
@@ -364,9 +372,80 @@ def test_resume_is_bit_exact_with_training_windows(tmp_path):
     mean, std = a["D.standardize.mean"].flatten(), a["D.standardize.std"].flatten()
     assert torch.allclose(mean.double(), pixels.mean((0, 1)), atol=0.05)
     assert torch.allclose(std.double(), pixels.std((0, 1)), rtol=0.1)
-    s1, _ = load_tensors(whole / "snapshot-000006.safetensors")
-    s2, _ = load_tensors(part / "snapshot-000006.safetensors")
-    assert all(torch.equal(s1[k], s2[k]) for k in s1)
+    for name in ("snapshot-000006.safetensors", "snapshot-best.safetensors"):
+        s1, m1 = load_tensors(whole / name)
+        s2, m2 = load_tensors(part / name)
+        assert all(torch.equal(s1[k], s2[k]) for k in s1) and m1["iteration"] == m2["iteration"]
+
+
+def test_snapshots_carry_a_colour_map_fitted_to_the_photo(tmp_path):
+    """``model.color_steps``: a snapshot's textures have the photo's colours, which the same
+    weights without the map, early in training, do not; the map is in the snapshot."""
+    from PIL import Image
+
+    from gamegan.metrics.color import color_histogram_distance
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:96, :96]
+    stripes = np.sin(2 * np.pi * (xx + yy) / 12.0)[..., None]
+    pixels = [40, 90, 160] + np.array([60, 30, 10]) * stripes + rng.normal(0, 8, (96, 96, 3))
+    photo = tmp_path / "rust.png"
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(photo)
+    run = train(
+        "texture",
+        out=tmp_path / "run",
+        data=str(photo),
+        iterations=3,
+        batch_size=4,
+        sample_every=0,
+        overrides=(*DEEP_TINY, "model.color_steps=2"),
+        quiet=True,
+        progress=False,
+    ).run_dir
+    loaded = load_generator(run)
+    assert loaded.G.net.color.steps == 2
+
+    def distance():
+        made = [255 * texture(loaded, width=96, height=96, seed=s) for s in range(3)]
+        return color_histogram_distance([np.asarray(Image.open(photo))], made)["color/hist_l1"]
+
+    fitted = distance()
+    loaded.G.net.color.steps = 0  # the same weights, raw
+    raw = distance()
+    assert fitted < 0.5 * raw, (fitted, raw)
+
+
+def test_validation_keeps_the_best_snapshot_and_the_run_folder_means_it(tmp_path):
+    """``train.val_every``: the snapshot with the lowest validation SWD is kept as
+    snapshot-best, and generating from the run folder takes it, not the newest."""
+    import json
+
+    from gamegan.generate.snapshots import run_snapshot
+    from gamegan.io.checkpoint import load_tensors
+
+    photo = _stripes(tmp_path / "stripes.png")
+    run = train(
+        "texture",
+        out=tmp_path / "run",
+        data=str(photo),
+        iterations=8,
+        batch_size=4,
+        checkpoint_every=2,
+        sample_every=0,
+        overrides=(*DEEP_TINY, "train.val_every=2", "train.log_every=2", "train.keep_states=1"),
+        quiet=True,
+        progress=False,
+    ).run_dir
+    stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
+    scores = {s["iteration"]: s["Metric/val_swd"] for s in stats if "Metric/val_swd" in s}
+    assert sorted(scores) == [2, 4, 6, 8] and len(set(scores.values())) == 4
+    best = min(scores, key=scores.get)
+    kept, meta = load_tensors(run / "snapshot-best.safetensors")
+    assert meta["best"] and int(meta["iteration"]) == best
+    numbered, _ = load_tensors(run / f"snapshot-{best:06d}.safetensors")
+    assert all(torch.equal(kept[k], numbered[k]) for k in numbered)
+    assert run_snapshot(run) == run / "snapshot-best.safetensors"
+    assert load_generator(run).metadata["iteration"] == best
 
 
 def test_standing_statistics_belong_to_the_averaged_weights():

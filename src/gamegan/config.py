@@ -121,7 +121,9 @@ class TrainConfig:
     tensorboard: bool = True
     metrics_every: int = 0  # iterations between `gamegan eval` runs during training; 0 = never
     metrics_count: int = 500  # images (or, for music, pieces / 10) per evaluation in training
-    val_every: int = 0  # sequence models: iterations between validation losses; 0 = never
+    # iterations between validation scores (sequence models: loss on held-back pieces;
+    # texture models: SWD against training crops); the best snapshot is kept; 0 = never
+    val_every: int = 0
     plateau_patience: int = 0  # halve the learning rate after this many validations without
     # improvement (the chapter's ReduceLROnPlateau); 0 = never
 

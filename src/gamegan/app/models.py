@@ -41,7 +41,7 @@ def load_models(run_dirs: Iterable[str | os.PathLike] = ()) -> dict[str, Model]:
     Parameters
     ----------
     run_dirs : iterable of path
-        Run folders (newest snapshot) or snapshot files, as given on the command line.
+        Run folders (best, else newest snapshot) or snapshot files, as given on the command line.
 
     Returns
     -------

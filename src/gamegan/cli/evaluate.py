@@ -1,4 +1,4 @@
-"""``gamegan eval``: quality metrics of a run's newest snapshot, next to a real-vs-real baseline."""
+"""``gamegan eval``: quality metrics of a run's snapshot, next to a real-vs-real baseline."""
 
 from __future__ import annotations
 
@@ -55,11 +55,11 @@ def evaluate(
     ),
     snapshot: Path = typer.Option(
         None,
-        help="Evaluate this snapshot instead of the newest, e.g. snapshot-best.safetensors "
-        "(a file name is looked up in RUN_DIR).",
+        help="Evaluate this snapshot instead of the run's own (its best, else its newest), e.g. "
+        "snapshot-001000.safetensors (a file name is looked up in RUN_DIR).",
     ),
 ) -> None:
-    """Measure a run's newest snapshot against its real data.
+    """Measure a run's snapshot (its best, else its newest) against its real data.
 
     Prints, per metric, the generated-vs-real value, the same metric between two disjoint
     real sets of the same size (the best a generator can hope for), and their ratio, and

@@ -21,7 +21,7 @@ Examples:
 def export(
     source: str = typer.Argument(
         ...,
-        help="A run folder (newest snapshot), a snapshot file, or a bundled model (brick, "
+        help="A run folder (best, else newest snapshot), a snapshot file, or a bundled model (brick, "
         "grass, gravel, ihc, hubble, terrain, chorale).",
     ),
     onnx: Path = typer.Option(

@@ -30,7 +30,7 @@ Examples:
 def generate(
     source: str = typer.Argument(
         ...,
-        help="A run folder (newest snapshot), a snapshot file, or a bundled model: brick, "
+        help="A run folder (best, else newest snapshot), a snapshot file, or a bundled model: brick, "
         "grass, gravel (gray textures), ihc, hubble (colour textures), terrain (heightmaps), "
         "chorale, chorale-lstm, chorale-vae (music).",
     ),

@@ -108,7 +108,7 @@ def evaluate_run(
     log: Callable[[str], None] | None = None,
     snapshot: str | Path | None = None,
 ) -> list[dict[str, Any]]:
-    """Measure a run's newest snapshot against its real data, with a real-vs-real baseline.
+    """Measure a run's snapshot (its best, else its newest) against its real data, with a real-vs-real baseline.
 
     Generates ``n`` images (seeds ``seed .. seed + n - 1``), draws ``n`` real training
     images (the reference set) and ``n`` other real images (the baseline set: the MNIST test
@@ -135,7 +135,7 @@ def evaluate_run(
     log : callable, optional
         Receives progress lines.
     snapshot : path, optional
-        A snapshot file to evaluate instead of the run's newest (for example the run's
+        A snapshot file to evaluate instead of the run's own (for example one of its
         ``snapshot-best.safetensors``); a bare file name is looked up in the run folder.
 
     Returns

@@ -14,10 +14,10 @@ from typing import Any
 
 from gamegan import __version__
 from gamegan.config import RunConfig, to_dict
-from gamegan.errors import ConfigError
+from gamegan.errors import ConfigError, GameganError
 from gamegan.experiment.report import finite_or_none, format_table, plot_losses, summarize_run
 from gamegan.experiment.sweeps import Setting, Sweep, get_sweep, override_keys, select_settings
-from gamegan.io.rundir import latest_file, numbered_files, read_config_json, write_json
+from gamegan.io.rundir import numbered_files, read_config_json, write_json
 from gamegan.io.stats import read_stats
 
 EXPERIMENT_FILE = "experiment.json"
@@ -52,18 +52,24 @@ def _differences(a: Any, b: Any, prefix: str = "") -> list[str]:
 
 
 def _cached_metrics(run_dir: Path, n: int) -> list[dict] | None:
-    """The newest evaluation of the newest snapshot at this size and seed, if there is one."""
+    """The newest evaluation of the run's snapshot (its best, else its newest) at this size and
+    seed, if there is one."""
+    from gamegan.generate.snapshots import run_snapshot
+    from gamegan.io.checkpoint import read_metadata
+
     path = run_dir / "metrics.jsonl"
     if not path.is_file():
         return None
     try:
-        snapshot = latest_file(run_dir, "snapshot").name
+        snapshot = run_snapshot(run_dir)
+        iteration = read_metadata(snapshot).get("iteration")
         records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    except (ValueError, OSError):
+    except (ValueError, OSError, GameganError):
         return None
     for record in reversed(records):
         if (
-            record.get("snapshot") == snapshot
+            record.get("snapshot") == snapshot.name
+            and record.get("iteration") == iteration  # snapshot-best is rewritten in place
             and record.get("n_images") == n
             and record.get("seed") == EVAL_SEED
         ):

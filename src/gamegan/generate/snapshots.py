@@ -14,7 +14,7 @@ import torch
 
 from gamegan.errors import CheckpointError, ConfigError
 from gamegan.io.checkpoint import SNAPSHOT_FORMAT, load_module, load_tensors
-from gamegan.io.rundir import latest_file
+from gamegan.io.rundir import BEST_SNAPSHOT, latest_file
 from gamegan.models.base import UNNAMED_KIND, Family, family_of
 from gamegan.runtime import make_generator, pick_device
 
@@ -132,7 +132,7 @@ def pretrained_path(name: str) -> Path:
 
 
 def resolve_snapshot(run_or_snapshot: str | Path) -> Path:
-    """A snapshot file, the newest snapshot of a run folder, or a bundled model's file."""
+    """A snapshot file, a run folder's own snapshot (:func:`run_snapshot`), or a bundled model's file."""
     path = Path(run_or_snapshot)
     if path.is_dir():
         return run_snapshot(path)
@@ -146,11 +146,13 @@ def resolve_snapshot(run_or_snapshot: str | Path) -> Path:
 
 
 def run_snapshot(run_dir: str | Path) -> Path:
-    """The newest snapshot of a run folder that holds the run's own model.
+    """The snapshot of a run folder that holds the run's own model: its best, or its newest.
 
-    A snapshot of another model copied into the folder is never taken for the run's, even when
-    it is the newest file there. A folder without ``config.json`` (a folder of snapshots) gives
-    its newest snapshot.
+    A run trained with ``train.val_every`` keeps the weights with the best validation score
+    as ``snapshot-best.safetensors`` (texture models can get worse late in a run, sequence
+    models overfit): that one is the run's. A snapshot of another model copied into the
+    folder is never taken for the run's, even when it is the newest file there. A folder
+    without ``config.json`` (a folder of snapshots) gives its newest snapshot.
 
     Parameters
     ----------
@@ -178,6 +180,9 @@ def run_snapshot(run_dir: str | Path) -> Path:
     if model is None:
         return newest
     others = []
+    best = run_dir / BEST_SNAPSHOT
+    if best.is_file() and read_metadata(best).get("model") == model:
+        return best
     for _, path in reversed(numbered_files(run_dir, "snapshot")):
         found = read_metadata(path).get("model")
         if found == model:
@@ -199,7 +204,7 @@ def load_generator(run_or_snapshot: str | Path, *, device: str = "cpu") -> Loade
     Parameters
     ----------
     run_or_snapshot : path
-        A run folder (its newest snapshot is used) or a ``snapshot-*.safetensors`` file.
+        A run folder (its best snapshot, else its newest) or a ``snapshot-*.safetensors`` file.
     device : str
         ``cpu``, ``cuda`` or ``auto``.
 

@@ -214,6 +214,11 @@ def latest_file(run_dir: str | Path, kind: str) -> Path:
     return files[-1][1]
 
 
+# The weights with the best validation score of a run (train.val_every), beside the numbered
+# snapshots; generation and evaluation of the run folder take it when it is there.
+BEST_SNAPSHOT = "snapshot-best.safetensors"
+
+
 def checkpoint_name(kind: str, iteration: int) -> str:
     return f"{kind}-{iteration:06d}.safetensors"
 

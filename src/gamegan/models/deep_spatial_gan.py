@@ -34,6 +34,7 @@ from torch import nn
 from gamegan.errors import ConfigError
 from gamegan.models.base import MODELS, GANSpec, check_int, check_range
 from gamegan.models.spatial_gan import PeriodicLatentGenerator, check_periodic_latent
+from gamegan.nn.color import ColorTransfer
 from gamegan.nn.layers import (
     SlopeChannels,
     Standardize,
@@ -60,6 +61,9 @@ class Config:
     # x2 upsampling of the stages: "nearest", or "bilinear" (nearest then a fixed [1, 2, 1]
     # filter, which wraps like the convolutions: no blocky period-2 artefacts, a wider reach)
     upsample: str = "nearest"
+    # steps of the colour map fitted after training (gamegan.nn.color; 0: none): the
+    # generator's colour distribution moved onto the training photo's, pixel by pixel
+    color_steps: int = 0
     d_channels: tuple[int, ...] = (32, 64, 128, 256)  # stride-2 convolutions
     d_blocks: int = 2  # 3x3 convolutions at D's coarsest scale, widening its view
     d_fine_head: int = 0  # also judge small patches after this many of D's stride-2 layers
@@ -78,6 +82,7 @@ class Config:
         check_int("trunk_channels", self.trunk_channels)
         check_int("n_blocks", self.n_blocks, 0)
         check_int("d_blocks", self.d_blocks, 0)
+        check_int("color_steps", self.color_steps, 0)
         check_int("d_fine_head", self.d_fine_head, 0)
         if self.d_fine_head >= len(self.d_channels):
             raise ConfigError(
@@ -201,6 +206,8 @@ class TextureNet(nn.Module):
             for c_in, c_out in zip(widths[:-1], widths[1:], strict=True)
         )
         self.to_image = nn.Sequential(_conv(widths[-1], cfg.channels), nn.Tanh())
+        # Fitted after training (the trainer's snapshots); training itself passes through it.
+        self.color = ColorTransfer(cfg.channels, cfg.color_steps) if cfg.color_steps else None
         # The rendering stages reach one cell of their input (one pixel per convolution at
         # each stage's scale: 1/2 + 1/4 + ... of a cell), two with bilinear upsampling (its
         # filter adds as much again): a window rendered with that many cells more on each
@@ -266,7 +273,8 @@ class TextureNet(nn.Module):
                 noise = F.pixel_shuffle(noise_fields[:, offset : offset + width], 2**stage)
                 offset += width
             x = block(x, noise)
-        return self.to_image(x)
+        x = self.to_image(x)
+        return x if self.color is None else self.color(x)
 
 
 class Generator(PeriodicLatentGenerator):

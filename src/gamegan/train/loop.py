@@ -16,11 +16,9 @@ from pathlib import Path
 import torch
 
 from gamegan.io.checkpoint import save_tensors
-from gamegan.io.rundir import checkpoint_name, prune_states
+from gamegan.io.rundir import BEST_SNAPSHOT, checkpoint_name, prune_states
 from gamegan.io.stats import StatsWriter
 from gamegan.runtime import Distributed
-
-BEST_SNAPSHOT = "snapshot-best.safetensors"
 
 
 class StopRequest:
@@ -172,7 +170,8 @@ def run(
             if bar is not None:
                 bar.update(1)
             if main and getattr(trainer, "new_best", False):
-                # Sequence models: the weights with the best validation loss so far.
+                # The weights with the best validation score so far (train.val_every: sequence
+                # models' validation loss, texture models' validation SWD).
                 tensors, meta = trainer.snapshot()
                 save_tensors(run_dir / BEST_SNAPSHOT, tensors, {**meta, "best": True})
             if main and sample_every and it % sample_every == 0:

@@ -365,13 +365,14 @@ def _metrics_hook(trainer, run_dir: Path, t, log):
         if iteration % t.metrics_every:
             return
         tensors, meta = trainer.snapshot()
-        save_tensors(run_dir / checkpoint_name("snapshot", iteration), tensors, meta)
+        snapshot = run_dir / checkpoint_name("snapshot", iteration)
+        save_tensors(snapshot, tensors, meta)
         music = family_of(trainer.kind).makes == "music"
         n = t.metrics_count // 10 if music else t.metrics_count
         rng = torch.get_rng_state()
         cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
         try:
-            rows = evaluate_run(run_dir, n=n, seed=0, metrics=groups)
+            rows = evaluate_run(run_dir, n=n, seed=0, metrics=groups, snapshot=snapshot)
         finally:
             torch.set_rng_state(rng)
             if cuda_rng is not None:
