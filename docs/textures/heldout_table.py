@@ -12,8 +12,10 @@ For each photo this runs, as a user would,
 (``--set`` options added to every training, for an experiment against the presets), timing
 the training's wall clock, then writes a markdown table of the held-out figures (GAN,
 image quilting from the same left half, and the photo's left half itself: real-vs-real) and
-copies each run's side-by-side picture to ``docs/images/textures/heldout-PHOTO.png``. A run
-folder that already holds a finished run is evaluated again without retraining.
+copies each run's side-by-side picture to ``docs/images/textures/heldout-PHOTO.png``. The
+snapshot evaluated is the run's own (its ``snapshot-best`` with ``train.val_every``, as in the
+presets); the table names its iteration. A run folder that already holds a finished run is
+evaluated again without retraining.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def row(photo: str, run: Path) -> str:
 
     seam = m["heldout/tiling/seam_score"]["value"]
     return (
-        f"| {photo} | {minutes:.1f} | {three('heldout/swd/avg', '.0f')} | "
+        f"| {photo} | {minutes:.1f} | {record['iteration']} | {three('heldout/swd/avg', '.0f')} | "
         f"{three('heldout/swd/bandpass', '.0f')} | {three('heldout/spectrum', '.3f')} | "
         f"{three('heldout/color/hist_l1', '.3f')} | "
         f"{m['heldout/swd/avg']['value'] / m['heldout/swd/avg']['baseline']:.2f} | {seam:.2f} |"
@@ -106,7 +108,7 @@ def main() -> None:
         if seconds is not None:
             print(f"{photo}: trained in {seconds / 60:.1f} min", flush=True)
         gamegan("eval", str(run), "--metrics", "heldout")
-        picture = sorted((run / "eval").glob("heldout-*.png"))[-1]
+        picture = run / last_eval(run)["picture"]  # the evaluated snapshot's
         PICTURES.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(picture, PICTURES / f"heldout-{photo}{args.picture_suffix}.png")
         rows.append(row(photo, run))
@@ -119,9 +121,9 @@ def main() -> None:
             + "".join(f" `--set {o}`" for o in args.overrides)
             + "). Each cell: GAN / image quilting / real-vs-real.",
             "",
-            "| photo | train min | SWD avg | SWD band-pass | log-spectrum | colour histogram "
-            "| SWD ratio to real-vs-real | seam score |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+            "| photo | train min | snapshot | SWD avg | SWD band-pass | log-spectrum "
+            "| colour histogram | SWD ratio to real-vs-real | seam score |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
             *rows,
         ]
     )

@@ -21,8 +21,8 @@ Examples:
 def export(
     source: str = typer.Argument(
         ...,
-        help="A run folder (best, else newest snapshot), a snapshot file, or a bundled model (brick, "
-        "grass, gravel, ihc, hubble, terrain, chorale).",
+        help="A run folder (its best, else newest snapshot), a snapshot file, or a bundled "
+        "model (brick, grass, gravel, ihc, hubble, terrain, chorale).",
     ),
     onnx: Path = typer.Option(
         ..., "--onnx", metavar="OUT.onnx", help="The ONNX file to write (one file, weights inside)."

@@ -30,9 +30,9 @@ Examples:
 def generate(
     source: str = typer.Argument(
         ...,
-        help="A run folder (best, else newest snapshot), a snapshot file, or a bundled model: brick, "
-        "grass, gravel (gray textures), ihc, hubble (colour textures), terrain (heightmaps), "
-        "chorale, chorale-lstm, chorale-vae (music).",
+        help="A run folder (its best, else newest snapshot), a snapshot file, or a bundled "
+        "model: brick, grass, gravel (gray textures), ihc, hubble (colour textures), terrain "
+        "(heightmaps), chorale, chorale-lstm, chorale-vae (music).",
     ),
     count: int = typer.Option(
         None, min=1, max=10000, help="How many images [default: 25, or 1 texture or song]."

@@ -32,8 +32,8 @@ def serve(
     run_dirs: list[Path] = typer.Argument(
         None,
         metavar="RUN_DIR",
-        help="Run folders (best, else newest snapshot) or snapshot files to offer besides the bundled "
-        "models; texture, music and image runs each go to their own tab.",
+        help="Run folders (best, else newest snapshot) or snapshot files to offer besides the "
+        "bundled models; texture, music and image runs each go to their own tab.",
         show_default=False,
     ),
     host: str = typer.Option(

@@ -1,4 +1,4 @@
-"""Offline evaluation of a run: its snapshot's output (the best, else the newest) against the run's real data.
+"""Offline evaluation of a run: its snapshot's output against the run's real data.
 
 Every number comes with a real-vs-real baseline: the same metric between two disjoint sets
 of real data of the same size as the generated set. Metrics like SWD and FID depend on the

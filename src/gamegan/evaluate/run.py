@@ -108,7 +108,9 @@ def evaluate_run(
     log: Callable[[str], None] | None = None,
     snapshot: str | Path | None = None,
 ) -> list[dict[str, Any]]:
-    """Measure a run's snapshot (its best, else its newest) against its real data, with a real-vs-real baseline.
+    """Measure a run's snapshot against its real data, with a real-vs-real baseline.
+
+    The snapshot is the run's best (``train.val_every``) if it kept one, else its newest.
 
     Generates ``n`` images (seeds ``seed .. seed + n - 1``), draws ``n`` real training
     images (the reference set) and ``n`` other real images (the baseline set: the MNIST test

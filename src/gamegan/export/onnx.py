@@ -149,7 +149,8 @@ def export_onnx(
     Parameters
     ----------
     run_or_snapshot : path, str or LoadedGenerator
-        A run folder (best, else newest snapshot), a snapshot file or a bundled name (``brick``, ...).
+        A run folder (its best, else newest snapshot), a snapshot file or a bundled name
+        (``brick``, ...).
     path : str or Path
         The ``.onnx`` file to write (folders are created).
     tileable : bool

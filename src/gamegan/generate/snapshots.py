@@ -132,7 +132,7 @@ def pretrained_path(name: str) -> Path:
 
 
 def resolve_snapshot(run_or_snapshot: str | Path) -> Path:
-    """A snapshot file, a run folder's own snapshot (:func:`run_snapshot`), or a bundled model's file."""
+    """A snapshot file, a run folder's own (:func:`run_snapshot`), or a bundled model's."""
     path = Path(run_or_snapshot)
     if path.is_dir():
         return run_snapshot(path)

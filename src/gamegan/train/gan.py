@@ -121,6 +121,40 @@ def fit_color_maps(
     return G
 
 
+@torch.no_grad()
+def texture_validation_swd(
+    G: nn.Module, images: torch.Tensor, seed: int, device: torch.device | str = "cpu"
+) -> float:
+    """Patch SWD (average over levels, x 1e3) of a texture generator against training crops.
+
+    :data:`VAL_FIELDS` training-sized fields (twice the crop's side) of ``G`` in eval mode
+    against :data:`VAL_CROPS` of the training ``images`` (uint8, or [-1, 1] height data),
+    all drawn from streams seeded by ``seed``, so the score is a function of the weights.
+    No held-out pixel is used: what ``train.val_every`` keeps the best snapshot by.
+
+    A texture GAN's snapshots differ more than its loss shows: one held-out hubble run
+    scored 157, 142, 600 and 402 at iterations 500, 1000, 1500 and 1600 (SWD against the
+    held-out half); this score gave them 130, 98, 144 and 161 (docs/textures.md).
+    """
+    from gamegan.io.png import to_uint8
+    from gamegan.metrics.swd import sliced_wasserstein_images
+
+    g = make_generator(seed * 7907 + 3, device)
+    was_training = G.training
+    G.eval()
+    made = to_uint8(G(G.sample_training_z(VAL_FIELDS, g, device)).float()).cpu()
+    G.train(was_training)
+    pick = torch.randperm(len(images), generator=g, device=g.device)[:VAL_CROPS]
+    real = images[pick.to(images.device)].cpu()
+    if real.dtype != torch.uint8:  # height data, stored in [-1, 1]
+        real = to_uint8(real)
+    as_hwc = [x.permute(1, 2, 0).numpy() for x in (*real, *made)]
+    swd = sliced_wasserstein_images(
+        as_hwc[: len(real)], as_hwc[len(real) :], n_projections=256, n_seeds=1
+    )
+    return swd["swd/avg"]
+
+
 def _checked_labels(
     labels: torch.Tensor | None, class_names: list[str] | None, n: int, n_classes: int
 ) -> tuple[torch.Tensor, list[str]]:
@@ -383,32 +417,11 @@ class GANTrainer:
             self.best_val = min(self.best_val, score)
         return stats
 
-    @torch.no_grad()
     def validation_swd(self) -> float:
-        """Patch SWD (average over levels, x 1e3) of what a snapshot would make now against
-        training crops: the inference generator's training-sized fields (twice the crop's
-        side) against :data:`VAL_CROPS` crops, all drawn from streams seeded by the run's
-        seed, so the score is a function of the weights. No held-out pixel is used.
-
-        A texture GAN's snapshots differ more than its loss shows: one held-out hubble run
-        scored 157, 142, 600 and 402 at iterations 500, 1000, 1500 and 1600, and this score
-        ranked them the same way (171, 108, 208, 190)."""
-        from gamegan.io.png import to_uint8
-        from gamegan.metrics.swd import sliced_wasserstein_images
-
-        G = self.inference_generator()
-        g = make_generator(self.cfg.train.seed * 7907 + 3, self.device)
-        z = G.sample_training_z(VAL_FIELDS, g, self.device)
-        made = to_uint8(G(z).float()).cpu()
-        pick = torch.randperm(len(self.images), generator=g, device=g.device)[:VAL_CROPS]
-        real = self.images[pick.to(self.images.device)].cpu()
-        if real.dtype != torch.uint8:  # height data, stored in [-1, 1]
-            real = to_uint8(real)
-        as_hwc = [x.permute(1, 2, 0).numpy() for x in (*real, *made)]
-        swd = sliced_wasserstein_images(
-            as_hwc[: len(real)], as_hwc[len(real) :], n_projections=256, n_seeds=1
+        """:func:`texture_validation_swd` of what a snapshot would hold now."""
+        return texture_validation_swd(
+            self.inference_generator(), self.images, self.cfg.train.seed, self.device
         )
-        return swd["swd/avg"]
 
     @property
     def images_per_iteration(self) -> int:
