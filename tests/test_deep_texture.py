@@ -247,6 +247,21 @@ DEEP_TINY = (
 )
 
 
+def _train_tiny(photo, out, iterations, *overrides, **options):
+    """A quiet DEEP_TINY run on ``photo``: batch 4, no sample grids unless told."""
+    options = {"batch_size": 4, "sample_every": 0, **options}
+    return train(
+        "texture",
+        out=out,
+        data=str(photo),
+        iterations=iterations,
+        overrides=(*DEEP_TINY, *overrides),
+        quiet=True,
+        progress=False,
+        **options,
+    ).run_dir
+
+
 @pytest.fixture(scope="module")
 def stripes_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("deep")
@@ -342,24 +357,16 @@ def test_resume_is_bit_exact_with_training_windows(tmp_path):
     photo = _stripes(tmp_path / "stripes.png")
 
     def run(name, iterations):
-        return train(
-            "texture",
-            out=tmp_path / name,
-            data=str(photo),
-            iterations=iterations,
-            batch_size=4,
+        return _train_tiny(
+            photo,
+            tmp_path / name,
+            iterations,
+            "model.d_standardize=True",
+            "train.spectrum_weight=1.0",
+            "model.color_steps=2",
+            "train.val_every=2",
             checkpoint_every=3,
-            sample_every=0,
-            overrides=(
-                *DEEP_TINY,
-                "model.d_standardize=True",
-                "train.spectrum_weight=1.0",
-                "model.color_steps=2",
-                "train.val_every=2",
-            ),
-            quiet=True,
-            progress=False,
-        ).run_dir
+        )
 
     whole, part = run("whole", 6), run("part", 3)
     resume(part, iterations=6, progress=False, quiet=True)
@@ -391,17 +398,7 @@ def test_snapshots_carry_a_colour_map_fitted_to_the_photo(tmp_path):
     pixels = [40, 90, 160] + np.array([60, 30, 10]) * stripes + rng.normal(0, 8, (96, 96, 3))
     photo = tmp_path / "rust.png"
     Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(photo)
-    run = train(
-        "texture",
-        out=tmp_path / "run",
-        data=str(photo),
-        iterations=3,
-        batch_size=4,
-        sample_every=0,
-        overrides=(*DEEP_TINY, "model.color_steps=2"),
-        quiet=True,
-        progress=False,
-    ).run_dir
+    run = _train_tiny(photo, tmp_path / "run", 3, "model.color_steps=2")
     loaded = load_generator(run)
     assert loaded.G.net.color.steps == 2
 
@@ -424,18 +421,15 @@ def test_validation_keeps_the_best_snapshot_and_the_run_folder_means_it(tmp_path
     from gamegan.io.checkpoint import load_tensors
 
     photo = _stripes(tmp_path / "stripes.png")
-    run = train(
-        "texture",
-        out=tmp_path / "run",
-        data=str(photo),
-        iterations=8,
-        batch_size=4,
+    run = _train_tiny(
+        photo,
+        tmp_path / "run",
+        8,
+        "train.val_every=2",
+        "train.log_every=2",
+        "train.keep_states=1",
         checkpoint_every=2,
-        sample_every=0,
-        overrides=(*DEEP_TINY, "train.val_every=2", "train.log_every=2", "train.keep_states=1"),
-        quiet=True,
-        progress=False,
-    ).run_dir
+    )
     stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
     scores = {s["iteration"]: s["Metric/val_swd"] for s in stats if "Metric/val_swd" in s}
     assert sorted(scores) == [2, 4, 6, 8] and len(set(scores.values())) == 4
