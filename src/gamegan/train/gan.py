@@ -133,10 +133,10 @@ def texture_validation_swd(
     No held-out pixel is used: what ``train.val_every`` keeps the best snapshot by.
 
     A texture GAN's snapshots differ more than its loss shows: one held-out hubble run
-    scored 157, 142, 600 and 402 at iterations 500, 1000, 1500 and 1600 (SWD against the
-    held-out half); this score gave them 130, 98, 144 and 161 (docs/textures.md).
+    scored 242, 117, 251 and 231 at iterations 500, 1000, 1500 and 1600 (SWD against the
+    held-out half), and this score gave them 130, 98, 144 and 161; on another run it preferred
+    a worse snapshot than the last (docs/textures.md), so the presets leave it off.
     """
-    from gamegan.io.png import to_uint8
     from gamegan.metrics.swd import sliced_wasserstein_images
 
     g = make_generator(seed * 7907 + 3, device)
