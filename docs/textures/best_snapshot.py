@@ -16,10 +16,9 @@ band-pass, and which snapshot the validation score picks against the last one.
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 from pathlib import Path
+
+from heldout_table import heldout_eval  # beside this script
 
 from gamegan.build import resolve
 from gamegan.data.run_data import load_run_data
@@ -27,16 +26,6 @@ from gamegan.evaluate.run import load_run_config
 from gamegan.generate import load_generator
 from gamegan.io.rundir import numbered_files
 from gamegan.train.gan import texture_validation_swd
-
-
-def heldout(run: Path, snapshot: Path) -> dict:
-    subprocess.run(
-        [sys.executable, "-m", "gamegan", "eval", str(run), "--metrics", "heldout",
-         "--snapshot", str(snapshot)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    record = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
-    return {r["metric"]: r["value"] for r in record["results"]}
 
 
 def main() -> None:
@@ -49,7 +38,8 @@ def main() -> None:
         rows = []
         for iteration, path in numbered_files(run, "snapshot"):
             score = texture_validation_swd(load_generator(path).G, images, cfg.train.seed)
-            m = heldout(run, path)
+            record = heldout_eval(run, path, quiet=True)
+            m = {r["metric"]: r["value"] for r in record["results"]}
             rows.append((iteration, score, m["heldout/swd/avg"], m["heldout/swd/bandpass"]))
             print(f"{run.name} {iteration}: validation {score:.1f}, held-out "
                   f"{rows[-1][2]:.0f} / {rows[-1][3]:.0f}", flush=True)  # fmt: skip

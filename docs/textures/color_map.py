@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import torch
+from heldout_table import heldout_eval  # beside this script
 
 from gamegan.build import resolve
 from gamegan.data.run_data import load_run_data
@@ -60,12 +58,8 @@ def with_color_map(run: Path, steps: int) -> Path:
 
 
 def heldout_row(run: Path, snapshot: Path) -> dict:
-    subprocess.run(
-        [sys.executable, "-m", "gamegan", "eval", str(run), "--metrics", "heldout",
-         "--snapshot", str(snapshot)],
-        check=True,
-    )  # fmt: skip
-    record = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    """The held-out rows of ``snapshot`` by metric name, without the ``heldout/`` prefix."""
+    record = heldout_eval(run, snapshot)
     return {r["metric"][len("heldout/") :]: r for r in record["results"]}
 
 

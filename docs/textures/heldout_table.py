@@ -34,8 +34,8 @@ PICTURES = ROOT / "docs" / "images" / "textures"
 PHOTOS = ("brick", "grass", "gravel", "ihc", "hubble")
 
 
-def gamegan(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "gamegan", *args], check=True)
+def gamegan(*args: str, quiet: bool = False) -> None:
+    subprocess.run([sys.executable, "-m", "gamegan", *args], check=True, capture_output=quiet)
 
 
 def finished(run: Path) -> bool:
@@ -67,6 +67,14 @@ def train(
 def last_eval(run: Path) -> dict:
     lines = (run / "metrics.jsonl").read_text().splitlines()
     return json.loads(lines[-1])
+
+
+def heldout_eval(run: Path, snapshot: Path | None = None, quiet: bool = False) -> dict:
+    """``gamegan eval RUN --metrics heldout`` (of ``snapshot``, else the run's own), and the
+    record it appended to ``RUN/metrics.jsonl``. The other scripts here call it too."""
+    gamegan("eval", str(run), "--metrics", "heldout",
+            *(("--snapshot", str(snapshot)) if snapshot else ()), quiet=quiet)  # fmt: skip
+    return last_eval(run)
 
 
 def row(photo: str, run: Path) -> str:
@@ -107,8 +115,7 @@ def main() -> None:
         seconds = train(photo, run, args.threads, args.iterations, args.overrides)
         if seconds is not None:
             print(f"{photo}: trained in {seconds / 60:.1f} min", flush=True)
-        gamegan("eval", str(run), "--metrics", "heldout")
-        picture = run / last_eval(run)["picture"]  # the evaluated snapshot's
+        picture = run / heldout_eval(run)["picture"]  # the evaluated snapshot's
         PICTURES.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(picture, PICTURES / f"heldout-{photo}{args.picture_suffix}.png")
         rows.append(row(photo, run))

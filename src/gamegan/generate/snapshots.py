@@ -179,10 +179,10 @@ def run_snapshot(run_dir: str | Path) -> Path:
     model = (read_config_json(run_dir).get("model") or {}).get("name")
     if model is None:
         return newest
-    others = []
     best = run_dir / BEST_SNAPSHOT
     if best.is_file() and read_metadata(best).get("model") == model:
         return best
+    others = []
     for _, path in reversed(numbered_files(run_dir, "snapshot")):
         found = read_metadata(path).get("model")
         if found == model:

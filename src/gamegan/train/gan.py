@@ -107,13 +107,11 @@ def fit_color_maps(
         pick = torch.randperm(len(x), generator=generator, device=generator.device)
         return x[pick[:COLOR_FIT_PIXELS].to(x.device)].cpu()
 
-    for m in maps:
-        m.steps, steps = 0, m.steps  # the raw output, before the map
+    for m in maps:  # unfitted, a map is the identity: G's outputs are the raw ones
         made = []
         for _ in range(COLOR_FIT_BATCHES):
             z, conditions = sample_inputs()
             made.append(G(z, **conditions))
-        m.steps = steps
         n = min(len(images), 4 * COLOR_FIT_PIXELS // images[0].numel() + 1)
         pick = torch.randperm(len(images), generator=generator, device=generator.device)[:n]
         real = to_model_range(images[pick.to(images.device)])
@@ -440,7 +438,6 @@ class GANTrainer:
         if self._inference is not None and self._inference[0] == self.iteration:
             return self._inference[1]
         g = make_generator(self.cfg.train.seed * 7919 + self.iteration, self.device)
-        G = self.G if self.G_ema is None else self.G_ema
 
         def sample_inputs() -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
             z = self.G.sample_training_z(self.local_batch, g, self.device)
@@ -450,6 +447,7 @@ class GANTrainer:
             pick = torch.randint(n, (self.local_batch,), generator=g, device=g.device)
             return z, self._conditions(pick)
 
+        G = self.G
         if self.G_ema is not None:
             G = standing_statistics(self.G_ema, sample_inputs, STANDING_BATCHES, self.device)
         G = fit_color_maps(G, sample_inputs, self.images, g)
