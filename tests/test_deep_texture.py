@@ -148,6 +148,26 @@ def test_fine_head_adds_many_small_patch_logits():
         Config(**{**TINY, "d_fine_head": 2})
 
 
+def test_convs_per_scale_widen_each_logits_view_and_keep_its_size():
+    """``d_convs_per_scale``: 3x3 layers after every stride-2 one; the logit map keeps its
+    size, and each logit sees further (a poke reaches logits a plain critic's do not)."""
+    x = torch.randn(1, 1, 32, 48)
+    poked = x.clone()
+    poked[..., :2, :2] += 3.0
+    reach = {}
+    for k in (0, 1):
+        torch.manual_seed(0)
+        D = Discriminator(Config(**{**TINY, "d_blocks": 0, "d_convs_per_scale": k}))
+        convs = [m for m in D.modules() if isinstance(m, torch.nn.Conv2d)]
+        assert len(convs) == 2 + 2 * k + 1  # stride-2 layers, 3x3 ones, the logit layer
+        with torch.no_grad():
+            reach[k] = int(((D(x) - D(poked))[0] != 0).sum())
+        assert D(x).shape == (1, 8, 12)
+    assert reach[1] > reach[0]
+    with pytest.raises(ConfigError, match="d_convs_per_scale"):
+        Config(**{**TINY, "d_convs_per_scale": -1})
+
+
 def test_standardize_uses_the_training_images_statistics():
     from gamegan.nn.layers import Standardize
 
@@ -346,7 +366,8 @@ def test_trained_textures_wrap_exactly_at_any_size(stripes_run, width, height):
 def test_resume_is_bit_exact_with_training_windows(tmp_path):
     """The window positions come from the global RNG, which the state saves; a critic that
     standardises its input measures the training crops once, and the state carries that; the
-    spectrum term is refitted from the same crops on resume; the colour map of each snapshot
+    spectrum and patch terms are refitted from the same crops on resume (the patch term's
+    draws come from the global RNG); the colour map of each snapshot
     is fitted, and the validation score measured, from streams of their own, and the best score
     so far is in the state, so snapshots and the best one are identical too."""
     from PIL import Image
@@ -363,6 +384,7 @@ def test_resume_is_bit_exact_with_training_windows(tmp_path):
             iterations,
             "model.d_standardize=True",
             "train.spectrum_weight=1.0",
+            "train.patch_weight=1.0",
             "model.color_steps=2",
             "train.val_every=2",
             checkpoint_every=3,

@@ -112,6 +112,9 @@ class TrainConfig:
     # ... at periods of at least this many pixels only (0 = every frequency): arrangement,
     # leaving the fine grain to the discriminator
     spectrum_min_period: float = 0.0
+    # texture GANs: G also matches the crops' multi-scale 7x7 patch distribution (sliced
+    # Wasserstein distance on a Laplacian pyramid, gamegan.gan.patch_match); 0 = off
+    patch_weight: float = 0.0
     # the objective's penalty (R1, gradient penalty) on every this many D steps only, scaled up
     # as many times (StyleGAN2's lazy regularisation): a quarter less work per step at 16
     penalty_every: int = 1
@@ -298,6 +301,7 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check(t.keep_states >= 1, "train.keep_states must be at least 1")
     _check(0.0 <= t.ema_decay < 1.0, "train.ema_decay must be in [0, 1)")
     _check(t.spectrum_weight >= 0.0, "train.spectrum_weight must be >= 0")
+    _check(t.patch_weight >= 0.0, "train.patch_weight must be >= 0")
     _check(
         t.spectrum_min_period == 0 or t.spectrum_min_period >= 2,
         "train.spectrum_min_period must be 0 (every frequency) or at least 2 pixels",

@@ -27,7 +27,7 @@ _CHUNK = 256  # images per pyramid batch: bounds memory for 512x512 sets
 
 def _blur(x: torch.Tensor) -> torch.Tensor:
     c = x.shape[1]
-    k = torch.tensor(_TAPS, dtype=x.dtype) / 16
+    k = torch.tensor(_TAPS, dtype=x.dtype, device=x.device) / 16
     x = F.pad(x, (2, 2, 2, 2), mode="reflect")  # scipy's "mirror", as ProGAN
     x = F.conv2d(x, k.view(1, 1, 1, 5).expand(c, 1, 1, 5), groups=c)
     return F.conv2d(x, k.view(1, 1, 5, 1).expand(c, 1, 5, 1), groups=c)

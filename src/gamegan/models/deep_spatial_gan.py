@@ -66,6 +66,9 @@ class Config:
     color_steps: int = 0
     d_channels: tuple[int, ...] = (32, 64, 128, 256)  # stride-2 convolutions
     d_blocks: int = 2  # 3x3 convolutions at D's coarsest scale, widening its view
+    # 3x3 convolutions after each of D's stride-2 layers: depth at every scale, where the
+    # shapes of stones and blades are judged (StyleGAN's critic has two per scale)
+    d_convs_per_scale: int = 0
     d_fine_head: int = 0  # also judge small patches after this many of D's stride-2 layers
     d_standardize: bool = False  # D sees pixels standardised by the photo's channel statistics
     # D sees the image and its slopes (differences right and below), each standardised: for
@@ -82,6 +85,7 @@ class Config:
         check_int("trunk_channels", self.trunk_channels)
         check_int("n_blocks", self.n_blocks, 0)
         check_int("d_blocks", self.d_blocks, 0)
+        check_int("d_convs_per_scale", self.d_convs_per_scale, 0)
         check_int("color_steps", self.color_steps, 0)
         check_int("d_fine_head", self.d_fine_head, 0)
         if self.d_fine_head >= len(self.d_channels):
@@ -335,12 +339,12 @@ class Discriminator(nn.Module):
         fine: list[nn.Module] = []
         layers: list[nn.Module] = []
         for i, out_channels in enumerate(cfg.d_channels):
-            (fine if i < cfg.d_fine_head else layers).extend(
-                [
-                    nn.Conv2d(width, out_channels, 4, stride=2, padding=1),
-                    nn.LeakyReLU(cfg.leaky_slope),
-                ]
-            )
+            scale = [nn.Conv2d(width, out_channels, 4, stride=2, padding=1)]
+            scale.append(nn.LeakyReLU(cfg.leaky_slope))
+            for _ in range(cfg.d_convs_per_scale):
+                scale.append(nn.Conv2d(out_channels, out_channels, 3, padding=1))
+                scale.append(nn.LeakyReLU(cfg.leaky_slope))
+            (fine if i < cfg.d_fine_head else layers).extend(scale)
             width = out_channels
             if i + 1 == cfg.d_fine_head:
                 self.fine_head = nn.Conv2d(width, 1, 3, padding=1)

@@ -16,6 +16,7 @@ from torch import nn
 from gamegan.build import Resolved
 from gamegan.data.images import to_model_range
 from gamegan.data.samplers import EpochSampler
+from gamegan.gan.patch_match import PatchMatch
 from gamegan.gan.spectrum import SpectrumMatch
 from gamegan.io.checkpoint import (
     load_module,
@@ -264,6 +265,10 @@ class GANTrainer:
         if t.spectrum_weight > 0:
             self.spectrum = SpectrumMatch(min_period=t.spectrum_min_period).to(device)
             self.spectrum.fit(self.images)
+        self.patches = None  # the generator's patch-distribution term (train.patch_weight)
+        if t.patch_weight > 0:
+            self.patches = PatchMatch().to(device)
+            self.patches.fit(self.images)
         self.sampler = EpochSampler(len(images), t.seed)
         self.z_generator = make_generator(t.seed * 1000 + dist_info.rank + 7, device)
         self.fixed_z = self.G.sample_z(
@@ -395,6 +400,10 @@ class GANTrainer:
             spectrum_loss = self.spectrum(x_fake)  # in float32, outside autocast
             g_total = g_total + self.cfg.train.spectrum_weight * spectrum_loss
             stats["Loss/G/spectrum"] = spectrum_loss.detach()
+        if self.patches is not None:
+            patch_loss = self.patches(x_fake)  # in float32, outside autocast
+            g_total = g_total + self.cfg.train.patch_weight * patch_loss
+            stats["Loss/G/patches"] = patch_loss.detach()
         self.opt_G.zero_grad(set_to_none=True)
         g_total.backward()
         self.opt_G.step()
