@@ -69,6 +69,9 @@ class Config:
     # 3x3 convolutions after each of D's stride-2 layers: depth at every scale, where the
     # shapes of stones and blades are judged (StyleGAN's critic has two per scale)
     d_convs_per_scale: int = 0
+    # a fixed [1, 2, 1] blur before each of D's stride-2 layers (StyleGAN2's critic): without
+    # it the strided sampling aliases, and grain D cannot resolve passes for real
+    d_blur: bool = False
     d_fine_head: int = 0  # also judge small patches after this many of D's stride-2 layers
     d_standardize: bool = False  # D sees pixels standardised by the photo's channel statistics
     # D sees the image and its slopes (differences right and below), each standardised: for
@@ -94,7 +97,7 @@ class Config:
                 f"of model.d_channels, got {self.d_fine_head}"
             )
         check_int("context", self.context)
-        for name in ("use_noise", "d_standardize", "d_slopes"):
+        for name in ("use_noise", "d_standardize", "d_slopes", "d_blur"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(
                     f"model.{name} must be True or False, got {getattr(self, name)!r}"
@@ -144,12 +147,12 @@ class ResidualBlock(nn.Module):
         return F.relu(x + self.body(x))
 
 
-def _binomial_smoothing(channels: int) -> nn.Conv2d:
+def _binomial_smoothing(channels: int, padding_mode: str = "circular") -> nn.Conv2d:
     """A fixed depthwise [1, 2, 1] x [1, 2, 1] / 16 filter: after a nearest x2 it makes exact
     bilinear upsampling. A Conv2d, so it pads circularly, or with zeros inside training
     windows, exactly as the learned convolutions do; its weights are not trained."""
     smooth = nn.Conv2d(
-        channels, channels, 3, padding=1, groups=channels, bias=False, padding_mode="circular"
+        channels, channels, 3, padding=1, groups=channels, bias=False, padding_mode=padding_mode
     )
     taps = torch.tensor([1.0, 2.0, 1.0])
     with torch.no_grad():
@@ -339,7 +342,8 @@ class Discriminator(nn.Module):
         fine: list[nn.Module] = []
         layers: list[nn.Module] = []
         for i, out_channels in enumerate(cfg.d_channels):
-            scale = [nn.Conv2d(width, out_channels, 4, stride=2, padding=1)]
+            scale = [_binomial_smoothing(width, "replicate")] if cfg.d_blur else []
+            scale.append(nn.Conv2d(width, out_channels, 4, stride=2, padding=1))
             scale.append(nn.LeakyReLU(cfg.leaky_slope))
             for _ in range(cfg.d_convs_per_scale):
                 scale.append(nn.Conv2d(out_channels, out_channels, 3, padding=1))
