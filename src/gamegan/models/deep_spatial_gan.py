@@ -148,9 +148,12 @@ class ResidualBlock(nn.Module):
 
 
 def _binomial_smoothing(channels: int, padding_mode: str = "circular") -> nn.Conv2d:
-    """A fixed depthwise [1, 2, 1] x [1, 2, 1] / 16 filter: after a nearest x2 it makes exact
-    bilinear upsampling. A Conv2d, so it pads circularly, or with zeros inside training
-    windows, exactly as the learned convolutions do; its weights are not trained."""
+    """A fixed depthwise [1, 2, 1] x [1, 2, 1] / 16 filter; its weights are not trained.
+
+    In the generator, after a nearest x2, it makes exact bilinear upsampling; as a Conv2d it
+    pads circularly, or with zeros inside training windows, exactly as the learned
+    convolutions do. In the critic (``d_blur``, replicated edges) it low-passes before each
+    stride-2 layer."""
     smooth = nn.Conv2d(
         channels, channels, 3, padding=1, groups=channels, bias=False, padding_mode=padding_mode
     )

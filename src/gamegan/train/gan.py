@@ -8,6 +8,7 @@ every difference between GAN variants; this file names none of them.
 from __future__ import annotations
 
 import copy
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -261,14 +262,18 @@ class GANTrainer:
         for module in self.D.modules():  # a critic that standardises its input: the data's stats
             if isinstance(module, Standardize):
                 module.fit(self.images)
-        self.spectrum = None  # the generator's spectrum term (train.spectrum_weight)
-        if t.spectrum_weight > 0:
-            self.spectrum = SpectrumMatch(min_period=t.spectrum_min_period).to(device)
-            self.spectrum.fit(self.images)
-        self.patches = None  # the generator's patch-distribution term (train.patch_weight)
-        if t.patch_weight > 0:
-            self.patches = PatchMatch().to(device)
-            self.patches.fit(self.images)
+        # The generator's terms that match statistics of the training crops, by stats name:
+        # (weight, term), each fitted once on the crops (train.spectrum_weight, patch_weight).
+        self.matching: dict[str, tuple[float, nn.Module]] = {}
+        spectrum = partial(SpectrumMatch, min_period=t.spectrum_min_period)
+        for name, weight, make in (
+            ("spectrum", t.spectrum_weight, spectrum),
+            ("patches", t.patch_weight, PatchMatch),
+        ):
+            if weight > 0:
+                term = make().to(device)
+                term.fit(self.images)
+                self.matching[name] = (weight, term)
         self.sampler = EpochSampler(len(images), t.seed)
         self.z_generator = make_generator(t.seed * 1000 + dist_info.rank + 7, device)
         self.fixed_z = self.G.sample_z(
@@ -396,14 +401,10 @@ class GANTrainer:
         g_total = sum(g_terms.values(), g_loss)
         for name, value in g_terms.items():
             stats[f"Loss/G/{name}"] = value.detach().float()
-        if self.spectrum is not None:
-            spectrum_loss = self.spectrum(x_fake)  # in float32, outside autocast
-            g_total = g_total + self.cfg.train.spectrum_weight * spectrum_loss
-            stats["Loss/G/spectrum"] = spectrum_loss.detach()
-        if self.patches is not None:
-            patch_loss = self.patches(x_fake)  # in float32, outside autocast
-            g_total = g_total + self.cfg.train.patch_weight * patch_loss
-            stats["Loss/G/patches"] = patch_loss.detach()
+        for name, (weight, term) in self.matching.items():
+            loss = term(x_fake)  # in float32, outside autocast
+            g_total = g_total + weight * loss
+            stats[f"Loss/G/{name}"] = loss.detach()
         self.opt_G.zero_grad(set_to_none=True)
         g_total.backward()
         self.opt_G.step()
