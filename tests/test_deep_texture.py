@@ -119,7 +119,7 @@ def test_bilinear_upsampling_is_exact_and_fixed():
     and the filter is not trained."""
     from gamegan.models.deep_spatial_gan import UpStage
 
-    stage = UpStage(3, 4, 0.9, use_noise=False, bilinear=True)
+    stage = UpStage(3, 4, Config(**{**TINY, "use_noise": False, "upsample": "bilinear"}))
     x = torch.randn(1, 3, 8, 10)
     nearest = torch.nn.functional.interpolate(x, scale_factor=2.0, mode="nearest")
     bilinear = torch.nn.functional.interpolate(x, scale_factor=2.0, mode="bilinear")
@@ -228,12 +228,56 @@ def test_config_errors_name_the_key():
         Config(**{**TINY, "use_noise": "yes"})
     with pytest.raises(ConfigError, match="model.n_periodic"):
         Config(**{**TINY, "z_global": 0})
+    with pytest.raises(ConfigError, match="model.g_norm"):
+        Config(**{**TINY, "g_norm": "instance"})
 
 
-@pytest.mark.parametrize("upsample", ["nearest", "bilinear"])
-def test_training_renders_a_window_of_a_larger_field_exactly(upsample):
+def test_pixel_norm_gives_unit_rms_features_then_its_affine():
+    from gamegan.nn.layers import PixelNorm
+
+    norm = PixelNorm(4)
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 4, 5, 6, generator=g) * (0.1 + 10 * torch.rand(2, 1, 5, 6, generator=g))
+    y = norm(x)
+    assert torch.allclose(y.square().mean(1), torch.ones(2, 5, 6), atol=1e-4)
+    assert torch.allclose(y * x.norm(dim=1, keepdim=True) / 2, x, atol=1e-4)  # same direction
+    with torch.no_grad():
+        norm.weight.fill_(3.0)
+        norm.bias.fill_(-1.0)
+    assert torch.allclose(norm(x), 3 * y - 1, atol=1e-4)
+
+
+def test_pixel_norm_generator_is_the_same_in_training_and_per_sample():
+    """BatchNorm renders a latent from the batch's statistics in training and from running
+    ones in inference (on the Hubble photo, a dense blob field in inference where training
+    drew sparse specks from the same latent); with g_norm="pixel" a field renders the same in
+    both modes and whatever else is in the batch."""
+    for norm in ("batch", "pixel"):
+        torch.manual_seed(0)
+        G = Generator(Config(**{**TINY, "g_norm": norm}))
+        with torch.no_grad():
+            for stage in G.net.stages:
+                stage.noise_weight.fill_(0.3)
+            z = G.sample_z(3, torch.Generator().manual_seed(1), "cpu", height=32, width=32)
+            G.train()
+            together = G.net(G.features(z))
+            alone = G.net(G.features(z[:1]))
+            G.eval()
+            inference = G(z)
+        same = torch.allclose(together, inference, atol=1e-5) and torch.allclose(
+            together[:1], alone, atol=1e-5
+        )
+        assert same == (norm == "pixel")
+        has_batch_norm = any(isinstance(m, torch.nn.BatchNorm2d) for m in G.modules())
+        assert has_batch_norm == (norm == "batch")
+
+
+@pytest.mark.parametrize(
+    "upsample,g_norm", [("nearest", "batch"), ("bilinear", "batch"), ("nearest", "pixel")]
+)
+def test_training_renders_a_window_of_a_larger_field_exactly(upsample, g_norm):
     """In training the trunk sees context x the crop; the crop is a window of that texture."""
-    cfg = Config(**{**TINY, "upsample": upsample})
+    cfg = Config(**{**TINY, "upsample": upsample, "g_norm": g_norm})
     G = Generator(cfg).eval()
     with torch.no_grad():
         for stage in G.net.stages:

@@ -172,11 +172,12 @@ def test_texture_matches_torch_on_non_square_fields(tex_snapshot, tex):
         assert np.abs(got - want).max() < TIGHT
 
 
-def test_deep_texture_model_exports_with_its_noise_inputs(tmp_path):
+@pytest.mark.parametrize("g_norm", ["batch", "pixel"])
+def test_deep_texture_model_exports_with_its_noise_inputs(tmp_path, g_norm):
     """deep_spatial_gan: residual trunk, pixel-shuffled noise channels, circular padding."""
     params = dict(
         channels=3, z_local=3, z_global=3, n_periodic=2, trunk_channels=8, n_blocks=1,
-        g_channels=(8, 8), d_channels=(8, 8), resolution=16,
+        g_channels=(8, 8), d_channels=(8, 8), resolution=16, g_norm=g_norm,
     )  # fmt: skip
     snapshot = write_snapshot(
         tmp_path / "deep.safetensors", "deep_spatial_gan", params, "texture_gan"

@@ -36,6 +36,7 @@ from gamegan.models.base import MODELS, GANSpec, check_int, check_range
 from gamegan.models.spatial_gan import PeriodicLatentGenerator, check_periodic_latent
 from gamegan.nn.color import ColorTransfer
 from gamegan.nn.layers import (
+    PixelNorm,
     SlopeChannels,
     Standardize,
     batch_norm,
@@ -78,6 +79,10 @@ class Config:
     # heightmaps, whose valleys are a small ripple on a large range (the terrain preset)
     d_slopes: bool = False
     context: int = 2  # training: the trunk sees a field this many times the crop's side
+    # the generator's normalisation: "batch" (BatchNorm: training uses each batch's
+    # statistics, inference the running ones, so a latent can render differently in each) or
+    # "pixel" (ProGAN's per-pixel normalisation: the same function in training and inference)
+    g_norm: str = "batch"
     bn_momentum: float = 0.9  # Keras convention, as everywhere in gamegan
     leaky_slope: float = 0.2
 
@@ -102,6 +107,10 @@ class Config:
                 raise ConfigError(
                     f"model.{name} must be True or False, got {getattr(self, name)!r}"
                 )
+        if self.g_norm not in G_NORMS:
+            raise ConfigError(
+                f"model.g_norm must be one of {', '.join(G_NORMS)}, got {self.g_norm!r}"
+            )
         if self.upsample not in UPSAMPLE_MODES:
             raise ConfigError(
                 f"model.upsample must be one of {', '.join(UPSAMPLE_MODES)}, got {self.upsample!r}"
@@ -124,6 +133,14 @@ class Config:
 
 
 UPSAMPLE_MODES = ("nearest", "bilinear")
+G_NORMS = ("batch", "pixel")
+
+
+def _norm(channels: int, cfg: Config) -> nn.Module:
+    """The generator's normalisation layer (``cfg.g_norm``)."""
+    if cfg.g_norm == "pixel":
+        return PixelNorm(channels)
+    return batch_norm(channels, cfg.bn_momentum)
 
 
 def _conv(c_in: int, c_out: int) -> nn.Conv2d:
@@ -131,16 +148,16 @@ def _conv(c_in: int, c_out: int) -> nn.Conv2d:
 
 
 class ResidualBlock(nn.Module):
-    """conv-BN-ReLU-conv-BN plus the input, then ReLU: two cells more of receptive field."""
+    """conv-norm-ReLU-conv-norm plus the input, then ReLU: two cells more of receptive field."""
 
-    def __init__(self, channels: int, bn_momentum: float) -> None:
+    def __init__(self, channels: int, cfg: Config) -> None:
         super().__init__()
         self.body = nn.Sequential(
             _conv(channels, channels),
-            batch_norm(channels, bn_momentum),
+            _norm(channels, cfg),
             nn.ReLU(),
             _conv(channels, channels),
-            batch_norm(channels, bn_momentum),
+            _norm(channels, cfg),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -165,24 +182,18 @@ def _binomial_smoothing(channels: int, padding_mode: str = "circular") -> nn.Con
 
 
 class UpStage(nn.Module):
-    """Nearest (or bilinear) x2, conv, BN, plus scaled per-pixel noise, ReLU."""
+    """Nearest (or bilinear) x2, conv, norm, plus scaled per-pixel noise, ReLU."""
 
-    def __init__(
-        self,
-        c_in: int,
-        c_out: int,
-        bn_momentum: float,
-        use_noise: bool,
-        noise_init: float = 0.0,
-        bilinear: bool = False,
-    ) -> None:
+    def __init__(self, c_in: int, c_out: int, cfg: Config) -> None:
         super().__init__()
-        self.smooth = _binomial_smoothing(c_in) if bilinear else None
+        self.smooth = _binomial_smoothing(c_in) if cfg.upsample == "bilinear" else None
         self.conv = _conv(c_in, c_out)
-        self.norm = batch_norm(c_out, bn_momentum)
+        self.norm = _norm(c_out, cfg)
         # Zero by default: the stage begins as a plain one and learns how much grain to add.
         self.noise_weight = (
-            nn.Parameter(torch.full((1, c_out, 1, 1), float(noise_init))) if use_noise else None
+            nn.Parameter(torch.full((1, c_out, 1, 1), float(cfg.noise_init)))
+            if cfg.use_noise
+            else None
         )
 
     def forward(self, x: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
@@ -205,15 +216,14 @@ class TextureNet(nn.Module):
         head = in_channels - cfg.noise_channels
         self.stem = nn.Sequential(
             _conv(head, cfg.trunk_channels),
-            batch_norm(cfg.trunk_channels, cfg.bn_momentum),
+            _norm(cfg.trunk_channels, cfg),
             nn.ReLU(),
-            *(ResidualBlock(cfg.trunk_channels, cfg.bn_momentum) for _ in range(cfg.n_blocks)),
+            *(ResidualBlock(cfg.trunk_channels, cfg) for _ in range(cfg.n_blocks)),
         )
         widths = (cfg.trunk_channels, *cfg.g_channels)
         bilinear = cfg.upsample == "bilinear"
         self.stages = nn.ModuleList(
-            UpStage(c_in, c_out, cfg.bn_momentum, cfg.use_noise, cfg.noise_init, bilinear)
-            for c_in, c_out in zip(widths[:-1], widths[1:], strict=True)
+            UpStage(c_in, c_out, cfg) for c_in, c_out in zip(widths[:-1], widths[1:], strict=True)
         )
         self.to_image = nn.Sequential(_conv(widths[-1], cfg.channels), nn.Tanh())
         # Fitted after training (the trainer's snapshots); training itself passes through it.

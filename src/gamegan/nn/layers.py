@@ -191,6 +191,26 @@ def batch_norm(
 # convolutions
 
 
+class PixelNorm(nn.Module):
+    """Each pixel's feature vector scaled to unit RMS over channels, then a per-channel affine.
+
+    ProGAN's pixelwise feature normalisation (Karras et al. 2018, arXiv:1710.10196), with
+    BatchNorm's learned scale and shift. Unlike BatchNorm it uses no batch or running
+    statistics, so a generator computes the same function in training and in inference, and
+    a pixel depends on its neighbourhood only: windows and tiles stay exact.
+    """
+
+    def __init__(self, channels: int, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(1, channels, 1, 1))
+        self.bias = nn.Parameter(torch.zeros(1, channels, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = torch.rsqrt(x.float().square().mean(1, keepdim=True) + self.eps)
+        return x * scale.to(x.dtype) * self.weight + self.bias
+
+
 def same_padding(size: int, kernel_size: int, stride: int) -> tuple[int, int]:
     """TensorFlow's "same" padding (before, after): the odd pixel goes after (bottom/right)."""
     out = math.ceil(size / stride)
