@@ -282,9 +282,9 @@ PRESETS: dict[str, Preset] = {
             # Sparse bright objects on black: with noise inputs that start with a weight, the
             # held-out SWD fell from 390 to 132 and the log-spectrum distance from 0.132 to
             # 0.080 (docs/textures.md); on the other photos they did not help. Per-pixel
-            # normalisation in G: with BatchNorm a third of the latents rendered as dense blob
-            # fields in inference that were sparse in training, where the critic judges them
-            # (held-out SWD 231 -> 86, quilting 83); on brick and gravel it did worse.
+            # normalisation in G: with BatchNorm one latent in five rendered as a dense blob
+            # field in inference that was sparse in training, where the critic judges it
+            # (held-out SWD 231 -> 86, quilting 83); on the other photos it did worse.
             (
                 "hubble",
                 "Hubble Deep Field (colour)",
