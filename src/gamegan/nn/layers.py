@@ -188,9 +188,6 @@ def batch_norm(
     return cls(channels, eps=eps, momentum=1.0 - keras_momentum)
 
 
-# convolutions
-
-
 class PixelNorm(nn.Module):
     """Each pixel's feature vector scaled to unit RMS over channels, then a per-channel affine.
 
@@ -209,6 +206,9 @@ class PixelNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         scale = torch.rsqrt(x.float().square().mean(1, keepdim=True) + self.eps)
         return x * scale.to(x.dtype) * self.weight + self.bias
+
+
+# convolutions
 
 
 def same_padding(size: int, kernel_size: int, stride: int) -> tuple[int, int]:
