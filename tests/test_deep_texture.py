@@ -426,6 +426,18 @@ def test_trained_textures_wrap_exactly_at_any_size(stripes_run, width, height):
     assert torch.allclose(torch.roll(x, shifts=(3 * u, 5 * u), dims=(2, 3)), rolled, atol=1e-5)
 
 
+def test_untileable_textures_are_cut_from_a_larger_seamless_one(stripes_run):
+    """No zero padding at the borders (training never shows it): the texture is the middle
+    of a tileable one larger by the receptive field, in one pass or in windows."""
+    _, run = stripes_run
+    loaded = load_generator(run)
+    pad = loaded.G.margin_cells * loaded.G.upsampling
+    larger = texture(loaded, width=80 + 2 * pad, height=48 + 2 * pad, seed=2)
+    for tile_cells in (1024, 3):
+        plain = texture(loaded, width=80, height=48, seed=2, tileable=False, tile_cells=tile_cells)
+        assert np.abs(plain - larger[pad : pad + 48, pad : pad + 80]).max() < 1e-5
+
+
 def test_resume_is_bit_exact_with_training_windows(tmp_path):
     """The window positions come from the global RNG, which the state saves; a critic that
     standardises its input measures the training crops once, and the state carries that; the

@@ -250,6 +250,7 @@ def test_metadata_describes_latent_and_output(tex, tex_flat):
     assert meta["gamegan.version"] == __version__
     latent = json.loads(meta["gamegan.latent"])
     assert latent["shape"] == ["batch", 12, "h", "w"] and latent["upsampling"] == 16
+    assert latent["margin_cells"] == 2  # the shallow model's receptive field
     assert (latent["z_local"], latent["z_global"], latent["n_periodic"]) == (4, 4, 2)
     assert [c["first"] for c in latent["channels"]] == [0, 4, 8, 10]
     assert "N(0, 1)" in latent["channels"][0]["values"]

@@ -96,6 +96,18 @@ def test_tileable_texture_wraps(texture_run):
     assert edge_error(plain) > edge_error(seamless)
 
 
+def test_untileable_texture_is_the_middle_of_a_larger_tileable_one(texture_run):
+    # Zero padding at the borders, which training never shows, drew a frame; instead every
+    # pixel of a texture that need not tile sees latent cells all around it.
+    loaded = load_generator(texture_run)
+    pad = loaded.G.margin_cells * loaded.G.upsampling
+    plain = texture(loaded, width=96, height=64, seed=5, tileable=False)
+    larger = texture(loaded, width=96 + 2 * pad, height=64 + 2 * pad, seed=5)
+    assert np.abs(plain - larger[pad : pad + 64, pad : pad + 96]).max() < 1e-5
+    odd = texture(loaded, width=90, height=60, seed=5, tileable=False)
+    assert odd.shape == (60, 90, plain.shape[-1]) and np.abs(odd - plain[:60, :90]).max() < 1e-5
+
+
 @pytest.mark.parametrize("tileable", [True, False])
 def test_morph_changes_from_one_seed_to_the_other_without_a_seam(texture_run, tileable):
     from gamegan.generate.textures import morph_weights

@@ -74,7 +74,7 @@ def generate(
         True,
         "--tileable/--no-tileable",
         help="Textures, and image-to-image outputs (whose input should tile too): wrap "
-        "seamlessly at the borders.",
+        "seamlessly at the borders. --no-tileable cuts a texture from a larger seamless one.",
     ),
     heightmap: bool = typer.Option(
         False,

@@ -133,6 +133,9 @@ def _texture_layout(G: torch.nn.Module, tileable: bool | None):
         "n_periodic": p,
         "noise_channels": noise,
         "upsampling": u,
+        # latent cells that can reach a pixel: a texture that need not tile is best the
+        # middle of a tileable one this many cells larger on each side (no zero padding)
+        "margin_cells": G.margin_cells,
         "channels": channels,
         "read_at_origin": "the global and phase channels are read at cell (0, 0) only",
         "gamegan_seed": seed_recipe,
@@ -140,7 +143,9 @@ def _texture_layout(G: torch.nn.Module, tileable: bool | None):
     wraps = (
         "wraps seamlessly at its borders (circular padding; waves snapped to whole periods)"
         if tileable
-        else "does not wrap (zero padding; free wave numbers)"
+        else "does not wrap (zero padding, which can draw a frame at the borders; free wave "
+        f"numbers). A texture that need not tile is better cut from the middle of a tileable "
+        f"graph's output for a field {G.margin_cells} cells larger on each side"
     )
     output = {
         "name": "texture",

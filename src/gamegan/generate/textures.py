@@ -259,7 +259,8 @@ def texture(
         Output size in pixels. Sizes that are not a multiple of the generator's upsampling
         are made at the next multiple and resized, wrapping at the borders when tileable.
     tileable : bool
-        Make the texture wrap seamlessly at its borders.
+        Make the texture wrap seamlessly at its borders; otherwise it is cut from the middle
+        of a larger seamless texture, so its borders look like its inside.
     seed : int
         The same seed and size give the same texture.
     device : str
@@ -321,11 +322,17 @@ def texture(
         raise ConfigError(f"precision must be fp32, bf16 or auto, got {precision!r}")
     precision, _ = resolve_precision(precision, next(G.parameters()).device)
     G = _render_copy(G, precision)
-    G.set_tileable(tileable)
+    # A texture that need not tile is the middle of a larger seamless field, ``pad`` cells
+    # wider on each side (the receptive field): each pixel then sees latent cells all around
+    # it, as in training. Zero padding at the borders, which training never shows, drew a
+    # bright frame on some photos.
+    pad = 0 if tileable else G.margin_cells
+    G.set_tileable(True)
     device = next(G.parameters()).device
 
     def field(seed: int) -> torch.Tensor:
-        z = G.sample_z(1, make_generator(seed), "cpu", height=gen_h, width=gen_w)
+        size = {"height": gen_h + 2 * pad * u, "width": gen_w + 2 * pad * u}
+        z = G.sample_z(1, make_generator(seed), "cpu", **size)
         return truncate(G, z, truncation).to(device)
 
     z = field(seed)
@@ -333,6 +340,7 @@ def texture(
         features = None
         if morph_to is not None:
             weights = morph_weights(gen_w // u, tileable)
+            weights = torch.cat([weights[:1].repeat(pad), weights, weights[-1:].repeat(pad)])
             features = morph_features(G, G.features(z), G.features(field(morph_to)), weights)
         x = _synthesize(
             G,
@@ -341,6 +349,7 @@ def texture(
             progress=f"seed {seed}" if progress else None,
             features=features,
         )
+    x = x[..., pad * u : pad * u + gen_h, pad * u : pad * u + gen_w]
     image = ((x[0].float().permute(1, 2, 0).cpu().numpy() + 1.0) / 2.0).clip(0.0, 1.0)
     if (gen_h, gen_w) != (height, width):
         image = _periodic_resize(image, height, width) if tileable else image[:height, :width]
