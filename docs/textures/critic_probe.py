@@ -16,15 +16,13 @@ holds it at chance.
 from __future__ import annotations
 
 import argparse
-import json
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file
+from norm_gap import live_generator  # this folder's script
 
 from gamegan.data.textures import load_texture_crops, texture_source
 from gamegan.gan.r1 import R1
-from gamegan.models.deep_spatial_gan import Config, Discriminator, Generator
+from gamegan.models.deep_spatial_gan import Discriminator
 
 
 def main() -> None:
@@ -34,12 +32,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch", type=int, default=8)
     args = parser.parse_args()
-    with safe_open(args.state, "pt") as f:
-        config = json.loads(f.metadata()["config"])
-    cfg = Config(**config["model"]["params"])
-    G = Generator(cfg)
-    tensors = load_file(args.state)
-    G.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("G.")})
+    G, config = live_generator(args.state)
+    cfg = G.cfg
     G.train().requires_grad_(False)  # what the critic judges in a training step
     data = config["data"]
     crops = load_texture_crops(

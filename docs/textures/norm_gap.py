@@ -24,18 +24,25 @@ from gamegan.data.textures import load_texture_crops, texture_source
 from gamegan.models.deep_spatial_gan import Config, Generator
 
 
+def live_generator(state: str) -> tuple[Generator, dict]:
+    """The generator of a training state as training left it (not the weight average that
+    snapshots hold), and the run's config."""
+    with safe_open(state, "pt") as f:
+        config = json.loads(f.metadata()["config"])
+    G = Generator(Config(**config["model"]["params"]))
+    tensors = load_file(state)
+    G.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("G.")})
+    return G, config
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("state")
     parser.add_argument("--fields", type=int, default=16)
     parser.add_argument("--batch", type=int, default=8)
     args = parser.parse_args()
-    with safe_open(args.state, "pt") as f:
-        config = json.loads(f.metadata()["config"])
-    cfg = Config(**config["model"]["params"])
-    G = Generator(cfg)
-    tensors = load_file(args.state)
-    G.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("G.")})
+    G, config = live_generator(args.state)
+    cfg = G.cfg
     torch.manual_seed(0)
     batches = -(-args.fields // args.batch)
     z = torch.cat([G.sample_training_z(args.batch) for _ in range(batches)])[: args.fields]
