@@ -144,7 +144,7 @@ def _texture_layout(G: torch.nn.Module, tileable: bool | None):
         "wraps seamlessly at its borders (circular padding; waves snapped to whole periods)"
         if tileable
         else "does not wrap (zero padding, which can draw a frame at the borders; free wave "
-        f"numbers). A texture that need not tile is better cut from the middle of a tileable "
+        "numbers). A texture that need not tile is better cut from the middle of a tileable "
         f"graph's output for a field {G.margin_cells} cells larger on each side"
     )
     output = {
