@@ -558,3 +558,19 @@ def test_standing_statistics_belong_to_the_averaged_weights():
         features = G[0](torch.cat(batches))
     assert torch.allclose(fixed[1].running_mean, features.mean(0), atol=1e-6)
     assert not fixed.training and fixed[1].momentum == G[1].momentum
+
+
+def test_untileable_textures_render_little_of_their_border(stripes_run):
+    """The border cells feed the trunk (cheap, on the latent grid) but are not rendered: the
+    rendering stages see the texture's cells and their one-cell reach, not the whole field."""
+    _, run = stripes_run
+    loaded = load_generator(run)
+    G, u = loaded.G, loaded.G.upsampling
+    seen, original = [], G.net.render_field
+    G.net.render_field = lambda x: seen.append(tuple(x.shape[-2:])) or original(x)
+    try:
+        texture(loaded, width=5 * u, height=3 * u, seed=2, tileable=False)
+    finally:
+        del G.net.render_field
+    reach = G.net.render_margin_cells
+    assert seen == [(3 + 2 * reach, 5 + 2 * reach)]

@@ -74,6 +74,7 @@ def _synthesize(
     tile_cells: int,
     progress: str | None = None,
     features: torch.Tensor | None = None,
+    crop: int = 0,
 ) -> torch.Tensor:
     """Run the texture generator on a latent field, in overlapping windows when it is large.
 
@@ -81,7 +82,8 @@ def _synthesize(
     result equals a single pass (up to float rounding) while memory stays bounded. With
     ``progress`` (the bar's label), a tqdm bar on stderr counts the windows when there are at
     least ``MIN_PROGRESS_WINDOWS`` of them. ``features``, when given, replaces ``G.features(z)``
-    (a morph's blended field).
+    (a morph's blended field). ``crop`` cells on each side only feed the rest: the output is
+    the field's middle, and no window renders more of the border than the middle's margin.
     """
     if features is None:
         features = G.features(z)  # [1, F, rows, cols]: sinusoids at their true positions
@@ -90,9 +92,9 @@ def _synthesize(
     weight = next(G.net.parameters())
     features = features.to(weight.dtype).contiguous(memory_format=memory_format_of(weight))
     rows, cols = features.shape[-2:]
-    if rows <= tile_cells and cols <= tile_cells:
+    if rows <= tile_cells and cols <= tile_cells and not crop:
         return G.net(features)
-    n_windows = -(-rows // tile_cells) * -(-cols // tile_cells)
+    n_windows = -(-(rows - 2 * crop) // tile_cells) * -(-(cols - 2 * crop) // tile_cells)
     bar = None
     if progress is not None and n_windows >= MIN_PROGRESS_WINDOWS:
         import sys
@@ -104,13 +106,13 @@ def _synthesize(
             total=n_windows, desc=progress, unit="window", dynamic_ncols=True, file=sys.stderr
         )
     try:
-        return _synthesize_windows(G, features, tile_cells, bar)
+        return _synthesize_windows(G, features, tile_cells, bar, crop)
     finally:
         if bar is not None:
             bar.close()
 
 
-def _synthesize_windows(G, features, tile_cells, bar) -> torch.Tensor:
+def _synthesize_windows(G, features, tile_cells, bar, crop=0) -> torch.Tensor:
     """The windowed passes of :func:`_synthesize`; ``bar`` (or None) counts the windows."""
     rows, cols = features.shape[-2:]
     u, margin = G.upsampling, G.margin_cells  # margin: cells that can reach a pixel
@@ -122,11 +124,11 @@ def _synthesize_windows(G, features, tile_cells, bar) -> torch.Tensor:
         features, margin = net.trunk(features), net.render_margin_cells
         net = net.render_field
     out, layout = None, memory_format_of(features)
-    for r0 in range(0, rows, tile_cells):
-        r1 = min(r0 + tile_cells, rows)
+    for r0 in range(crop, rows - crop, tile_cells):
+        r1 = min(r0 + tile_cells, rows - crop)
         ri, roff = _wrap_or_clamp(r0, r1, rows, G.tileable, margin)
-        for c0 in range(0, cols, tile_cells):
-            c1 = min(c0 + tile_cells, cols)
+        for c0 in range(crop, cols - crop, tile_cells):
+            c1 = min(c0 + tile_cells, cols - crop)
             ci, coff = _wrap_or_clamp(c0, c1, cols, G.tileable, margin)
             window = features[:, :, ri][:, :, :, ci].contiguous(memory_format=layout)
             if G.tileable:
@@ -137,9 +139,11 @@ def _synthesize_windows(G, features, tile_cells, bar) -> torch.Tensor:
             else:
                 piece = net(window)
             if out is None:
-                out = piece.new_empty(piece.shape[0], piece.shape[1], rows * u, cols * u)
+                height, width = (rows - 2 * crop) * u, (cols - 2 * crop) * u
+                out = piece.new_empty(piece.shape[0], piece.shape[1], height, width)
             top, left = roff * u, coff * u
-            out[:, :, r0 * u : r1 * u, c0 * u : c1 * u] = piece[
+            r, c = r0 - crop, c0 - crop
+            out[:, :, r * u : (r + r1 - r0) * u, c * u : (c + c1 - c0) * u] = piece[
                 :, :, top : top + (r1 - r0) * u, left : left + (c1 - c0) * u
             ]
             if bar is not None:
@@ -348,8 +352,8 @@ def texture(
             tile_cells,
             progress=f"seed {seed}" if progress else None,
             features=features,
+            crop=pad,
         )
-    x = x[..., pad * u : pad * u + gen_h, pad * u : pad * u + gen_w]
     image = ((x[0].float().permute(1, 2, 0).cpu().numpy() + 1.0) / 2.0).clip(0.0, 1.0)
     if (gen_h, gen_w) != (height, width):
         image = _periodic_resize(image, height, width) if tileable else image[:height, :width]
