@@ -132,6 +132,31 @@ def test_bilinear_upsampling_is_exact_and_fixed():
         Config(**{**TINY, "upsample": "bicubic"})
 
 
+def test_coarse_critics_judge_halved_images_and_weigh_like_the_first():
+    cfg = Config(**{**TINY, "d_scales": 2})
+    D = Discriminator(cfg)
+    x = torch.randn(1, 1, 32, 48)
+    logits = D(x)
+    assert logits.shape == (1, 2 * 8 * 12)  # the halved image's 4x6 map repeated onto 8x12
+    coarse = logits[0, 8 * 12 :].view(8, 12)
+    assert torch.equal(coarse[0::2, 0::2], coarse[1::2, 1::2])  # each logit covers 2x2
+    assert not torch.equal(coarse[0::2, 0::2], coarse[0::2, 2::2])
+    # its own weights: changing the coarse critic moves only its half of the logits
+    with torch.no_grad():
+        before = D(x)
+        D.coarse[0][-1].bias += 1.0
+        moved = D(x) - before
+    assert torch.all(moved[0, : 8 * 12] == 0) and torch.allclose(moved[0, 8 * 12 :], torch.ones(96))
+    # the coarse critic sees further: a poke in one corner reaches logits the first one's miss
+    poked = x.clone()
+    poked[..., :2, :2] += 3.0
+    with torch.no_grad():
+        change = (D(poked) - D(x))[0].view(2, 8, 12).abs()
+    assert change[1].gt(0).sum() > change[0].gt(0).sum()
+    with pytest.raises(ConfigError, match="model.d_scales"):
+        Config(**{**TINY, "d_scales": 0})
+
+
 def test_fine_head_adds_many_small_patch_logits():
     cfg = Config(**{**TINY, "d_fine_head": 1})
     D = Discriminator(cfg)

@@ -74,6 +74,9 @@ class Config:
     # it the strided sampling aliases, and grain D cannot resolve passes for real
     d_blur: bool = False
     d_fine_head: int = 0  # also judge small patches after this many of D's stride-2 layers
+    # critics at this many scales: the image, then it halved, halved again, ... each with its
+    # own weights (pix2pixHD); a halved image's critic sees twice the area for the same cost/4
+    d_scales: int = 1
     d_standardize: bool = False  # D sees pixels standardised by the photo's channel statistics
     # D sees the image and its slopes (differences right and below), each standardised: for
     # heightmaps, whose valleys are a small ripple on a large range (the terrain preset)
@@ -96,6 +99,7 @@ class Config:
         check_int("d_convs_per_scale", self.d_convs_per_scale, 0)
         check_int("color_steps", self.color_steps, 0)
         check_int("d_fine_head", self.d_fine_head, 0)
+        check_int("d_scales", self.d_scales)
         if self.d_fine_head >= len(self.d_channels):
             raise ConfigError(
                 f"model.d_fine_head must be below the {len(self.d_channels)} stride-2 layers "
@@ -338,7 +342,10 @@ class Discriminator(nn.Module):
     returned flattened and joined, [N, h_j * w_j + h * w]. The coarse logits see nearly a
     whole 128 px crop, so few of them judge the grain; the fine head's many small patches
     give the generator a dense signal about detail (pix2pixHD's multi-scale critics, Wang et
-    al. 2018, arXiv:1711.11585, sharing one trunk here).
+    al. 2018, arXiv:1711.11585, sharing one trunk here). With ``d_scales = S`` critics of
+    their own also judge the image halved S - 1 times (pix2pixHD's coarse critics), which see
+    the layout of blades and stones over a larger area than the first one; their logits are
+    repeated onto the first critic's grid and joined to the flattened maps.
     """
 
     def __init__(self, cfg: Config) -> None:
@@ -352,32 +359,53 @@ class Discriminator(nn.Module):
             self.standardize = Standardize(width)
         else:
             self.standardize = nn.Identity()
-        fine: list[nn.Module] = []
-        layers: list[nn.Module] = []
-        for i, out_channels in enumerate(cfg.d_channels):
-            scale = [_binomial_smoothing(width, "replicate")] if cfg.d_blur else []
-            scale.append(nn.Conv2d(width, out_channels, 4, stride=2, padding=1))
-            scale.append(nn.LeakyReLU(cfg.leaky_slope))
-            for _ in range(cfg.d_convs_per_scale):
-                scale.append(nn.Conv2d(out_channels, out_channels, 3, padding=1))
-                scale.append(nn.LeakyReLU(cfg.leaky_slope))
-            (fine if i < cfg.d_fine_head else layers).extend(scale)
-            width = out_channels
-            if i + 1 == cfg.d_fine_head:
-                self.fine_head = nn.Conv2d(width, 1, 3, padding=1)
-        for _ in range(cfg.d_blocks):
-            layers += [nn.Conv2d(width, width, 3, padding=1), nn.LeakyReLU(cfg.leaky_slope)]
-        layers.append(nn.Conv2d(width, 1, 3, padding=1))
+        fine, layers = _critic_layers(cfg, width, fine_head=cfg.d_fine_head)
+        if cfg.d_fine_head:
+            self.fine_head = nn.Conv2d(cfg.d_channels[cfg.d_fine_head - 1], 1, 3, padding=1)
         self.fine = nn.Sequential(*fine)
         self.net = nn.Sequential(*layers)
+        # the critics of the halved images: no fine head, the same layers otherwise
+        self.coarse = nn.ModuleList(
+            nn.Sequential(*_critic_layers(cfg, width)[1]) for _ in range(cfg.d_scales - 1)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_shape(x, [None, self.cfg.channels, None, None], "deep_spatial_gan.Discriminator x")
         x = self.standardize(x)
-        if not self.cfg.d_fine_head:
+        if not self.cfg.d_fine_head and not self.coarse:
             return self.net(x).squeeze(1)  # [N, h, w]: one logit per patch
-        x = self.fine(x)
-        return torch.cat([self.fine_head(x).flatten(1), self.net(x).flatten(1)], dim=1)
+        features = self.fine(x)
+        logits = self.net(features)
+        maps = [self.fine_head(features).flatten(1)] if self.cfg.d_fine_head else []
+        maps.append(logits.flatten(1))
+        for critic in self.coarse:
+            x = F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
+            # repeated onto the first critic's grid, so each scale weighs alike in the mean
+            # loss (pix2pixHD sums the scales' losses) and in the R1 penalty
+            coarse = F.interpolate(critic(x), size=logits.shape[-2:], mode="nearest")
+            maps.append(coarse.flatten(1))
+        return torch.cat(maps, dim=1)
+
+
+def _critic_layers(
+    cfg: Config, width: int, fine_head: int = 0
+) -> tuple[list[nn.Module], list[nn.Module]]:
+    """A critic's stride-2 layers, split after the ``fine_head``-th, and its head at 1/2^k."""
+    fine: list[nn.Module] = []
+    layers: list[nn.Module] = []
+    for i, out_channels in enumerate(cfg.d_channels):
+        scale = [_binomial_smoothing(width, "replicate")] if cfg.d_blur else []
+        scale.append(nn.Conv2d(width, out_channels, 4, stride=2, padding=1))
+        scale.append(nn.LeakyReLU(cfg.leaky_slope))
+        for _ in range(cfg.d_convs_per_scale):
+            scale.append(nn.Conv2d(out_channels, out_channels, 3, padding=1))
+            scale.append(nn.LeakyReLU(cfg.leaky_slope))
+        (fine if i < fine_head else layers).extend(scale)
+        width = out_channels
+    for _ in range(cfg.d_blocks):
+        layers += [nn.Conv2d(width, width, 3, padding=1), nn.LeakyReLU(cfg.leaky_slope)]
+    layers.append(nn.Conv2d(width, 1, 3, padding=1))
+    return fine, layers
 
 
 MODELS.register("deep_spatial_gan")(
