@@ -157,6 +157,22 @@ def test_coarse_critics_judge_halved_images_and_weigh_like_the_first():
         Config(**{**TINY, "d_scales": 0})
 
 
+def test_spectral_norm_bounds_every_learned_critic_layer():
+    torch.manual_seed(0)
+    cfg = Config(**{**TINY, "d_spectral_norm": True, "d_blur": True, "d_scales": 2})
+    D = Discriminator(cfg)
+    for _ in range(30):  # each training-mode pass refines the power iteration
+        D(torch.randn(2, 1, 32, 32))
+    learned = [m for m in D.modules() if isinstance(m, torch.nn.Conv2d) and m.bias is not None]
+    assert len(learned) == 2 * (len(cfg.d_channels) + cfg.d_blocks + 1)
+    for conv in learned:
+        sigma = torch.linalg.matrix_norm(conv.weight.detach().flatten(1), ord=2)
+        assert abs(float(sigma) - 1.0) < 0.05
+    blurs = [m for m in D.modules() if isinstance(m, torch.nn.Conv2d) and m.bias is None]
+    assert blurs and all(not m.weight.requires_grad for m in blurs)  # fixed filters stay as made
+    assert torch.allclose(blurs[0].weight[0, 0, 1], torch.tensor([2.0, 4.0, 2.0]) / 16)
+
+
 def test_fine_head_adds_many_small_patch_logits():
     cfg = Config(**{**TINY, "d_fine_head": 1})
     D = Discriminator(cfg)
@@ -469,7 +485,8 @@ def test_resume_is_bit_exact_with_training_windows(tmp_path):
     spectrum and patch terms are refitted from the same crops on resume (the patch term's
     draws come from the global RNG); the colour map of each snapshot
     is fitted, and the validation score measured, from streams of their own, and the best score
-    so far is in the state, so snapshots and the best one are identical too."""
+    so far is in the state, so snapshots and the best one are identical too; a spectrally
+    normalised critic's power-iteration vectors are in the state."""
     from PIL import Image
 
     from gamegan.api import resume
@@ -487,6 +504,8 @@ def test_resume_is_bit_exact_with_training_windows(tmp_path):
             "train.patch_weight=1.0",
             "model.color_steps=2",
             "train.val_every=2",
+            "model.d_spectral_norm=True",
+            "model.d_scales=2",
             checkpoint_every=3,
         )
 
@@ -497,6 +516,7 @@ def test_resume_is_bit_exact_with_training_windows(tmp_path):
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
+    assert any(key.startswith("D.coarse.0.") and key.endswith("._u") for key in a)
     pixels = torch.from_numpy(np.array(Image.open(photo))).double() / 127.5 - 1
     mean, std = a["D.standardize.mean"].flatten(), a["D.standardize.std"].flatten()
     assert torch.allclose(mean.double(), pixels.mean((0, 1)), atol=0.05)

@@ -77,6 +77,9 @@ class Config:
     # critics at this many scales: the image, then it halved, halved again, ... each with its
     # own weights (pix2pixHD); a halved image's critic sees twice the area for the same cost/4
     d_scales: int = 1
+    # spectral normalisation of D's learned convolutions (Miyato et al. 2018): a critic held
+    # to a Lipschitz bound by its weights, not by a penalty on its input gradient (R1)
+    d_spectral_norm: bool = False
     d_standardize: bool = False  # D sees pixels standardised by the photo's channel statistics
     # D sees the image and its slopes (differences right and below), each standardised: for
     # heightmaps, whose valleys are a small ripple on a large range (the terrain preset)
@@ -106,7 +109,7 @@ class Config:
                 f"of model.d_channels, got {self.d_fine_head}"
             )
         check_int("context", self.context)
-        for name in ("use_noise", "d_standardize", "d_slopes", "d_blur"):
+        for name in ("use_noise", "d_standardize", "d_slopes", "d_blur", "d_spectral_norm"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(
                     f"model.{name} must be True or False, got {getattr(self, name)!r}"
@@ -368,6 +371,10 @@ class Discriminator(nn.Module):
         self.coarse = nn.ModuleList(
             nn.Sequential(*_critic_layers(cfg, width)[1]) for _ in range(cfg.d_scales - 1)
         )
+        if cfg.d_spectral_norm:
+            for layer in self.modules():
+                if isinstance(layer, nn.Conv2d) and layer.weight.requires_grad:
+                    nn.utils.parametrizations.spectral_norm(layer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_shape(x, [None, self.cfg.channels, None, None], "deep_spatial_gan.Discriminator x")
