@@ -75,7 +75,7 @@ class Config:
     d_blur: bool = False
     d_fine_head: int = 0  # also judge small patches after this many of D's stride-2 layers
     # critics at this many scales: the image, then it halved, halved again, ... each with its
-    # own weights (pix2pixHD); a halved image's critic sees twice the area for the same cost/4
+    # own weights (pix2pixHD); a halved image's critic sees twice the span at a quarter the cost
     d_scales: int = 1
     # spectral normalisation of D's learned convolutions (Miyato et al. 2018): a critic held
     # to a Lipschitz bound by its weights, not by a penalty on its input gradient (R1)
