@@ -275,8 +275,8 @@ PRESETS: dict[str, Preset] = {
             # An anti-aliased critic: on brick's and gravel's held-out halves (two runs each) it
             # lowered the SWD (brick 168 -> 136 / 144, gravel 90 / 83 -> 68 / 66) and drew
             # cleaner brick joints; on grass it did worse (docs/textures.md). Brick's colour
-            # map: trained with it, both seeds met quilting's log-spectrum distance (0.324,
-            # 0.320 against 0.341; without it 0.344, 0.343), with SWD still below quilting's.
+            # map: trained with it, all three seeds met quilting's log-spectrum distance (0.324,
+            # 0.320, 0.330 against 0.341; without it 0.344, 0.343), SWD still below quilting's.
             ("brick", "brick photo", 1, ("model.d_blur=True", "model.color_steps=1")),
             ("grass", "grass photo", 1, ()),
             ("gravel", "gravel photo", 1, ("model.d_blur=True",)),
