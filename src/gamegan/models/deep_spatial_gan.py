@@ -57,6 +57,9 @@ class Config:
     trunk_channels: int = 128  # width of the residual trunk on the latent grid
     n_blocks: int = 2  # residual blocks (two 3x3 convolutions each) on the latent grid
     g_channels: tuple[int, ...] = (128, 64, 32, 16)  # one x2 upsampling stage each
+    # 3x3 convolutions per upsampling stage (StyleGAN draws with two at each resolution):
+    # more than one gives the fine stages the depth to shape blades and small objects
+    g_convs_per_stage: int = 1
     use_noise: bool = True  # per-pixel noise inputs at every upsampling stage
     noise_init: float = 0.0  # the noise inputs' starting weight (0: learned from nothing)
     # x2 upsampling of the stages: "nearest", or "bilinear" (nearest then a fixed [1, 2, 1]
@@ -98,6 +101,7 @@ class Config:
         check_periodic_latent(self)
         check_int("trunk_channels", self.trunk_channels)
         check_int("n_blocks", self.n_blocks, 0)
+        check_int("g_convs_per_stage", self.g_convs_per_stage)
         check_int("d_blocks", self.d_blocks, 0)
         check_int("d_convs_per_scale", self.d_convs_per_scale, 0)
         check_int("color_steps", self.color_steps, 0)
@@ -189,7 +193,8 @@ def _binomial_smoothing(channels: int, padding_mode: str = "circular") -> nn.Con
 
 
 class UpStage(nn.Module):
-    """Nearest (or bilinear) x2, conv, norm, plus scaled per-pixel noise, ReLU."""
+    """Nearest (or bilinear) x2, conv, norm, plus scaled per-pixel noise, ReLU; then
+    ``g_convs_per_stage - 1`` more conv-norm-ReLU layers at the stage's resolution."""
 
     def __init__(self, c_in: int, c_out: int, cfg: Config) -> None:
         super().__init__()
@@ -202,6 +207,13 @@ class UpStage(nn.Module):
             if cfg.use_noise
             else None
         )
+        self.more = nn.Sequential(
+            *(
+                layer
+                for _ in range(cfg.g_convs_per_stage - 1)
+                for layer in (_conv(c_out, c_out), _norm(c_out, cfg), nn.ReLU())
+            )
+        )
 
     def forward(self, x: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
         x = F.interpolate(x, scale_factor=2.0, mode="nearest")
@@ -210,7 +222,7 @@ class UpStage(nn.Module):
         x = self.norm(self.conv(x))
         if self.noise_weight is not None:
             x = x + self.noise_weight * noise  # noise [N, 1, H, W] broadcasts over channels
-        return F.relu(x)
+        return self.more(F.relu(x))
 
 
 class TextureNet(nn.Module):
@@ -235,11 +247,11 @@ class TextureNet(nn.Module):
         self.to_image = nn.Sequential(_conv(widths[-1], cfg.channels), nn.Tanh())
         # Fitted after training (the trainer's snapshots); training itself passes through it.
         self.color = ColorTransfer(cfg.channels, cfg.color_steps) if cfg.color_steps else None
-        # The rendering stages reach one cell of their input (one pixel per convolution at
-        # each stage's scale: 1/2 + 1/4 + ... of a cell), two with bilinear upsampling (its
-        # filter adds as much again): a window rendered with that many cells more on each
-        # side is exact inside (see forward_window and generate's windows).
-        self.render_margin_cells = 2 if bilinear else 1
+        # The rendering stages reach under one cell of their input per convolution at each
+        # stage (one pixel at each stage's scale: 1/2 + 1/4 + ... of a cell), and as much again
+        # with bilinear upsampling (its filter): a window rendered with that many cells more
+        # on each side is exact inside (see forward_window and generate's windows).
+        self.render_margin_cells = cfg.g_convs_per_stage + (1 if bilinear else 0)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.render_field(self.trunk(features))
@@ -312,7 +324,8 @@ class Generator(PeriodicLatentGenerator):
         self.upsampling = cfg.upsampling
         self.net = TextureNet(cfg, self.feature_channels)
         # Cells that can reach a pixel: one per trunk conv (stem and two per block), and the
-        # rendering stages' reach (one cell, two with bilinear upsampling).
+        # rendering stages' reach (a cell per convolution of each stage, one more with
+        # bilinear upsampling).
         self.margin_cells = 1 + 2 * cfg.n_blocks + self.net.render_margin_cells
 
     def sample_training_z(
