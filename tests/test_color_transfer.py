@@ -70,3 +70,34 @@ def test_fitted_map_survives_a_state_dict_round_trip():
     copy.load_state_dict(ct.state_dict())
     image = _as_image(made[:1000])
     assert torch.equal(copy(image), ct(image))
+
+
+def test_reset_is_the_identity_and_a_refit_the_same_map():
+    made, real = _samples()
+    ct = ColorTransfer(3, 2).eval()
+    ct.fit(made, real)
+    fitted = {k: v.clone() for k, v in ct.state_dict().items()}
+    image = _as_image(made[:1000])
+    assert not torch.allclose(ct(image), image, atol=1e-3)
+    ct.reset()
+    assert torch.allclose(ct(image), image, atol=1e-5)
+    ct.fit(made, real)
+    assert all(torch.equal(v, fitted[k]) for k, v in ct.state_dict().items())
+
+
+def test_fitting_a_generator_twice_gives_the_same_map():
+    """A snapshot whose map is fitted already (a bundled model) refits from its raw output."""
+    from gamegan.train.gan import fit_color_maps
+
+    made, real = _samples(4096)
+    G = torch.nn.Sequential(torch.nn.Identity(), ColorTransfer(3, 1))
+    images = _as_image(real).reshape(1, 3, 64, 64)
+
+    def fit(G):
+        g = torch.Generator().manual_seed(0)
+        return fit_color_maps(G, lambda: (_as_image(made).reshape(1, 3, 64, 64), {}), images, g)
+
+    once = fit(G)
+    twice = fit(once)
+    assert not torch.equal(once[1].lut, G[1].lut)
+    assert all(torch.equal(a, b) for a, b in zip(once.buffers(), twice.buffers(), strict=True))

@@ -1,6 +1,7 @@
 """Score held-out texture runs with and without a fitted colour map, on the same weights.
 
     python docs/textures/color_map.py RUN [RUN ...] [--steps 1]
+    python docs/textures/color_map.py RUN --snapshot FILE --fit-only   # e.g. a bundled model
 
 A run's colour map (``model.color_steps``, :mod:`gamegan.nn.color`) is fitted when its
 snapshots are written. To measure what the map alone does, without a second training's
@@ -11,7 +12,9 @@ original as ``snapshot-color<STEPS>.safetensors``, and runs
 
     gamegan eval RUN --metrics heldout --snapshot SNAPSHOT
 
-for the original and for the new file, then prints both rows.
+for the original and for the new file, then prints both rows. ``--snapshot FILE`` gives the
+map to another snapshot of the run's model (a bundled one, with a run folder of the whole
+photo made by ``gamegan train PRESET --iterations 0``), and ``--fit-only`` only writes it.
 """
 
 from __future__ import annotations
@@ -34,11 +37,12 @@ from gamegan.train.gan import fit_color_maps
 KEYS = ("swd/avg", "swd/bandpass", "spectrum", "color/hist_l1", "tiling/seam_score")
 
 
-def with_color_map(run: Path, steps: int) -> Path:
-    """The run's newest snapshot with a fitted ``steps``-step colour map, as a new file."""
+def with_color_map(run: Path, steps: int, snapshot: Path | None = None) -> Path:
+    """The run's newest snapshot (or ``snapshot``) with a fitted ``steps``-step colour map,
+    as a new file in the run folder."""
     cfg = load_run_config(run)
     resolved = resolve(cfg)
-    loaded = load_generator(run)
+    loaded = load_generator(snapshot or run)
     model_cfg = dataclasses.replace(resolved.model_cfg, color_steps=steps)
     G = resolved.spec.generator(model_cfg)
     missing, unexpected = G.load_state_dict(loaded.G.state_dict(), strict=False)
@@ -52,6 +56,12 @@ def with_color_map(run: Path, steps: int) -> Path:
     G = fit_color_maps(G.eval(), sample_inputs, images, g)
     meta = dict(loaded.metadata)
     meta["model_params"] = {**meta.get("model_params", {}), "color_steps": steps}
+    if "config" in meta:  # the informational copy of the run's config says so too
+        model = meta["config"]["model"]
+        meta["config"] = {
+            **meta["config"],
+            "model": {**model, "params": {**model["params"], "color_steps": steps}},
+        }
     path = run / f"snapshot-color{steps}.safetensors"
     save_tensors(path, module_tensors("G", G), meta)
     return path
@@ -67,13 +77,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--steps", type=int, default=1)
+    parser.add_argument("--snapshot", type=Path, help="map this snapshot, not the newest")
+    parser.add_argument("--fit-only", action="store_true", help="write it, do not score")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
     for run in args.runs:
-        original = load_generator(run).path
+        if args.fit_only:
+            print(with_color_map(run, args.steps, args.snapshot))
+            continue
+        original = args.snapshot or load_generator(run).path
         rows = {
             "without": heldout_row(run, original),
-            "with": heldout_row(run, with_color_map(run, args.steps)),
+            "with": heldout_row(run, with_color_map(run, args.steps, args.snapshot)),
         }
         for name, m in rows.items():
             cells = " | ".join(

@@ -43,6 +43,13 @@ class ColorTransfer(nn.Module):
         grid = torch.linspace(-2 * reach, 2 * reach, LUT_SIZE)
         self.register_buffer("lut", grid.expand(steps, channels, LUT_SIZE).clone())
 
+    @torch.no_grad()
+    def reset(self) -> None:
+        """Back to the identity, as before any fit."""
+        fresh = ColorTransfer(self.channels, self.steps).to(self.lut.device)
+        for name, buffer in fresh.named_buffers():
+            getattr(self, name).copy_(buffer)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.steps == 0 or self.training:  # the generator learns without it
             return x

@@ -109,7 +109,10 @@ def fit_color_maps(
         pick = torch.randperm(len(x), generator=generator, device=generator.device)
         return x[pick[:COLOR_FIT_PIXELS].to(x.device)].cpu()
 
-    for m in maps:  # unfitted, a map is the identity: G's outputs are the raw ones
+    for m in maps:
+        # a snapshot's map may be fitted already: the identity again, so G's outputs are the
+        # raw ones the map is to be fitted on (and fitting twice gives the same map)
+        m.reset()
         made = []
         for _ in range(COLOR_FIT_BATCHES):
             z, conditions = sample_inputs()
