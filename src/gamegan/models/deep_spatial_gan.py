@@ -247,9 +247,9 @@ class TextureNet(nn.Module):
         self.to_image = nn.Sequential(_conv(widths[-1], cfg.channels), nn.Tanh())
         # Fitted after training (the trainer's snapshots); training itself passes through it.
         self.color = ColorTransfer(cfg.channels, cfg.color_steps) if cfg.color_steps else None
-        # The rendering stages reach under one cell of their input per convolution at each
-        # stage (one pixel at each stage's scale: 1/2 + 1/4 + ... of a cell), and as much again
-        # with bilinear upsampling (its filter): a window rendered with that many cells more
+        # Each convolution of a stage reaches one pixel at that stage's scale, 1/2 + 1/4 + ...
+        # of a cell over the stages: K per stage reach under K cells, and bilinear upsampling's
+        # filter adds as much as one convolution. A window rendered with that many cells more
         # on each side is exact inside (see forward_window and generate's windows).
         self.render_margin_cells = cfg.g_convs_per_stage + (1 if bilinear else 0)
 
