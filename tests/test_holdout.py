@@ -265,8 +265,13 @@ def test_eval_reports_the_heldout_comparison_and_writes_the_picture(holdout_run)
     # the GAN's wrap is seamless; quilting (not tileable) and the photo halves are not
     tiling = by_name["heldout/tiling/edge_error"]
     assert tiling["value"] < tiling["quilting"] and tiling["value"] < tiling["baseline"]
+    # the upsampling grid of the GAN's textures beside the photo halves' and quilting's
+    for period in (2, 4, 8, 16):
+        grid = by_name[f"heldout/grid/period_{period}"]
+        assert all(0 <= grid[key] <= 2 + 1e-9 for key in ("value", "baseline", "quilting"))
     # today's chessboard numbers stay, without a quilting value
     assert by_name["swd/avg"]["quilting"] is None and "tiling/seam_score" in by_name
+    assert 0 <= by_name["grid/period_2"]["baseline"] <= 1 + 1e-9
 
     pictures = list((holdout_run / "eval").iterdir())
     assert [p.name for p in pictures] == ["heldout-snapshot-000002.png"]

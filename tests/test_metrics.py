@@ -116,6 +116,44 @@ def test_tiling_is_about_one_for_a_periodic_image_and_large_for_a_seam():
     assert metrics.compute("tiling", images=seam)["tiling/seam_over_p95"] > 2
 
 
+def test_grid_sees_upsampling_blocks_and_not_noise():
+    from gamegan.metrics.grid import grid_amplitude, grid_profiles
+
+    rng = np.random.default_rng(0)
+    noise = rng.uniform(0, 255, (6, 64, 80, 3))
+    clean = metrics.compute("grid", images=noise)
+    assert set(clean) == {f"grid/period_{p}" for p in (2, 4, 8, 16)}
+    assert max(clean.values()) < 0.03  # no grid: sampling noise only
+    # Nearest-neighbour x2: every other neighbour difference is 0, at period 2 only.
+    blocks = [np.kron(rng.uniform(0, 255, (32, 40)), np.ones((2, 2))) for _ in range(3)]
+    scores = metrics.compute("grid", images=blocks)
+    assert scores["grid/period_2"] == pytest.approx(1.0)
+    assert max(scores[f"grid/period_{p}"] for p in (4, 8, 16)) < 0.05
+    # x4 blocks: differences 0, 0, 0, d, whose fundamental has twice the mean's amplitude;
+    # no pattern of period 8 or 16
+    quads = [np.kron(rng.uniform(0, 255, (32, 40)), np.ones((4, 4))) for _ in range(4)]
+    scores = metrics.compute("grid", images=quads)
+    assert scores["grid/period_4"] == pytest.approx(2.0)
+    assert max(scores["grid/period_8"], scores["grid/period_16"]) < 0.05
+    # A faint block pattern: a cosine of amplitude a in the differences scores a.
+    columns, rows = grid_profiles([noise[0]], 8)
+    assert columns.shape == rows.shape == (8,)
+    profile = 3.0 * (1 + 0.1 * np.cos(2 * np.pi * np.arange(8) / 8 + 0.4))
+    assert grid_amplitude(torch.from_numpy(profile)) == pytest.approx(0.1)
+    assert grid_amplitude(torch.zeros(4)) == 0.0
+    assert metrics.compute("grid", images=[np.full((20, 20), 9.0)])["grid/period_16"] == 0.0
+    # Gray and one-channel images agree; sizes may differ within a set.
+    gray = noise[0].mean(-1)
+    assert metrics.compute("grid", images=[gray]) == metrics.compute(
+        "grid", images=[gray[..., None]]
+    )
+    metrics.compute("grid", images=[noise[0], noise[1, :40, :50]])
+    with pytest.raises(ValueError, match="at least 2"):
+        grid_profiles([gray], 1)
+    with pytest.raises(ValueError, match="over 16 px"):
+        metrics.compute("grid", images=[np.zeros((10, 10))])
+
+
 def test_tiling_edge_cases():
     flat = np.full((8, 8), 7.0)
     assert tiling.edge_error(flat) == 1.0 and tiling.seam_score(flat) == 1.0

@@ -27,7 +27,8 @@ QUILT_TOLERANCE = 0.1  # Efros & Freeman's tolerance rule
 
 
 def groups(cfg) -> list[str]:
-    """Crops' SWD and colour and the seams; first the held-out comparison, with a holdout."""
+    """Crops' SWD and colour, the seams and the upsampling grid (``tiling``); first the
+    held-out comparison, with a holdout."""
     return ["heldout"] * bool(cfg.data.holdout) + ["swd", "color", "tiling"]
 
 
@@ -171,6 +172,14 @@ def _heldout_rows(sets: dict, seed: int, log) -> list[dict[str, Any]]:
         {"metric": f"heldout/{k}", "value": v, "baseline": base[k], "quilting": quilted[k]}
         for k, v in value.items()
     )
+    # Upsampling artefacts: the GAN textures start at a corner of their generator's grid.
+    value = metric_lib.compute("grid", images=sets["gan"])
+    base = metric_lib.compute("grid", images=reference)
+    quilted = metric_lib.compute("grid", images=sets["quilting"])
+    rows.extend(
+        {"metric": f"heldout/{k}", "value": v, "baseline": base[k], "quilting": quilted[k]}
+        for k, v in value.items()
+    )
     return rows
 
 
@@ -229,10 +238,14 @@ def evaluate(ev: Evaluation) -> list[dict]:
             base = metric_lib.compute(group, real=reference, fake=baseline, **kwargs)
             rows.extend({"metric": k, "value": v, "baseline": base[k]} for k, v in value.items())
         elif group == "tiling":
-            # The photos themselves, wrapped, are the reference for what a visible seam scores.
-            value = metric_lib.compute("tiling", images=textures)
-            base = metric_lib.compute("tiling", images=photos)
-            rows.extend({"metric": k, "value": v, "baseline": base[k]} for k, v in value.items())
+            # The photos themselves, wrapped, are the reference for what a visible seam scores,
+            # and for the upsampling grid's score of a texture without one.
+            for name in ("tiling", "grid"):
+                value = metric_lib.compute(name, images=textures)
+                base = metric_lib.compute(name, images=photos)
+                rows.extend(
+                    {"metric": k, "value": v, "baseline": base[k]} for k, v in value.items()
+                )
     if extra:
         for row in rows:
             row.setdefault("quilting", None)
