@@ -290,6 +290,20 @@ def test_eval_reports_the_heldout_comparison_and_writes_the_picture(holdout_run)
     assert any("image quilting (block 56)" in line for line in lines)
 
 
+def test_heldout_sets_without_quilting_make_the_same_textures(holdout_run):
+    from gamegan.build import resolve
+    from gamegan.evaluate import load_run_config
+    from gamegan.evaluate.texture import HOLDOUT_SEEDS, heldout_sets
+    from gamegan.generate import load_generator
+
+    resolved, loaded = resolve(load_run_config(holdout_run)), load_generator(holdout_run)
+    full = heldout_sets(resolved, loaded, seed=3)
+    fast = heldout_sets(resolved, loaded, seed=3, quilting=False)
+    assert len(full["quilting"]) == len(full["gan"]) == HOLDOUT_SEEDS and fast["quilting"] == []
+    for key in ("held_out", "kept", "gan", "gan_tiles"):
+        assert all(np.array_equal(a, b) for a, b in zip(full[key], fast[key], strict=True))
+
+
 def test_eval_heldout_only_and_not_for_runs_without_a_holdout(holdout_run):
     from gamegan.evaluate import applicable_metrics, evaluate_run, load_run_config
 

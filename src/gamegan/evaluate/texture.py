@@ -78,7 +78,9 @@ def _texture_sets(resolved, loaded, seed: int, log) -> tuple[Any, Any, Any, list
     return torch.stack(reference), torch.stack(baseline), torch.stack(fake), textures, real_tiles
 
 
-def heldout_sets(resolved, loaded, seed: int = 0, log=None) -> dict[str, list[np.ndarray]]:
+def heldout_sets(
+    resolved, loaded, seed: int = 0, log=None, quilting: bool = True
+) -> dict[str, list[np.ndarray]]:
     """What the held-out comparison compares: photo halves, GAN textures and quilted ones.
 
     Every photo of the run's data is split as in training
@@ -100,6 +102,8 @@ def heldout_sets(resolved, loaded, seed: int = 0, log=None) -> dict[str, list[np
         First seed.
     log : callable, optional
         Receives a progress line.
+    quilting : bool
+        Whether to quilt too (the slow part); without it ``"quilting"`` is empty.
 
     Returns
     -------
@@ -139,8 +143,9 @@ def heldout_sets(resolved, loaded, seed: int = 0, log=None) -> dict[str, list[np
             tile = generate.quantize(made).reshape(gen_h, gen_w, -1)
             sets["gan_tiles"].append(tile)
             sets["gan"].append(np.ascontiguousarray(tile[:h, :w]))
-            made = quilt(source, h, w, block=block, tolerance=QUILT_TOLERANCE, seed=s)
-            sets["quilting"].append(made.reshape(h, w, -1))
+            if quilting:
+                made = quilt(source, h, w, block=block, tolerance=QUILT_TOLERANCE, seed=s)
+                sets["quilting"].append(made.reshape(h, w, -1))
     if log is not None:
         log(
             f"held-out {side} halves of {what}: {len(photos)} photo(s); {HOLDOUT_SEEDS} textures "
