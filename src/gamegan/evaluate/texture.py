@@ -169,22 +169,16 @@ def _heldout_rows(sets: dict, seed: int, log) -> list[dict[str, Any]]:
             {"metric": f"heldout/{k}", "value": v, "baseline": base[k], "quilting": quilted[k]}
             for k, v in value.items()
         )
-    # Seams: the GAN's wrap against the wrap of the photo halves and of (non-tileable) quilting.
-    value = metric_lib.compute("tiling", images=sets["gan_tiles"])
-    base = metric_lib.compute("tiling", images=reference)
-    quilted = metric_lib.compute("tiling", images=sets["quilting"])
-    rows.extend(
-        {"metric": f"heldout/{k}", "value": v, "baseline": base[k], "quilting": quilted[k]}
-        for k, v in value.items()
-    )
-    # Upsampling artefacts: the GAN textures start at a corner of their generator's grid.
-    value = metric_lib.compute("grid", images=sets["gan"])
-    base = metric_lib.compute("grid", images=reference)
-    quilted = metric_lib.compute("grid", images=sets["quilting"])
-    rows.extend(
-        {"metric": f"heldout/{k}", "value": v, "baseline": base[k], "quilting": quilted[k]}
-        for k, v in value.items()
-    )
+    # Seams: the GAN's wrap against the wrap of the photo halves and of (non-tileable)
+    # quilting. Upsampling grid: the cut GAN textures start at a corner of their generator's.
+    for name, gan in (("tiling", sets["gan_tiles"]), ("grid", sets["gan"])):
+        value = metric_lib.compute(name, images=gan)
+        base = metric_lib.compute(name, images=reference)
+        quilted = metric_lib.compute(name, images=sets["quilting"])
+        rows.extend(
+            {"metric": f"heldout/{k}", "value": v, "baseline": base[k], "quilting": quilted[k]}
+            for k, v in value.items()
+        )
     return rows
 
 
