@@ -174,6 +174,7 @@ def test_terrain_trains_on_a_dem_and_generates_heights_in_its_units(tmp_path, te
     expected = np.abs(np.quantile(left, q) - np.quantile(right, q)).mean()
     assert rows["terrain/height_w1"]["baseline"] == pytest.approx(expected, rel=1e-6)
     assert rows["terrain/tiling/seam_over_median"]["value"] < 1.5  # generated heightmaps tile
+    assert all(0 <= rows[f"terrain/grid/period_{p}"]["value"] <= 2 for p in (2, 4, 8, 16))
     assert (run / "eval" / "terrain-relief-snapshot-000002.png").is_file()
     assert read_png(run / "eval" / "terrain-snapshot-000002.png").ndim == 3  # the plot
 

@@ -63,7 +63,8 @@ def terrain_sets(resolved, loaded, seed: int = 0, log=None) -> dict[str, Any]:
 
 
 def terrain_rows(sets: dict, seed: int, log) -> list[dict[str, Any]]:
-    """Generated vs held-out (value) beside training half vs held-out (baseline), and seams."""
+    """Generated vs held-out (value) beside training half vs held-out (baseline), seams and
+    the upsampling grid."""
     from gamegan import metrics as metric_lib
 
     log("computing terrain distances (heights and slopes)")
@@ -76,9 +77,14 @@ def terrain_rows(sets: dict, seed: int, log) -> list[dict[str, Any]]:
         hi = max(f.max() for f in sets["held_out"])
         return [np.clip((f - lo) / (hi - lo) * 255, 0, 255)[..., None] for f in fields]
 
-    value = metric_lib.compute("tiling", images=gray(sets["gan_tiles"]))
-    base = metric_lib.compute("tiling", images=gray(sets["held_out"]))
-    rows += [{"metric": f"terrain/{k}", "value": v, "baseline": base[k]} for k, v in value.items()]
+    # Seams of the uncut heightmaps; the upsampling grid (in the slopes, which shading shows)
+    # of the cut ones, which start at a corner of the generator's grid.
+    for name, gan in (("tiling", sets["gan_tiles"]), ("grid", sets["gan"])):
+        value = metric_lib.compute(name, images=gray(gan))
+        base = metric_lib.compute(name, images=gray(sets["held_out"]))
+        rows += [
+            {"metric": f"terrain/{k}", "value": v, "baseline": base[k]} for k, v in value.items()
+        ]
     return rows
 
 
