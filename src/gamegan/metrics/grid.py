@@ -93,10 +93,9 @@ def grid_artifacts(images: Any, *, periods: tuple[int, ...] = (2, 4, 8, 16)) -> 
         period is scored by its own harmonic, so a pixel-block pattern does not count at 16.
         From 0, for a texture whose detail ignores the grid, to at most 1 at period 2 and 2 at
         the others (all the difference in one position of each period); a nearest-neighbour
-        upsampled image
-        scores 1 at period 2 (every other difference is 0) and 0 at the others. Photos score
-        a few thousandths to hundredths, from sampling noise and, for regular patterns such as
-        brick courses, their own periods.
+        upsampled image scores 1 at period 2 (every other difference is 0) and 0 at the
+        others. Photos score a few thousandths to hundredths, from sampling noise and, for
+        regular patterns such as brick courses, their own periods.
     """
     return {
         f"grid/period_{period}": sum(map(grid_amplitude, grid_profiles(images, period))) / 2
