@@ -1,5 +1,7 @@
 """Deep periodic Spatial GAN: receptive field, noise inputs, exact tiling and windowing."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -518,6 +520,8 @@ def test_resume_is_bit_exact_with_training_windows(tmp_path):
             "model.d_standardize=True",
             "train.spectrum_weight=1.0",
             "train.patch_weight=1.0",
+            "train.grid_weight=1.0",
+            "train.grid_period=2",
             "model.color_steps=2",
             "train.val_every=2",
             "model.d_spectral_norm=True",
@@ -533,6 +537,8 @@ def test_resume_is_bit_exact_with_training_windows(tmp_path):
     for key in a:
         assert torch.equal(a[key], b[key]), key
     assert any(key.startswith("D.coarse.0.") and key.endswith("._u") for key in a)
+    last = json.loads((whole / "stats.jsonl").read_text().splitlines()[-1])
+    assert last["Loss/G/grid"] > 0 and last["Loss/G/spectrum"] > 0
     pixels = torch.from_numpy(np.array(Image.open(photo))).double() / 127.5 - 1
     mean, std = a["D.standardize.mean"].flatten(), a["D.standardize.std"].flatten()
     assert torch.allclose(mean.double(), pixels.mean((0, 1)), atol=0.05)

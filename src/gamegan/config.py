@@ -115,6 +115,10 @@ class TrainConfig:
     # texture GANs: G also matches the crops' multi-scale 7x7 patch distribution (sliced
     # Wasserstein distance on a Laplacian pyramid, gamegan.gan.patch_match); 0 = off
     patch_weight: float = 0.0
+    # texture GANs: G's neighbour differences also pulled even across the positions of its
+    # upsampling grid, folded modulo grid_period px (gamegan.gan.grid); 0 = off
+    grid_weight: float = 0.0
+    grid_period: int = 8
     # the objective's penalty (R1, gradient penalty) on every this many D steps only, scaled up
     # as many times (StyleGAN2's lazy regularisation): a quarter less work per step at 16
     penalty_every: int = 1
@@ -302,6 +306,11 @@ def validate(cfg: RunConfig) -> RunConfig:
     _check(0.0 <= t.ema_decay < 1.0, "train.ema_decay must be in [0, 1)")
     _check(t.spectrum_weight >= 0.0, "train.spectrum_weight must be >= 0")
     _check(t.patch_weight >= 0.0, "train.patch_weight must be >= 0")
+    _check(t.grid_weight >= 0.0, "train.grid_weight must be >= 0")
+    _check(
+        isinstance(t.grid_period, int) and t.grid_period >= 2,
+        "train.grid_period must be a whole number of at least 2 pixels",
+    )
     _check(
         t.spectrum_min_period == 0 or t.spectrum_min_period >= 2,
         "train.spectrum_min_period must be 0 (every frequency) or at least 2 pixels",

@@ -17,6 +17,7 @@ from torch import nn
 from gamegan.build import Resolved
 from gamegan.data.images import to_model_range
 from gamegan.data.samplers import EpochSampler
+from gamegan.gan.grid import GridEvenness
 from gamegan.gan.patch_match import PatchMatch
 from gamegan.gan.spectrum import SpectrumMatch
 from gamegan.io.checkpoint import (
@@ -158,6 +159,24 @@ def texture_validation_swd(
     return swd["swd/avg"]
 
 
+def _check_grid_period(generator: nn.Module, period: int) -> None:
+    """``train.grid_weight`` folds by position on G's upsampling grid: G must draw its images
+    from a corner of that grid (the texture generators) and the period must divide a cell."""
+    from gamegan.errors import ConfigError
+    from gamegan.models.spatial_gan import PeriodicLatentGenerator
+
+    if not isinstance(generator, PeriodicLatentGenerator):
+        raise ConfigError(
+            "train.grid_weight needs a texture generator (a latent field upsampled to pixels); "
+            f"{type(generator).__module__} has no such grid"
+        )
+    if generator.upsampling % period:
+        raise ConfigError(
+            f"train.grid_period must divide the generator's {generator.upsampling} px cells, "
+            f"got {period}"
+        )
+
+
 def _checked_labels(
     labels: torch.Tensor | None, class_names: list[str] | None, n: int, n_classes: int
 ) -> tuple[torch.Tensor, list[str]]:
@@ -266,12 +285,16 @@ class GANTrainer:
             if isinstance(module, Standardize):
                 module.fit(self.images)
         # The generator's terms that match statistics of the training crops, by stats name:
-        # (weight, term), each fitted once on the crops (train.spectrum_weight, patch_weight).
+        # (weight, term), each fitted once on the crops (train.spectrum_weight, patch_weight,
+        # grid_weight).
         self.matching: dict[str, tuple[float, nn.Module]] = {}
         spectrum = partial(SpectrumMatch, min_period=t.spectrum_min_period)
+        if t.grid_weight > 0:
+            _check_grid_period(self.G, t.grid_period)
         for name, weight, make in (
             ("spectrum", t.spectrum_weight, spectrum),
             ("patches", t.patch_weight, PatchMatch),
+            ("grid", t.grid_weight, partial(GridEvenness, t.grid_period)),
         ):
             if weight > 0:
                 term = make().to(device)
