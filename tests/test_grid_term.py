@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from gamegan.config import RunConfig, TrainConfig, validate
+from gamegan.data.images import to_model_range
 from gamegan.errors import ConfigError
 from gamegan.gan.grid import GridEvenness
 from gamegan.metrics import compute
@@ -28,6 +29,31 @@ def test_noise_scores_near_zero_and_grids_score_their_amplitude():
     contrast = 1 + 0.5 * torch.cos(2 * torch.pi * (columns + 0.5) / 4)
     assert 0.02 < term(noise * contrast) < 0.1
     assert GridEvenness(2)(noise * contrast) < 0.005  # period 4 folded by 2 is flat
+
+
+def _joints(n, size=32, phase=None, seed=0):
+    """uint8 noise crops with strong horizontal lines, one per 8 rows, at a random row or at
+    ``phase`` mod 8."""
+    g = torch.Generator().manual_seed(seed)
+    crops = (100 + 10 * torch.randn(n, 1, size, size, generator=g)).round().to(torch.uint8)
+    for crop in crops:
+        for row in range(0, size, 8):  # one line in each band of 8 rows
+            offset = phase if phase is not None else int(torch.randint(0, 8, (1,), generator=g))
+            crop[0, row + offset] = 220
+    return crops
+
+
+def test_only_unevenness_beyond_the_training_crops_own_counts():
+    term = GridEvenness(8, batch=4)
+    batches = [to_model_range(_joints(4, seed=s)) for s in range(1, 41)]
+    unfitted = sum(map(term, batches)) / len(batches)
+    assert unfitted > 0.03  # a few strong lines in a batch are uneven wherever they fall ...
+    term.fit(_joints(512))
+    # ... as the crops' own batches are
+    assert float(term.floor) == pytest.approx(float(unfitted), rel=0.3)
+    assert sum(map(term, batches)) / len(batches) < 0.3 * term.floor  # the hinge: about 0
+    locked = to_model_range(_joints(4, phase=3, seed=99))  # lines at one phase of the grid
+    assert term(locked) > 3 * term.floor
 
 
 def test_its_gradient_removes_the_blocks_that_the_grid_metric_sees():

@@ -294,7 +294,7 @@ class GANTrainer:
         for name, weight, make in (
             ("spectrum", t.spectrum_weight, spectrum),
             ("patches", t.patch_weight, PatchMatch),
-            ("grid", t.grid_weight, partial(GridEvenness, t.grid_period)),
+            ("grid", t.grid_weight, partial(GridEvenness, t.grid_period, self.local_batch)),
         ):
             if weight > 0:
                 term = make().to(device)
