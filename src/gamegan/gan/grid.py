@@ -18,9 +18,9 @@ horizontal joint), so the term only counts unevenness above the training crops' 
 on batches of the training batch's size.
 
 The generated images must start at a corner of the generator's grid, as training windows and
-whole fields do. The fold's period is the earlier stages' 8 px by default, which holds the
-harmonics of 2 and 4 too; the latent cells' 16 px is left out, since regular textures (brick
-courses) have their own periods there.
+whole fields do. The fold's period is 8 px by default, the last three stages' blocks (its
+harmonics are periods 4 and 2); a whole latent cell, 16 px, holds the first stage's too. On
+brick, folded over 8 px, the pattern moved to 16, so brick's preset folds over 16.
 """
 
 from __future__ import annotations
