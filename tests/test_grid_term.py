@@ -69,7 +69,7 @@ def test_its_gradient_removes_the_blocks_that_the_grid_metric_sees():
     assert start > 0.9 and end < 0.1
 
 
-def test_bad_use_is_a_clear_error(tmp_path):
+def test_bad_use_is_a_clear_error():
     with pytest.raises(ConfigError, match="period must be a whole number"):
         GridEvenness(1)
     with pytest.raises(ConfigError, match="over 8 px a side"):

@@ -116,7 +116,8 @@ class TrainConfig:
     # Wasserstein distance on a Laplacian pyramid, gamegan.gan.patch_match); 0 = off
     patch_weight: float = 0.0
     # texture GANs: G's neighbour differences also pulled even across the positions of its
-    # upsampling grid, folded modulo grid_period px (gamegan.gan.grid); 0 = off
+    # upsampling grid, folded modulo grid_period px, down to the training crops' own
+    # unevenness (gamegan.gan.grid); 0 = off
     grid_weight: float = 0.0
     grid_period: int = 8
     # the objective's penalty (R1, gradient penalty) on every this many D steps only, scaled up

@@ -277,8 +277,8 @@ PRESETS: dict[str, Preset] = {
             # cleaner brick joints; on grass it did worse (docs/textures.md). Brick's colour
             # map: trained with it, all three seeds met quilting's log-spectrum distance (0.324,
             # 0.320, 0.330 against 0.341; without it 0.344, 0.343), SWD still below quilting's.
-            # The grid term, folded over a latent cell: the faces' 4 and 8 px hatch scored 3-6
-            # times lower on two seeds, every held-out figure as good or better.
+            # The grid term, folded over a latent cell: the faces' 4 and 8 px hatch scored 2-6
+            # times lower on three seeds, every held-out figure about as good or better.
             (
                 "brick",
                 "brick photo",
