@@ -10,6 +10,7 @@ from gamegan.api import train
 from gamegan.errors import ConfigError
 from gamegan.generate import load_generator, texture
 from gamegan.generate.textures import _synthesize
+from gamegan.io.checkpoint import load_tensors
 from gamegan.models.deep_spatial_gan import Config, Discriminator, Generator
 from gamegan.runtime import make_generator
 
@@ -238,6 +239,21 @@ def test_blurred_critic_does_not_see_a_pixel_checkerboard():
     assert change[True] < 0.01 * change[False]  # left: the border's replicated padding
     with pytest.raises(ConfigError, match="d_blur"):
         Config(**{**TINY, "d_blur": 1})
+
+
+def test_the_critics_blur_stays_fixed_through_training(tmp_path):
+    """The trainer switches D's gradients off and on around each generator step; the blur
+    must come out of it still the [1, 2, 1] filter, and outside the optimizer."""
+    photo = _stripes(tmp_path / "stripes.png")
+    run = _train_tiny(photo, tmp_path / "run", 3, "model.d_blur=True", "optim.lr=1e-2")
+    tensors, _ = load_tensors(run / "state-000003.safetensors")
+    blurs = [k for k, v in tensors.items() if k.startswith("D.") and v.shape[1:] == (1, 3, 3)]
+    assert len(blurs) == 2  # one before each stride-2 layer
+    binomial = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 16
+    for key in blurs:
+        assert torch.equal(tensors[key], binomial.expand_as(tensors[key]))
+    adam = [k for k in tensors if k.startswith("opt_D.state.") and k.endswith(".exp_avg")]
+    assert len(adam) == 2 * (2 + 1 + 1)  # weights and biases of the 2 + d_blocks + head convs
 
 
 def test_standardize_uses_the_training_images_statistics():

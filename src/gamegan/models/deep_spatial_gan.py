@@ -175,21 +175,27 @@ class ResidualBlock(nn.Module):
         return F.relu(x + self.body(x))
 
 
-def _binomial_smoothing(channels: int, padding_mode: str = "circular") -> nn.Conv2d:
-    """A fixed depthwise [1, 2, 1] x [1, 2, 1] / 16 filter; its weights are not trained.
+class BinomialSmoothing(nn.Conv2d):
+    """A fixed depthwise [1, 2, 1] x [1, 2, 1] / 16 filter.
 
     In the generator, after a nearest x2, it makes exact bilinear upsampling; as a Conv2d it
     pads circularly, or with zeros inside training windows, exactly as the learned
     convolutions do. In the critic (``d_blur``, replicated edges) it low-passes before each
-    stride-2 layer."""
-    smooth = nn.Conv2d(
-        channels, channels, 3, padding=1, groups=channels, bias=False, padding_mode=padding_mode
-    )
-    taps = torch.tensor([1.0, 2.0, 1.0])
-    with torch.no_grad():
-        smooth.weight.copy_((torch.outer(taps, taps) / 16).expand(channels, 1, 3, 3))
-    smooth.weight.requires_grad_(False)
-    return smooth
+    stride-2 layer. Its kernel is a buffer, not a parameter: the trainer switches the
+    critic's gradients off and on again around each generator step, which once turned a
+    parameter kept fixed by ``requires_grad`` into a learned one."""
+
+    def __init__(self, channels: int, padding_mode: str = "circular") -> None:
+        super().__init__(
+            channels, channels, 3, padding=1, groups=channels, bias=False, padding_mode=padding_mode
+        )
+        taps = torch.tensor([1.0, 2.0, 1.0])
+        del self.weight
+        kernel = (torch.outer(taps, taps) / 16).expand(channels, 1, 3, 3).contiguous()
+        self.register_buffer("weight", kernel)
+
+    def reset_parameters(self) -> None:  # nothing to initialise: the kernel is fixed
+        pass
 
 
 class UpStage(nn.Module):
@@ -198,7 +204,7 @@ class UpStage(nn.Module):
 
     def __init__(self, c_in: int, c_out: int, cfg: Config) -> None:
         super().__init__()
-        self.smooth = _binomial_smoothing(c_in) if cfg.upsample == "bilinear" else None
+        self.smooth = BinomialSmoothing(c_in) if cfg.upsample == "bilinear" else None
         self.conv = _conv(c_in, c_out)
         self.norm = _norm(c_out, cfg)
         # Zero by default: the stage begins as a plain one and learns how much grain to add.
@@ -414,7 +420,7 @@ def _critic_layers(
     fine: list[nn.Module] = []
     layers: list[nn.Module] = []
     for i, out_channels in enumerate(cfg.d_channels):
-        scale = [_binomial_smoothing(width, "replicate")] if cfg.d_blur else []
+        scale = [BinomialSmoothing(width, "replicate")] if cfg.d_blur else []
         scale.append(nn.Conv2d(width, out_channels, 4, stride=2, padding=1))
         scale.append(nn.LeakyReLU(cfg.leaky_slope))
         for _ in range(cfg.d_convs_per_scale):
