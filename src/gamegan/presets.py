@@ -274,7 +274,9 @@ PRESETS: dict[str, Preset] = {
         for name, what, channels, extra in (
             # An anti-aliased critic: on brick's and gravel's held-out halves (two runs each) it
             # lowered the SWD (brick 168 -> 136 / 144, gravel 90 / 83 -> 68 / 66) and drew
-            # cleaner brick joints; on grass it did worse (docs/textures.md). Brick's colour
+            # cleaner brick joints; on grass it did worse (docs/textures.md). Those runs had the
+            # blur trained by a bug fixed 2026-12-04: fixed, brick's seed 2 lost its joints and
+            # gravel missed the band-pass (as today's code with it trained did). Brick's colour
             # map: trained with it, all three seeds met quilting's log-spectrum distance (0.324,
             # 0.320, 0.330 against 0.341; without it 0.344, 0.343), SWD still below quilting's.
             # The grid term, folded over a latent cell: the faces' 4 and 8 px hatch scored 2-6
