@@ -109,6 +109,20 @@ def test_resume_is_bit_exact(tmp_path, mnist_dir, preset, extra):
     assert [s["iteration"] for s in read_stats(part.run_dir)] == list(range(1, 7))
 
 
+def test_resume_can_change_the_cpu_threads(tmp_path, mnist_dir):
+    part = tiny_run(tmp_path, mnist_dir, iterations=2).run_dir
+    before = torch.get_num_threads()
+    try:
+        resumed = resume(part, iterations=4, threads=2, progress=False, quiet=True)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert resumed.iteration == 4
+    assert json.loads((part / "config.json").read_text())["train"]["threads"] == 2
+    logged = [line for line in (part / "log.txt").read_text().splitlines() if "threads:" in line]
+    assert len(logged) == 2 and logged[-1].endswith("threads: 2"), logged
+
+
 def test_metrics_every_evaluates_without_changing_training(tmp_path, mnist_dir):
     extra = ("train.metrics_count=20",)
     plain = tiny_run(tmp_path, mnist_dir, "plain", extra=extra)

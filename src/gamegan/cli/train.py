@@ -100,7 +100,6 @@ def train(
                 ("--sample-every", sample_every),
                 ("--checkpoint-every", checkpoint_every),
                 ("--precision", precision),
-                ("--threads", threads),
                 ("--metrics-every", metrics_every),
                 ("--holdout", holdout),
                 ("--raw-size", raw_size),
@@ -111,7 +110,9 @@ def train(
             raise fail(f"--resume continues a run as it was; it does not take {', '.join(extra)}")
         if dry_run:
             raise fail("--dry-run cannot be combined with --resume")
-        result = resume_run(resume, iterations=iterations, device=device, progress=progress)
+        result = resume_run(
+            resume, iterations=iterations, device=device, threads=threads, progress=progress
+        )
     else:
         if not preset:
             raise fail("give a PRESET (see `gamegan presets`) or --resume RUN_DIR")

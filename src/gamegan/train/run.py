@@ -244,6 +244,7 @@ def resume(
     *,
     iterations: int | None = None,
     device: str | None = None,
+    threads: int | None = None,
     progress: bool | None = None,
     quiet: bool = False,
 ) -> TrainResult:
@@ -261,6 +262,11 @@ def resume(
         The new total number of iterations (default: the run's own).
     device : str, optional
         Train on another device than the one the run started on.
+    threads : int, optional
+        CPU threads for torch from now on (0: torch's default), for a machine that is busier
+        or freer than when the run started. Like ``device`` it changes how the run is
+        computed, not what it learns, though a CPU kernel may round differently on another
+        thread count.
     progress, quiet : bool
         As for :func:`train`.
 
@@ -278,6 +284,8 @@ def resume(
         changes["iterations"] = iterations
     if device is not None:
         changes["device"] = device
+    if threads is not None:
+        changes["threads"] = threads
     cfg = validate(replace(cfg, train=replace(cfg.train, **changes)))
     dist_info = distributed_from_env()
     lock = RunLock(run_dir) if dist_info.is_main else None
