@@ -375,6 +375,53 @@ def test_training_renders_a_window_of_a_larger_field_exactly(upsample, g_norm, c
     assert len(matches) == 1
 
 
+def test_random_phase_windows_start_anywhere_on_the_cell_grid_and_stay_exact():
+    """With model.random_phase a training window is still an exact window of the larger
+    field, but it starts at any pixel, not only at a cell corner (4 px cells here)."""
+    cfg = Config(**{**TINY, "random_phase": True})
+    G = Generator(cfg).eval()
+    with torch.no_grad():
+        for stage in G.net.stages:
+            stage.noise_weight.fill_(0.3)
+        z = G.sample_training_z(1, torch.Generator().manual_seed(4), "cpu")
+        whole = G(z)
+        G.training = True
+        phases = set()
+        for seed in range(12):
+            torch.manual_seed(seed)
+            window = G(z)
+            assert window.shape[-2:] == (32, 32)
+            matches = [
+                (top, left)
+                for top in range(64)
+                for left in range(64)
+                if torch.allclose(
+                    torch.roll(whole, shifts=(-top, -left), dims=(2, 3))[..., :32, :32],
+                    window,
+                    atol=1e-5,
+                )
+            ]
+            assert len(matches) == 1
+            phases.add((matches[0][0] % 4, matches[0][1] % 4))
+    assert len(phases) > 4  # not only (0, 0): every phase can be drawn
+
+
+def test_random_phase_and_the_grid_term_are_refused_together(tmp_path):
+    """The grid term folds windows from a cell corner; random phases would fold noise."""
+    from gamegan.errors import ConfigError
+
+    photo = _stripes(tmp_path / "stripes.png")
+    with pytest.raises(ConfigError, match="random_phase"):
+        _train_tiny(
+            photo,
+            tmp_path / "run",
+            1,
+            "model.random_phase=True",
+            "train.grid_weight=1.0",
+            "train.grid_period=2",
+        )
+
+
 # training and generation through the package
 
 
@@ -511,6 +558,21 @@ def test_untileable_textures_are_cut_from_a_larger_seamless_one(stripes_run):
     for tile_cells in (1024, 3):
         plain = texture(loaded, width=80, height=48, seed=2, tileable=False, tile_cells=tile_cells)
         assert np.abs(plain - larger[pad : pad + 48, pad : pad + 80]).max() < 1e-5
+
+
+def test_resume_is_bit_exact_with_random_phase_windows(tmp_path):
+    """The windows' phases come from the global RNG too, which the state saves."""
+    from gamegan.api import resume
+    from gamegan.io.checkpoint import load_tensors
+
+    photo = _stripes(tmp_path / "stripes.png")
+    whole = _train_tiny(photo, tmp_path / "whole", 4, "model.random_phase=True")
+    part = _train_tiny(photo, tmp_path / "part", 2, "model.random_phase=True", checkpoint_every=2)
+    resume(part, iterations=4, progress=False, quiet=True)
+    a, _ = load_tensors(whole / "state-000004.safetensors")
+    b, _ = load_tensors(part / "state-000004.safetensors")
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
 
 
 def test_resume_is_bit_exact_with_training_windows(tmp_path):

@@ -88,6 +88,10 @@ class Config:
     # heightmaps, whose valleys are a small ripple on a large range (the terrain preset)
     d_slopes: bool = False
     context: int = 2  # training: the trunk sees a field this many times the crop's side
+    # training windows start at a random pixel of G's cell grid, not at a cell corner: real
+    # crops are cut anywhere, so D's stride-2 layers otherwise meet G's upsampling grid at one
+    # phase and can miss a pattern that follows it (a hatch at 4 or 8 px on brick faces)
+    random_phase: bool = False
     # the generator's normalisation: "batch" (BatchNorm: training uses each batch's
     # statistics, inference the running ones, so a latent can render differently in each) or
     # "pixel" (ProGAN's per-pixel normalisation: the same function in training and inference)
@@ -113,7 +117,14 @@ class Config:
                 f"of model.d_channels, got {self.d_fine_head}"
             )
         check_int("context", self.context)
-        for name in ("use_noise", "d_standardize", "d_slopes", "d_blur", "d_spectral_norm"):
+        for name in (
+            "use_noise",
+            "d_standardize",
+            "d_slopes",
+            "d_blur",
+            "d_spectral_norm",
+            "random_phase",
+        ):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(
                     f"model.{name} must be True or False, got {getattr(self, name)!r}"
@@ -272,20 +283,26 @@ class TextureNet(nn.Module):
         n_trunk = field.shape[1] - self.noise_channels
         return self.render(field[:, :n_trunk], field[:, n_trunk:])
 
-    def forward_window(self, features: torch.Tensor, cells: int) -> torch.Tensor:
+    def forward_window(
+        self, features: torch.Tensor, cells: int, random_phase: bool = False
+    ) -> torch.Tensor:
         """The trunk on the whole (wrapping) field, the rest on a random ``cells`` window.
 
         The window carries one cell more on each side, which the rendering stages (whose
         reach is under a cell) use in place of padding and which is cut off afterwards, so the
-        window is rendered exactly as inside the whole field. Its position comes from the
-        global RNG, which training states save.
+        window is rendered exactly as inside the whole field. With ``random_phase`` one more
+        cell is rendered and the window starts at a random pixel of its first cell. Its
+        position comes from the global RNG, which training states save.
         """
         field = self.trunk(features)  # [N, trunk_channels + noise_channels, rows, cols]
         rows, cols = field.shape[-2:]
         m = self.render_margin_cells
-        top, left = (int(i) for i in torch.randint(0, 1 << 30, (2,)))
-        ri = torch.arange(top - m, top + cells + m, device=field.device) % rows
-        ci = torch.arange(left - m, left + cells + m, device=field.device) % cols
+        extra = 1 if random_phase else 0
+        # (the phase is drawn only when asked for: other runs keep their random stream)
+        top, left, *phase = (int(i) for i in torch.randint(0, 1 << 30, (2 + 2 * extra,)))
+        span = cells + extra + m
+        ri = torch.arange(top - m, top + span, device=field.device) % rows
+        ci = torch.arange(left - m, left + span, device=field.device) % cols
         window = field[:, :, ri][:, :, :, ci].contiguous(memory_format=memory_format_of(field))
         # What padding puts at the window's border lands in the margin, which is cut off:
         # zero padding, which the convolution does itself, saves circular padding's copies
@@ -304,8 +321,10 @@ class TextureNet(nn.Module):
         finally:
             for conv, mode in zip(convs, modes, strict=True):
                 conv.padding_mode = mode
-        u = x.shape[-1] // (cells + 2 * m)
-        return x[..., u * m : u * (cells + m), u * m : u * (cells + m)]
+        u = x.shape[-1] // (cells + extra + 2 * m)
+        dy, dx = (phase[0] % u, phase[1] % u) if random_phase else (0, 0)
+        y0, x0 = u * m + dy, u * m + dx
+        return x[..., y0 : y0 + u * cells, x0 : x0 + u * cells]
 
     def render(self, x: torch.Tensor, noise_fields: torch.Tensor) -> torch.Tensor:
         """Upsampling stages and the output layer, with each stage's unfolded noise."""
@@ -352,7 +371,7 @@ class Generator(PeriodicLatentGenerator):
         features = self.features(z)
         cells = self.cfg.resolution // self.upsampling
         if self.training and max(features.shape[-2:]) > cells:
-            return self.net.forward_window(features, cells)
+            return self.net.forward_window(features, cells, self.cfg.random_phase)
         return self.net(features)
 
 

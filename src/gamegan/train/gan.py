@@ -170,6 +170,11 @@ def _check_grid_period(generator: nn.Module, period: int) -> None:
             "train.grid_weight needs a texture generator (a latent field upsampled to pixels); "
             f"{type(generator).__module__} has no such grid"
         )
+    if getattr(getattr(generator, "cfg", None), "random_phase", False):
+        raise ConfigError(
+            "train.grid_weight folds G's windows from a corner of its grid; "
+            "model.random_phase=True starts them anywhere: use one of the two"
+        )
     if generator.upsampling % period:
         raise ConfigError(
             f"train.grid_period must divide the generator's {generator.upsampling} px cells, "
