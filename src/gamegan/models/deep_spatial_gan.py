@@ -90,7 +90,8 @@ class Config:
     context: int = 2  # training: the trunk sees a field this many times the crop's side
     # training windows start at a random pixel of G's cell grid, not at a cell corner: real
     # crops are cut anywhere, so D's stride-2 layers otherwise meet G's upsampling grid at one
-    # phase and can miss a pattern that follows it (a hatch at 4 or 8 px on brick faces)
+    # phase and can miss a pattern that follows it. Measured on brick it did not: the grid
+    # pattern grew without the grid term (docs/textures.md), so it is off
     random_phase: bool = False
     # the generator's normalisation: "batch" (BatchNorm: training uses each batch's
     # statistics, inference the running ones, so a latent can render differently in each) or
