@@ -123,6 +123,32 @@ def test_resume_can_change_the_cpu_threads(tmp_path, mnist_dir):
     assert len(logged) == 2 and logged[-1].endswith("threads: 2"), logged
 
 
+def test_busy_machine_note_names_the_load_and_a_thread_count(monkeypatch):
+    from gamegan import runtime
+
+    monkeypatch.setattr(runtime, "usable_cores", lambda: 2)
+    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (1.0, 1.0, 1.0))
+    note = runtime.busy_cores_note(2)
+    assert "load average 1.0 on 2 cores" in note and "--threads 1" in note
+    assert runtime.busy_cores_note(1) is None  # one thread beside one busy core fits
+    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (0.2, 0.5, 0.5))
+    assert runtime.busy_cores_note(2) is None
+
+
+def test_training_on_a_busy_machine_logs_the_note(tmp_path, mnist_dir, monkeypatch):
+    from gamegan import runtime
+
+    monkeypatch.setattr(runtime, "usable_cores", lambda: 2)
+    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (3.0, 3.0, 3.0))
+    before = torch.get_num_threads()
+    try:
+        run = tiny_run(tmp_path, mnist_dir, iterations=1, threads=2).run_dir
+    finally:
+        torch.set_num_threads(before)
+    log = (run / "log.txt").read_text()
+    assert "note: the machine is busy (load average 3.0 on 2 cores)" in log
+
+
 def test_metrics_every_evaluates_without_changing_training(tmp_path, mnist_dir):
     extra = ("train.metrics_count=20",)
     plain = tiny_run(tmp_path, mnist_dir, "plain", extra=extra)

@@ -32,6 +32,7 @@ from gamegan.io.rundir import (
 )
 from gamegan.runtime import (
     Distributed,
+    busy_cores_note,
     distributed_from_env,
     init_distributed,
     pick_device,
@@ -466,6 +467,9 @@ def _run(
             log(f"resumed {path.name} at iteration {trainer.iteration}")
         threads = torch.get_num_threads()
         log(f"device: {device}, processes: {dist_info.world_size}, threads: {threads}")
+        busy = busy_cores_note(threads) if device.type == "cpu" else None
+        if busy and dist_info.world_size == 1:
+            log(busy)
         log(note or f"precision: {t.precision}")
         on_step = None
         stopped_by: list[int] = []
