@@ -131,6 +131,13 @@ def test_busy_machine_note_names_the_load_and_a_thread_count(monkeypatch):
     note = runtime.busy_cores_note(2)
     assert "load average 1.0 on 2 cores" in note and "--threads 1" in note
     assert runtime.busy_cores_note(1) is None  # one thread beside one busy core fits
+    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (2.0, 1.0, 1.0))
+    assert runtime.busy_cores_note(1) is None  # nothing to lower: one thread is time-sliced
+    monkeypatch.setattr(runtime, "usable_cores", lambda: 8)
+    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (5.0, 1.0, 1.0))
+    assert "--threads 3" in runtime.busy_cores_note(4)
+    assert runtime.busy_cores_note(3) is None
+    monkeypatch.setattr(runtime, "usable_cores", lambda: 2)
     monkeypatch.setattr(runtime.os, "getloadavg", lambda: (0.2, 0.5, 0.5))
     assert runtime.busy_cores_note(2) is None
 

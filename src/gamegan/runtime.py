@@ -132,15 +132,16 @@ def busy_cores_note(threads: int) -> str | None:
     Torch's threads wait for each other at every operation, so one held up by another process
     holds up all: a texture run with 2 threads beside a 1-thread run on 2 cores measured about
     20 times slower than alone, where 1 thread each costs each run about half. The 1-minute
-    load average is the other work (this process has only just started).
+    load average is the other work (this process has only just started); it lags, so a job
+    that has just ended can still count.
     """
-    if not hasattr(os, "getloadavg"):
-        return None
+    if threads < 2 or not hasattr(os, "getloadavg"):
+        return None  # one thread is only time-sliced: it has no sibling to wait for
     cores = usable_cores()
     load = os.getloadavg()[0]
-    if load + threads <= cores + 0.5:
-        return None
     idle = max(1, int(cores - load + 0.5))
+    if load + threads <= cores + 0.5 or idle >= threads:
+        return None
     return (
         f"note: the machine is busy (load average {load:.1f} on {cores} cores) and this run "
         f"takes {threads} threads; threads that share cores with other work can make each step "
