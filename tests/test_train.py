@@ -127,33 +127,62 @@ def test_busy_machine_note_names_the_load_and_a_thread_count(monkeypatch):
     from gamegan import runtime
 
     monkeypatch.setattr(runtime, "usable_cores", lambda: 2)
-    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (1.0, 1.0, 1.0))
+    monkeypatch.setattr(runtime, "other_work_cores", lambda: 1.0)
     note = runtime.busy_cores_note(2)
-    assert "load average 1.0 on 2 cores" in note and "--threads 1" in note
+    assert "keeps 1.0 of 2 cores busy" in note and "--threads 1" in note
     assert runtime.busy_cores_note(1) is None  # one thread beside one busy core fits
-    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (2.0, 1.0, 1.0))
+    monkeypatch.setattr(runtime, "other_work_cores", lambda: 2.0)
     assert runtime.busy_cores_note(1) is None  # nothing to lower: one thread is time-sliced
     monkeypatch.setattr(runtime, "usable_cores", lambda: 8)
-    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (5.0, 1.0, 1.0))
+    monkeypatch.setattr(runtime, "other_work_cores", lambda: 5.0)
     assert "--threads 3" in runtime.busy_cores_note(4)
     assert runtime.busy_cores_note(3) is None
     monkeypatch.setattr(runtime, "usable_cores", lambda: 2)
-    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (0.2, 0.5, 0.5))
+    monkeypatch.setattr(runtime, "other_work_cores", lambda: 0.2)
     assert runtime.busy_cores_note(2) is None
+    # where the OS gives no CPU times, the 1-minute load average stands in
+    monkeypatch.setattr(runtime, "other_work_cores", lambda: None)
+    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (1.5, 1.0, 1.0))
+    assert "keeps 1.5 of 2 cores busy" in runtime.busy_cores_note(2)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="CPU times from Linux's /proc")
+def test_other_work_is_measured_without_this_process():
+    import threading
+
+    from gamegan import runtime
+
+    spin = "import time\nend = time.time() + 3\nwhile time.time() < end: pass"
+    spinner = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        time.sleep(0.3)
+        assert runtime.other_work_cores(1.0) > 0.5  # the spinner keeps about one core busy
+    finally:
+        spinner.kill()
+        spinner.wait()
+    # this process's own threads do not count: a thread of ours spins while it measures
+    stop = threading.Event()
+    ours = threading.Thread(target=lambda: [None for _ in iter(stop.is_set, True)])
+    ours.start()
+    try:
+        assert runtime.other_work_cores(1.0) < 0.5
+    finally:
+        stop.set()
+        ours.join()
 
 
 def test_training_on_a_busy_machine_logs_the_note(tmp_path, mnist_dir, monkeypatch):
     from gamegan import runtime
 
     monkeypatch.setattr(runtime, "usable_cores", lambda: 2)
-    monkeypatch.setattr(runtime.os, "getloadavg", lambda: (3.0, 3.0, 3.0))
+    monkeypatch.setattr(runtime, "other_work_cores", lambda: 3.0)
     before = torch.get_num_threads()
     try:
         run = tiny_run(tmp_path, mnist_dir, iterations=1, threads=2).run_dir
     finally:
         torch.set_num_threads(before)
     log = (run / "log.txt").read_text()
-    assert "note: the machine is busy (load average 3.0 on 2 cores)" in log
+    assert "note: the machine is busy (other work keeps 3.0 of 2 cores busy)" in log
 
 
 def test_metrics_every_evaluates_without_changing_training(tmp_path, mnist_dir):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from dataclasses import dataclass
 
 import torch
@@ -126,24 +127,52 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
+def _busy_cpu_seconds() -> float | None:
+    """CPU seconds the whole machine has been busy since boot (Linux's /proc/stat)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle and waiting for I/O
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def other_work_cores(seconds: float = 0.5) -> float | None:
+    """How many cores other processes keep busy now: the machine's CPU time over ``seconds``
+    less this process's own. None where the OS does not tell."""
+    before, own_before, start = _busy_cpu_seconds(), os.times(), time.monotonic()
+    if before is None:
+        return None
+    time.sleep(seconds)
+    after, own_after = _busy_cpu_seconds(), os.times()
+    own = (own_after.user - own_before.user) + (own_after.system - own_before.system)
+    return max(0.0, (after - before - own) / (time.monotonic() - start))
+
+
 def busy_cores_note(threads: int) -> str | None:
     """A warning when ``threads`` CPU threads would share their cores with work already running.
 
     Torch's threads wait for each other at every operation, so one held up by another process
     holds up all: a texture run with 2 threads beside a 1-thread run on 2 cores measured about
-    20 times slower than alone, where 1 thread each costs each run about half. The 1-minute
-    load average is the other work (this process has only just started); it lags, so a job
-    that has just ended can still count.
+    20 times slower than alone, where 1 thread each costs each run about half. The other work
+    is measured over half a second (the 1-minute load average where the OS gives no CPU
+    times), not read from the load average alone: it lags, so a job that has just ended
+    would still count.
     """
-    if threads < 2 or not hasattr(os, "getloadavg"):
+    if threads < 2:
         return None  # one thread is only time-sliced: it has no sibling to wait for
+    load = other_work_cores()
+    if load is None:
+        if not hasattr(os, "getloadavg"):
+            return None
+        load = os.getloadavg()[0]
     cores = usable_cores()
-    load = os.getloadavg()[0]
     idle = max(1, int(cores - load + 0.5))
     if load + threads <= cores + 0.5 or idle >= threads:
         return None
     return (
-        f"note: the machine is busy (load average {load:.1f} on {cores} cores) and this run "
-        f"takes {threads} threads; threads that share cores with other work can make each step "
-        f"many times slower. --threads {idle} or a quiet machine runs faster"
+        f"note: the machine is busy (other work keeps {load:.1f} of {cores} cores busy) and this "
+        f"run takes {threads} threads; threads that share cores with other work can make each "
+        f"step many times slower. --threads {idle} or a quiet machine runs faster"
     )
