@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from dataclasses import replace
 
 import torch
 
@@ -42,8 +43,9 @@ TRAIN_ROWS = (
     ("dcgan-mnist", ()),
     ("wgan-forest", ()),
     ("texture-brick", ()),
-    ("texture-brick", ("train.penalty_every=16",)),
-    ("texture-brick", ("train.grid_weight=0",)),
+    ("texture-brick", ("train.precision=fp32",)),
+    ("texture-brick", ("train.precision=fp32", "train.penalty_every=16")),
+    ("texture-brick", ("train.precision=fp32", "train.grid_weight=0")),
 )
 
 
@@ -108,12 +110,17 @@ def peak_gflops(repeats: int) -> dict[str, float]:
 
 
 def train_row(preset: str, iterations: int, repeats: int, overrides=()) -> dict:
-    from gamegan.runtime import Distributed
+    from gamegan.runtime import Distributed, resolve_precision
     from gamegan.train.gan import GANTrainer
 
     resolved, images = preset_data(preset, overrides)
-    trainer = GANTrainer(resolved, images, device=torch.device("cpu"), dist_info=Distributed())
-    return time_trainer(trainer, iterations, repeats)
+    device = torch.device("cpu")
+    # as `gamegan train` decides a preset's train.precision=auto: bf16 where it is fast
+    precision, _ = resolve_precision(resolved.cfg.train.precision, device)
+    train_cfg = replace(resolved.cfg.train, precision=precision)
+    resolved = replace(resolved, cfg=replace(resolved.cfg, train=train_cfg))
+    trainer = GANTrainer(resolved, images, device=device, dist_info=Distributed())
+    return {**time_trainer(trainer, iterations, repeats), "precision": precision}
 
 
 def preset_data(preset: str, overrides=()):
@@ -332,8 +339,8 @@ def main() -> None:
         print(f"| oneDNN mkldnn Linear | {peak['onednn']:.0f} |")
     if args.only in (None, "train"):
         print(
-            "\n| training | batch | it/s | img/s | GFLOP/it | GFLOP/s | of oneDNN peak |"
-            "\n| --- | --- | --- | --- | --- | --- | --- |"
+            "\n| training | precision | batch | it/s | img/s | GFLOP/it | GFLOP/s "
+            "| of float32 oneDNN peak |\n| --- | --- | --- | --- | --- | --- | --- | --- |"
         )
         for preset, overrides in TRAIN_ROWS:
             from gamegan.presets import get_preset
@@ -342,7 +349,8 @@ def main() -> None:
             batch = get_preset(preset).train.batch_size
             name = " ".join((preset, *overrides))
             print(
-                f"| {name} | {batch} | {row['iterations/s']:.2f} | {row['examples/s']:.0f} | "
+                f"| {name} | {row['precision']} | {batch} | {row['iterations/s']:.2f} | "
+                f"{row['examples/s']:.0f} | "
                 f"{row['GFLOP/iteration']:.2f} | {row['GFLOP/s']:.0f} | "
                 f"{row['GFLOP/s'] / peak['onednn']:.0%} |"
             )
