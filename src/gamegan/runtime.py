@@ -138,7 +138,7 @@ def _busy_cpu_seconds() -> float | None:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def other_work_cores(seconds: float = 0.5) -> float | None:
+def other_work_cores(seconds: float = 0.25) -> float | None:
     """How many cores other processes keep busy now: the machine's CPU time over ``seconds``
     less this process's own. None where the OS does not tell."""
     before, own_before, start = _busy_cpu_seconds(), os.times(), time.monotonic()
@@ -155,19 +155,18 @@ def busy_cores_note(threads: int) -> str | None:
 
     Torch's threads wait for each other at every operation, so one held up by another process
     holds up all: a texture run with 2 threads beside a 1-thread run on 2 cores measured about
-    20 times slower than alone, where 1 thread each costs each run about half. The other work
-    is measured over half a second (the 1-minute load average where the OS gives no CPU
-    times), not read from the load average alone: it lags, so a job that has just ended
-    would still count.
+    20 times slower than alone, where 1 thread each costs each run about half. The 1-minute
+    load average says whether to look (it lags: a job that has just ended still counts), and
+    the other work is then measured over a quarter of a second.
     """
-    if threads < 2:
+    if threads < 2 or not hasattr(os, "getloadavg"):
         return None  # one thread is only time-sliced: it has no sibling to wait for
-    load = other_work_cores()
-    if load is None:
-        if not hasattr(os, "getloadavg"):
-            return None
-        load = os.getloadavg()[0]
     cores = usable_cores()
+    load = os.getloadavg()[0]
+    if load + threads <= cores + 0.5:
+        return None
+    measured = other_work_cores()
+    load = load if measured is None else measured
     idle = max(1, int(cores - load + 0.5))
     if load + threads <= cores + 0.5 or idle >= threads:
         return None
