@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from dataclasses import replace
 
 import torch
 
@@ -110,16 +109,15 @@ def peak_gflops(repeats: int) -> dict[str, float]:
 
 
 def train_row(preset: str, iterations: int, repeats: int, overrides=()) -> dict:
-    from gamegan.runtime import Distributed, resolve_precision
+    from gamegan.runtime import Distributed
     from gamegan.train.gan import GANTrainer
+    from gamegan.train.run import decide_precision
 
     resolved, images = preset_data(preset, overrides)
     device = torch.device("cpu")
-    # as `gamegan train` decides a preset's train.precision=auto: bf16 where it is fast
-    precision, _ = resolve_precision(resolved.cfg.train.precision, device)
-    train_cfg = replace(resolved.cfg.train, precision=precision)
-    resolved = replace(resolved, cfg=replace(resolved.cfg, train=train_cfg))
+    resolved, _ = decide_precision(resolved, device)  # a preset's auto, as `gamegan train` does
     trainer = GANTrainer(resolved, images, device=device, dist_info=Distributed())
+    precision = resolved.cfg.train.precision
     return {**time_trainer(trainer, iterations, repeats), "precision": precision}
 
 

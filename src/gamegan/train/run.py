@@ -211,10 +211,7 @@ def train(
     device = pick_device(resolved.cfg.train.device)  # before any folder: a bad flag leaves none
     _check_batch_memory(resolved, device, dist_info)
     # "auto" is decided once, here: config.json keeps the choice, so a resume trains on in it.
-    precision, precision_note = resolve_precision(resolved.cfg.train.precision, device)
-    if precision != resolved.cfg.train.precision:
-        train_cfg = replace(resolved.cfg.train, precision=precision)
-        resolved = replace(resolved, cfg=replace(resolved.cfg, train=train_cfg))
+    resolved, precision_note = decide_precision(resolved, device)
     if dry_run:
         target = Path(out) if out else next_run_dir(runs_dir, _describe(resolved.cfg))
         return TrainResult(target, 0, "dry-run", resolved.cfg)
@@ -404,6 +401,16 @@ def _data_line(data) -> str:
     return line
 
 
+def decide_precision(resolved, device):
+    """``resolved`` with its ``train.precision`` decided for ``device`` (``auto``: bf16 where the
+    hardware multiplies it natively), and the log line that says why."""
+    precision, note = resolve_precision(resolved.cfg.train.precision, device)
+    if precision != resolved.cfg.train.precision:
+        train_cfg = replace(resolved.cfg.train, precision=precision)
+        resolved = replace(resolved, cfg=replace(resolved.cfg, train=train_cfg))
+    return resolved, note
+
+
 def _run(
     resolved, data, run_dir, dist_info, device, state, progress, quiet, lock=None, note=""
 ) -> TrainResult:
@@ -467,8 +474,8 @@ def _run(
             log(f"resumed {path.name} at iteration {trainer.iteration}")
         threads = torch.get_num_threads()
         log(f"device: {device}, processes: {dist_info.world_size}, threads: {threads}")
-        busy = busy_cores_note(threads) if device.type == "cpu" else None
-        if busy and dist_info.world_size == 1:
+        busy = busy_cores_note(threads) if device.type == "cpu" and not dist_info.enabled else None
+        if busy:
             log(busy)
         log(note or f"precision: {t.precision}")
         on_step = None
