@@ -7,6 +7,7 @@ import errno
 import functools
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -165,6 +166,14 @@ def test_resume_to_fewer_iterations_than_done_is_refused(tmp_path, mnist_dir):
         resume(run, iterations=2, progress=False, quiet=True)
     assert (run / "config.json").read_bytes() == config
     assert json.loads(config)["train"]["iterations"] == 4
+
+
+def test_resume_after_the_samples_folder_was_removed(tmp_path, mnist_dir):
+    # Once an internal error: the sample grid's temporary file had no folder to go in.
+    run = tiny_run(tmp_path, mnist_dir, sample_every=2).run_dir
+    shutil.rmtree(run / "samples")
+    resume(run, iterations=6, progress=False, quiet=True)
+    assert sorted(p.name for p in (run / "samples").iterdir()) == ["fakes-000006.png"]
 
 
 def test_sigterm_saves_state_and_exits_143(tmp_path, mnist_dir):

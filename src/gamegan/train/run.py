@@ -449,10 +449,11 @@ def _run(
         log = loop.Log(
             run_dir / "log.txt" if dist_info.is_main else None, quiet=quiet or not dist_info.is_main
         )
+        # (made on resume too: a run folder whose samples were cleared away still continues)
+        (run_dir / "samples").mkdir(exist_ok=True)
         if state is None:
             if restarted:
                 log("no training state yet: starting again from iteration 0 with this config")
-            (run_dir / "samples").mkdir(exist_ok=True)
             log(f"gamegan {__version__}: {run_dir}")
             log(_data_line(data))
             for name, reason in data.skipped[:20]:
